@@ -41,6 +41,18 @@ const HEAD: u32 = MAX_KEYS;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key(u32);
 
+impl Key {
+    /// The key as a `u32` below 2^31, for storing in an atomic.
+    pub fn to_bits(self) -> u32 {
+        self.0
+    }
+
+    /// A key from `to_bits`.
+    pub fn from_bits(bits: u32) -> Key {
+        Key(bits)
+    }
+}
+
 /// A hierarchical timing wheel holding values of type `T`, each with a deadline in nanoseconds.
 pub struct Wheel<T> {
     /// The current tick: everything due at or before it has been polled out.

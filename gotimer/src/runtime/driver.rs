@@ -1,0 +1,86 @@
+//! The driver: one thread that sleeps until the earliest deadline of any shard, then fires what is due.
+//!
+//! It never runs user code: channel sends happen under the shard lock (they never block), and
+//! callbacks are handed to the pool. With nothing due it is parked, so a million timers an hour away
+//! cost no CPU. A thread that inserts a deadline earlier than the driver's planned wakeup unparks it.
+//!
+//! The handshake that keeps a wakeup from being lost is Dekker's: the inserter writes the shard's
+//! `next` and then reads `sleep_until`; the driver writes `sleep_until` and then reads every `next`.
+//! With `SeqCst` on all four, at least one side sees the other. Of the inserters that see an earlier
+//! deadline, the one whose compare-exchange wins unparks, so a burst of inserts costs one syscall.
+
+use super::Runtime;
+use crate::sync::{AtomicU64, Ordering::SeqCst};
+use std::time::Duration;
+
+/// `sleep_until` while the driver is awake: it rescans every shard before it sleeps again.
+const AWAKE: u64 = 0;
+
+pub(crate) struct Driver {
+    /// When the parked driver will wake on its own (`u64::MAX`: never), or `AWAKE`.
+    sleep_until: AtomicU64,
+    thread: std::thread::Thread,
+}
+
+impl Driver {
+    /// Starts the driver thread, which waits for `runtime` to be set before it looks at anything. It
+    /// runs until the process exits and never keeps it alive.
+    pub(crate) fn start(runtime: fn() -> &'static Runtime) -> Driver {
+        let handle = std::thread::Builder::new()
+            .name("gotimer-driver".into())
+            .spawn(move || run(runtime()))
+            .expect("gotimer: cannot spawn the timer driver thread");
+        Driver {
+            sleep_until: AtomicU64::new(AWAKE),
+            thread: handle.thread().clone(),
+        }
+    }
+
+    /// Called after a shard's `next` was lowered to `deadline`.
+    pub(crate) fn notify(&self, deadline: u64) {
+        let planned = self.sleep_until.load(SeqCst);
+        if deadline < planned
+            && self
+                .sleep_until
+                .compare_exchange(planned, AWAKE, SeqCst, SeqCst)
+                .is_ok()
+        {
+            self.thread.unpark();
+        }
+    }
+}
+
+fn run(rt: &'static Runtime) {
+    let driver = &rt.driver;
+    let mut buf = Vec::new();
+    let mut jobs = Vec::new();
+    loop {
+        let now = rt.clock.now();
+        for shard in rt.shards.iter() {
+            if shard.next() <= now {
+                shard.poll(now, &rt.clock, &mut buf, &mut jobs);
+            }
+        }
+        for job in jobs.drain(..) {
+            rt.pool.dispatch(job);
+        }
+        let next = rt.earliest();
+        if next <= rt.clock.now() {
+            continue;
+        }
+        driver.sleep_until.store(next, SeqCst);
+        if rt.earliest() < next {
+            driver.sleep_until.store(AWAKE, SeqCst);
+            continue;
+        }
+        if next == u64::MAX {
+            std::thread::park();
+        } else {
+            let now = rt.clock.now();
+            if next > now {
+                std::thread::park_timeout(Duration::from_nanos(next - now));
+            }
+        }
+        driver.sleep_until.store(AWAKE, SeqCst);
+    }
+}

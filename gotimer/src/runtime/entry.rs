@@ -1,0 +1,139 @@
+//! A timer entry: what the wheel holds, and the state machine every kind of timer shares.
+//!
+//! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node in
+//! a shard's wheel. Its state is one word, `slot`, and it changes only under the lock of the shard the
+//! entry belongs to. Delivery (sending on the channel, or committing a callback) happens under that
+//! same lock, which is what makes `stop`/`reset` exact: they either find the entry still pending, or
+//! find its value already in the channel, where they can drain it.
+//!
+//! ```text
+//!              schedule(d)                      comes due (driver, or at once if d <= now)
+//!   IDLE ─────────────────────▶ key in wheel ─────────────────────────────▶ IDLE  + value sent /
+//!    ▲  ◀──── stop / drop ──────  │    ▲                                          callback committed
+//!    │                            │    └── reset (later: lazy, same key)
+//!    │  schedule(never)           ▼
+//!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
+//! ```
+//! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
+
+use crate::clock::Clock;
+use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use crossbeam_channel::{Sender, TrySendError};
+use std::panic::Location;
+use std::time::Instant;
+
+/// `slot` value: not pending.
+pub(crate) const IDLE: u32 = u32::MAX;
+/// `slot` value: pending with a deadline too far away to ever come (kept out of the wheel).
+pub(crate) const NEVER: u32 = u32::MAX - 1;
+
+/// The wheel's payload: a type-erased entry.
+pub(crate) type EntryRef = std::sync::Arc<Entry<dyn Action>>;
+
+pub(crate) struct Entry<A: ?Sized> {
+    /// `IDLE`, `NEVER`, or the entry's wheel key. Read and written only under the shard lock, so
+    /// `Relaxed` suffices: the lock orders every access.
+    slot: AtomicU32,
+    /// Where the timer was created (`#[track_caller]`), for reports.
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) action: A,
+}
+
+impl<A> Entry<A> {
+    pub(crate) fn new(site: &'static Location<'static>, action: A) -> Self {
+        Entry {
+            slot: AtomicU32::new(IDLE),
+            site,
+            action,
+        }
+    }
+}
+
+impl<A: ?Sized> Entry<A> {
+    /// Caller holds the shard lock.
+    pub(crate) fn slot(&self) -> u32 {
+        self.slot.load(Relaxed)
+    }
+
+    /// Caller holds the shard lock.
+    pub(crate) fn set_slot(&self, slot: u32) {
+        self.slot.store(slot, Relaxed)
+    }
+}
+
+/// What a timer does when it comes due.
+pub(crate) enum Fired {
+    /// Nothing more: the entry is idle.
+    Done,
+    /// Put the entry back in the wheel at this deadline (a ticker's next tick).
+    Again(u64),
+    /// Run the entry's callback on a pool thread.
+    Dispatch,
+}
+
+/// The kind-specific part of an entry.
+pub(crate) trait Action: Send + Sync + 'static {
+    /// Called under the shard lock when the entry's deadline `due` has passed; `now >= due`.
+    fn fire(&self, due: u64, now: u64, clock: &Clock) -> Fired;
+
+    /// Runs the callback, on a pool thread, after `fire` returned `Fired::Dispatch`.
+    fn run(&self) {}
+
+    /// Sets a ticker's period in nanoseconds (not 0); called under the shard lock.
+    fn set_period(&self, _period: u64) {}
+}
+
+/// `Timer::new`: one value on a channel of capacity 1.
+pub(crate) struct Deliver(pub(crate) Sender<Instant>);
+
+impl Action for Deliver {
+    fn fire(&self, due: u64, _now: u64, clock: &Clock) -> Fired {
+        // Full cannot happen: every schedule drains the channel first. Disconnected means the
+        // handle is gone, and then nobody is left to tell.
+        let _ = self.0.try_send(clock.instant(due));
+        Fired::Done
+    }
+}
+
+/// `Ticker::new` and `tick`: phase-aligned ticks, dropped while the receiver is behind.
+pub(crate) struct Tick {
+    pub(crate) tx: Sender<Instant>,
+    /// Period in nanoseconds, never 0. Changed only under the shard lock, by `Ticker::reset`.
+    pub(crate) period: AtomicU64,
+}
+
+impl Action for Tick {
+    fn fire(&self, due: u64, now: u64, clock: &Clock) -> Fired {
+        if let Err(TrySendError::Disconnected(_)) = self.tx.try_send(clock.instant(due)) {
+            return Fired::Done; // every receiver is gone: the ticker frees itself
+        }
+        let period = self.period.load(Relaxed);
+        // The first tick of the schedule t0 + k*period that is after `now`: missed ticks are dropped.
+        let missed = (now - due) / period;
+        match (missed + 1)
+            .checked_mul(period)
+            .and_then(|skip| due.checked_add(skip))
+            .filter(|&next| next <= crate::wheel::MAX_DEADLINE)
+        {
+            Some(next) => Fired::Again(next),
+            None => Fired::Done,
+        }
+    }
+
+    fn set_period(&self, period: u64) {
+        self.period.store(period, Relaxed)
+    }
+}
+
+/// `after_func`: a callback that may run many times (once per schedule), so `Fn`, not `FnOnce`.
+pub(crate) struct Func<F>(pub(crate) F);
+
+impl<F: Fn() + Send + Sync + 'static> Action for Func<F> {
+    fn fire(&self, _due: u64, _now: u64, _clock: &Clock) -> Fired {
+        Fired::Dispatch
+    }
+
+    fn run(&self) {
+        (self.0)()
+    }
+}

@@ -1,0 +1,147 @@
+//! The timer runtime: shards of wheels, the driver thread, and the callback pool, started on first use.
+//!
+//! Data flows one way: a handle (`Timer`, `Ticker`) schedules its entry into the shard of the thread
+//! that created it; the driver polls due shards; what fires is sent on its channel under the shard
+//! lock, or handed to the pool if it is a callback. Nothing here needs shutting down: the threads
+//! never keep the process alive, and pending timers are simply dropped at exit.
+
+mod driver;
+pub(crate) mod entry;
+mod pool;
+mod shard;
+
+pub use pool::{IDLE_EXIT, MAX_WORKERS};
+
+use crate::clock::Clock;
+use crossbeam_utils::CachePadded;
+use driver::Driver;
+use entry::{Action, Entry, EntryRef};
+use pool::Pool;
+use shard::{Scheduled, Shard};
+use std::cell::Cell;
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+pub(crate) struct Runtime {
+    clock: Clock,
+    shards: Box<[CachePadded<Shard>]>,
+    driver: Driver,
+    pool: Pool,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The process's runtime, started by the first call.
+pub(crate) fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(|| Runtime {
+        clock: Clock::new(),
+        shards: (0..shard_count())
+            .map(|_| CachePadded::new(Shard::new()))
+            .collect(),
+        driver: Driver::start(|| RUNTIME.wait()),
+        pool: Pool::new(),
+    })
+}
+
+/// Four shards per core, rounded up to a power of two: enough that threads rarely share one.
+fn shard_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 4).next_power_of_two().min(256)
+}
+
+thread_local! {
+    static LOCAL_SHARD: Cell<u32> = const { Cell::new(u32::MAX) };
+}
+
+impl Runtime {
+    /// The shard of the calling thread: assigned round-robin on the thread's first timer.
+    fn local_shard(&self) -> u32 {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        LOCAL_SHARD.with(|s| {
+            if s.get() == u32::MAX {
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                s.set(n % self.shards.len() as u32);
+            }
+            s.get()
+        })
+    }
+
+    /// The earliest published deadline over all shards.
+    fn earliest(&self) -> u64 {
+        self.shards.iter().map(|s| s.next()).min().unwrap_or(u64::MAX)
+    }
+
+    fn finish(&'static self, done: Scheduled) {
+        if let Some(job) = done.dispatch {
+            self.pool.dispatch(job);
+        }
+        if let Some(deadline) = done.deadline {
+            self.driver.notify(deadline);
+        }
+    }
+}
+
+/// A scheduled entry and the shard it lives in: the part of `Timer` and `Ticker` that talks to the
+/// runtime. It does not cancel on drop; the handles decide that.
+pub(crate) struct Handle {
+    entry: EntryRef,
+    shard: u32,
+}
+
+impl Handle {
+    /// Creates an entry in the calling thread's shard and schedules it `d` from now.
+    pub(crate) fn start<A: Action>(site: &'static Location<'static>, action: A, d: Duration) -> Self {
+        let rt = runtime();
+        let entry: EntryRef = Arc::new(Entry::new(site, action));
+        let handle = Handle {
+            entry,
+            shard: rt.local_shard(),
+        };
+        handle.reset(d, || false);
+        handle
+    }
+
+    pub(crate) fn entry(&self) -> &EntryRef {
+        &self.entry
+    }
+
+    fn shard(&self, rt: &'static Runtime) -> &'static Shard {
+        &rt.shards[self.shard as usize]
+    }
+
+    /// Cancels the entry. `under_lock` runs while the entry cannot fire (to drain its channel).
+    /// Returns true if the entry was pending or `under_lock` returned true.
+    pub(crate) fn stop(&self, under_lock: impl FnOnce() -> bool) -> bool {
+        let mut shard = self.shard(runtime()).lock();
+        let pending = shard.cancel(&self.entry);
+        under_lock() | pending
+    }
+
+    /// Reschedules the entry `d` from now, replacing its old schedule. `under_lock` runs first, while
+    /// the entry cannot fire. Returns true if the entry was pending or `under_lock` returned true.
+    pub(crate) fn reset(&self, d: Duration, under_lock: impl FnOnce() -> bool) -> bool {
+        let rt = runtime();
+        let now = rt.clock.now();
+        let deadline = Clock::deadline(now, d);
+        let (active, done) = {
+            let mut shard = self.shard(rt).lock();
+            let pending = shard.is_pending(&self.entry);
+            let drained = under_lock();
+            let done = shard.schedule(&self.entry, deadline, now, &rt.clock);
+            (pending | drained, done)
+        };
+        rt.finish(done);
+        active
+    }
+}
+
+/// Callback threads alive now (idle or running), for tests and diagnostics.
+pub(crate) fn callback_threads() -> usize {
+    runtime().pool.workers()
+}
+
+/// Callbacks that have panicked since the process started.
+pub(crate) fn callback_panics() -> usize {
+    runtime().pool.panics()
+}

@@ -1,0 +1,120 @@
+//! The callback pool: the threads that run `after_func` callbacks.
+//!
+//! Go starts a goroutine per callback; threads cost more, so they are reused. The rule that keeps a
+//! slow callback from delaying others: a worker that takes the last idle slot spawns a replacement
+//! *before* it runs the callback. So while fewer than [`MAX_WORKERS`] threads exist there is always
+//! an idle worker, or one being started, for the next callback, and a callback that sleeps a second
+//! holds up only its own thread. Past the cap, callbacks wait in the queue for a free worker.
+//! Workers idle for [`IDLE_EXIT`] exit, so a burst does not leave threads behind.
+//!
+//! The driver only sends on a channel here; it never spawns (unless no worker exists at all) and
+//! never runs user code.
+
+use super::entry::EntryRef;
+use crate::sync::{AtomicUsize, Ordering::SeqCst};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+/// The most callback threads that run at once; beyond it callbacks queue.
+pub const MAX_WORKERS: usize = 4096;
+/// How long a worker with nothing to do waits before it exits.
+pub const IDLE_EXIT: Duration = Duration::from_secs(10);
+
+pub(crate) struct Pool {
+    tx: Sender<EntryRef>,
+    rx: Receiver<EntryRef>,
+    /// Workers alive, and of those, waiting for a job.
+    workers: AtomicUsize,
+    idle: AtomicUsize,
+    /// Callbacks that panicked, for tests and stats.
+    panics: AtomicUsize,
+}
+
+impl Pool {
+    pub(crate) fn new() -> Self {
+        let (tx, rx) = unbounded();
+        Pool {
+            tx,
+            rx,
+            workers: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            panics: AtomicUsize::new(0),
+        }
+    }
+
+    /// Queues a callback whose timer fired. Never blocks.
+    pub(crate) fn dispatch(&'static self, job: EntryRef) {
+        self.tx.send(job).expect("gotimer: the pool owns its receiver");
+        std::sync::atomic::fence(SeqCst);
+        if self.workers.load(SeqCst) == 0 {
+            self.spawn();
+        }
+    }
+
+    pub(crate) fn workers(&self) -> usize {
+        self.workers.load(SeqCst)
+    }
+
+    pub(crate) fn panics(&self) -> usize {
+        self.panics.load(SeqCst)
+    }
+
+    fn spawn(&'static self) {
+        if self.workers.fetch_add(1, SeqCst) >= MAX_WORKERS {
+            self.workers.fetch_sub(1, SeqCst);
+            return;
+        }
+        self.idle.fetch_add(1, SeqCst);
+        let started = std::thread::Builder::new()
+            .name("gotimer-callback".into())
+            .spawn(move || self.work());
+        if let Err(e) = started {
+            self.idle.fetch_sub(1, SeqCst);
+            self.workers.fetch_sub(1, SeqCst);
+            eprintln!("gotimer: cannot start a callback thread ({e}); callbacks wait for a free one");
+        }
+    }
+
+    fn work(&'static self) {
+        loop {
+            match self.rx.recv_timeout(IDLE_EXIT) {
+                Ok(job) => {
+                    if self.idle.fetch_sub(1, SeqCst) == 1 {
+                        self.spawn();
+                    }
+                    self.run(job);
+                    self.idle.fetch_add(1, SeqCst);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.idle.fetch_sub(1, SeqCst);
+                    self.workers.fetch_sub(1, SeqCst);
+                    std::sync::atomic::fence(SeqCst);
+                    // A job sent while we were leaving saw us counted and spawned nobody.
+                    if self.rx.is_empty() {
+                        return;
+                    }
+                    self.workers.fetch_add(1, SeqCst);
+                    self.idle.fetch_add(1, SeqCst);
+                }
+                Err(RecvTimeoutError::Disconnected) => unreachable!("the pool owns its sender"),
+            }
+        }
+    }
+
+    fn run(&self, job: EntryRef) {
+        let site = job.site;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job.action.run())) {
+            self.panics.fetch_add(1, SeqCst);
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(non-string panic payload)");
+            eprintln!(
+                "gotimer: the after_func callback created at {site} panicked: {msg}; \
+                 other timers keep running"
+            );
+        }
+    }
+}

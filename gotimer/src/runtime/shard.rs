@@ -1,0 +1,166 @@
+//! A shard: one wheel behind one lock, plus the earliest deadline it holds, published for the driver.
+//!
+//! Timers are spread over several shards (each thread creates in its own) so that threads creating and
+//! stopping timers do not queue on one lock (tokio #6504). The driver finds due shards by reading each
+//! shard's `next` without locking, and locks only those, so a wakeup does not touch every shard (the
+//! cost that made tokio revert its sharded timer).
+//!
+//! Every transition of an entry's state machine (see `entry.rs`) happens here, under the lock.
+
+use super::entry::{EntryRef, Fired, IDLE, NEVER};
+use crate::clock::Clock;
+use crate::sync::{lock, AtomicU64, Mutex, MutexGuard, Ordering::SeqCst};
+use crate::wheel::{Key, Wheel};
+
+pub(crate) struct Shard {
+    wheel: Mutex<Wheel<EntryRef>>,
+    /// A time at or before the earliest deadline in the wheel (`u64::MAX`: empty). Lowered by
+    /// whoever inserts, recomputed by the driver after each poll.
+    next: AtomicU64,
+}
+
+/// What the caller of `schedule` must do once it has released the lock.
+#[must_use]
+pub(crate) struct Scheduled {
+    /// A callback that came due at once: hand it to the pool.
+    pub(crate) dispatch: Option<EntryRef>,
+    /// A deadline that may be earlier than the driver's planned wakeup.
+    pub(crate) deadline: Option<u64>,
+}
+
+impl Shard {
+    pub(crate) fn new() -> Self {
+        Shard {
+            wheel: Mutex::new(Wheel::new()),
+            next: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        Locked {
+            wheel: lock(&self.wheel),
+            next: &self.next,
+        }
+    }
+
+    /// The published lower bound of this shard's next deadline.
+    pub(crate) fn next(&self) -> u64 {
+        self.next.load(SeqCst)
+    }
+
+    /// Driver side: fires everything due at `now`. Callbacks to run are pushed to `jobs`.
+    pub(crate) fn poll(
+        &self,
+        now: u64,
+        clock: &Clock,
+        buf: &mut Vec<(u64, EntryRef)>,
+        jobs: &mut Vec<EntryRef>,
+    ) {
+        let mut locked = self.lock();
+        locked.wheel.poll(now, buf);
+        for (due, entry) in buf.drain(..) {
+            entry.set_slot(IDLE);
+            let fired = entry.action.fire(due, now, clock);
+            if let Some(job) = locked.after_fire(entry, fired) {
+                jobs.push(job);
+            }
+        }
+        let next = locked.wheel.next_expiration().unwrap_or(u64::MAX);
+        self.next.store(next, SeqCst);
+    }
+
+    /// Calls `f(deadline, entry)` for every pending entry with a deadline, under the lock.
+    pub(crate) fn for_each(&self, f: impl FnMut(u64, &EntryRef)) {
+        self.lock().wheel.for_each(f);
+    }
+}
+
+/// A locked shard: the operations on one entry that handles need.
+pub(crate) struct Locked<'a> {
+    wheel: MutexGuard<'a, Wheel<EntryRef>>,
+    next: &'a AtomicU64,
+}
+
+impl Locked<'_> {
+    /// True if the entry is waiting to fire (including a deadline too far away to ever come).
+    pub(crate) fn is_pending(&self, entry: &EntryRef) -> bool {
+        entry.slot() != IDLE
+    }
+
+    /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
+    pub(crate) fn cancel(&mut self, entry: &EntryRef) -> bool {
+        match entry.slot() {
+            IDLE => false,
+            NEVER => {
+                entry.set_slot(IDLE);
+                true
+            }
+            key => {
+                entry.set_slot(IDLE);
+                drop(self.wheel.remove(Key::from_bits(key)));
+                true
+            }
+        }
+    }
+
+    /// Gives the entry a new deadline (`None`: never), replacing any it had. A deadline at or before
+    /// `now` fires here and now.
+    pub(crate) fn schedule(
+        &mut self,
+        entry: &EntryRef,
+        deadline: Option<u64>,
+        now: u64,
+        clock: &Clock,
+    ) -> Scheduled {
+        let mut done = Scheduled {
+            dispatch: None,
+            deadline: None,
+        };
+        match deadline {
+            None => {
+                self.cancel(entry);
+                entry.set_slot(NEVER);
+            }
+            Some(due) if due <= now => {
+                self.cancel(entry);
+                let fired = entry.action.fire(due, now, clock);
+                done.dispatch = self.after_fire(entry.clone(), fired);
+            }
+            Some(due) => {
+                match entry.slot() {
+                    IDLE | NEVER => {
+                        let key = self.wheel.insert(due, entry.clone());
+                        entry.set_slot(key.to_bits());
+                    }
+                    // Later deadlines are a store in the node; earlier ones relink.
+                    key => self.wheel.reschedule(Key::from_bits(key), due),
+                }
+                done.deadline = self.lower_next(due);
+            }
+        }
+        done
+    }
+
+    /// Applies what `fire` decided; returns the entry if its callback must be dispatched.
+    fn after_fire(&mut self, entry: EntryRef, fired: Fired) -> Option<EntryRef> {
+        match fired {
+            Fired::Done => None,
+            Fired::Dispatch => Some(entry),
+            Fired::Again(due) => {
+                let key = self.wheel.insert(due, entry.clone());
+                entry.set_slot(key.to_bits());
+                // The driver recomputes `next` after its poll; on the immediate path we lower it.
+                self.lower_next(due);
+                None
+            }
+        }
+    }
+
+    /// Publishes `due` if it is earlier than this shard's `next`; returns it if so.
+    fn lower_next(&self, due: u64) -> Option<u64> {
+        (due < self.next.load(SeqCst)).then(|| {
+            self.next.fetch_min(due, SeqCst);
+            due
+        })
+    }
+}

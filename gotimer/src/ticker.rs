@@ -1,0 +1,158 @@
+//! `Ticker` and `tick`: Go's periodic timers.
+
+use crate::runtime::entry::Tick;
+use crate::runtime::Handle;
+use crate::sync::AtomicU64;
+use crossbeam_channel::{bounded, never, Receiver};
+use std::fmt;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+/// Delivers the instant of each tick on [`c()`](Ticker::c), every period. Go's `time.Ticker`.
+///
+/// Ticks are phase-aligned: they are due at `t0 + d`, `t0 + 2d`, … where `t0` is when the ticker was
+/// created or last reset, so they do not drift. The channel holds one tick: a slow receiver finds at
+/// most one waiting, never a burst, and the ticks it missed are dropped. As in Go 1.23, no tick due
+/// before [`stop`](Ticker::stop) or [`reset`](Ticker::reset) is received after it returns. Dropping a
+/// `Ticker` stops it and frees it at once.
+///
+/// ```
+/// use gotimer::Ticker;
+/// use std::time::Duration;
+///
+/// let ticker = Ticker::new(Duration::from_millis(2));
+/// let a = ticker.c().recv().unwrap();
+/// let b = ticker.c().recv().unwrap();
+/// assert_eq!((b - a).as_nanos() % 2_000_000, 0, "phase-aligned");
+/// ticker.stop();
+/// assert!(ticker.c().recv_timeout(Duration::from_millis(10)).is_err());
+/// ```
+pub struct Ticker {
+    handle: Handle,
+    rx: Receiver<Instant>,
+}
+
+impl Ticker {
+    /// Creates a ticker that ticks every `d`, first at `d` from now. Go's `time.NewTicker`.
+    ///
+    /// # Panics
+    /// If `d` is zero, with "non-positive interval for Ticker::new", as Go does.
+    ///
+    /// ```should_panic
+    /// gotimer::Ticker::new(std::time::Duration::ZERO); // non-positive interval for Ticker::new
+    /// ```
+    #[track_caller]
+    pub fn new(d: Duration) -> Ticker {
+        assert!(!d.is_zero(), "non-positive interval for Ticker::new");
+        let (tx, rx) = bounded(1);
+        let tick = Tick {
+            tx,
+            period: AtomicU64::new(period_ns(d)),
+        };
+        Ticker {
+            handle: Handle::start(Location::caller(), tick, d),
+            rx,
+        }
+    }
+
+    /// The channel on which ticks are delivered. Go's `ticker.C`.
+    ///
+    /// ```
+    /// # use gotimer::Ticker;
+    /// # use std::time::Duration;
+    /// let ticker = Ticker::new(Duration::from_millis(1));
+    /// for _ in 0..3 {
+    ///     ticker.c().recv().unwrap();
+    /// }
+    /// ```
+    pub fn c(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Turns the ticker off: no tick is received after `stop` returns, including one that was
+    /// waiting in the channel. A stopped ticker can be restarted with [`reset`](Ticker::reset).
+    /// Go's `ticker.Stop()`.
+    ///
+    /// ```
+    /// # use gotimer::Ticker;
+    /// # use std::time::Duration;
+    /// let ticker = Ticker::new(Duration::from_millis(1));
+    /// std::thread::sleep(Duration::from_millis(5));
+    /// ticker.stop();
+    /// assert!(ticker.c().try_recv().is_err(), "the waiting tick was discarded");
+    /// ```
+    pub fn stop(&self) {
+        self.handle.stop(|| self.rx.try_recv().is_ok());
+    }
+
+    /// Stops the ticker and restarts it with period `d`: the next tick comes `d` from now. A tick
+    /// from the old schedule is never received after `reset` returns. Go's `ticker.Reset(d)`.
+    ///
+    /// # Panics
+    /// If `d` is zero, with "non-positive interval for Ticker::reset", as Go does.
+    ///
+    /// ```
+    /// # use gotimer::Ticker;
+    /// # use std::time::{Duration, Instant};
+    /// let ticker = Ticker::new(Duration::from_secs(3600));
+    /// let start = Instant::now();
+    /// ticker.reset(Duration::from_millis(5));
+    /// let due = ticker.c().recv().unwrap();
+    /// assert!(due >= start + Duration::from_millis(5));
+    /// ```
+    pub fn reset(&self, d: Duration) {
+        assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
+        let entry = self.handle.entry();
+        self.handle.reset(d, || {
+            entry.action.set_period(period_ns(d));
+            self.rx.try_recv().is_ok()
+        });
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.handle.stop(|| false);
+    }
+}
+
+impl fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticker")
+            .field("site", &self.handle.entry().site)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Returns the channel of a ticker with period `d` that has no handle. Go's `time.Tick`.
+///
+/// It cannot be stopped, but it does not leak either: once every receiver is dropped, the ticker
+/// frees itself at its next tick, within one period. `Duration::ZERO` gives a channel that never
+/// delivers, as Go's `Tick` returns nil for a non-positive interval.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let ticks = gotimer::tick(Duration::from_millis(1));
+/// ticks.recv().unwrap();
+/// ticks.recv().unwrap();
+/// assert!(gotimer::tick(Duration::ZERO).recv_timeout(Duration::from_millis(5)).is_err());
+/// ```
+#[track_caller]
+pub fn tick(d: Duration) -> Receiver<Instant> {
+    if d.is_zero() {
+        return never();
+    }
+    let (tx, rx) = bounded(1);
+    let tick = Tick {
+        tx,
+        period: AtomicU64::new(period_ns(d)),
+    };
+    // No handle: the entry lives in the wheel until a tick finds every receiver gone.
+    drop(Handle::start(Location::caller(), tick, d));
+    rx
+}
+
+fn period_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
