@@ -11,6 +11,7 @@ mod timer;
 mod wheel;
 
 pub use crossbeam_channel::Receiver;
+pub use runtime::{stats, Stats, IDLE_EXIT, MAX_WORKERS};
 pub use ticker::{tick, Ticker};
 pub use timer::{after, after_func, Timer};
 

@@ -136,12 +136,36 @@ impl Handle {
     }
 }
 
-/// Callback threads alive now (idle or running), for tests and diagnostics.
-pub(crate) fn callback_threads() -> usize {
-    runtime().pool.workers()
+/// Counters of the timer runtime at one moment, from [`stats`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Timers waiting in the wheels: pending `Timer`s, `Ticker`s, `tick`s and `after_func`s. A
+    /// timer whose deadline is out of range (`Duration::MAX`) is held only by its handle and is not
+    /// counted; `after` channels are never in a wheel.
+    pub pending: usize,
+    /// Callback threads alive (running a callback or idle), at most [`MAX_WORKERS`].
+    pub callback_threads: usize,
+    /// Callbacks that panicked since the process started.
+    pub callback_panics: usize,
+    /// The number of shards the timers are spread over.
+    pub shards: usize,
 }
 
-/// Callbacks that have panicked since the process started.
-pub(crate) fn callback_panics() -> usize {
-    runtime().pool.panics()
+/// Reads the runtime's counters, starting the runtime if it is not running yet. It locks each shard
+/// briefly, one at a time.
+///
+/// ```
+/// let t = gotimer::Timer::new(std::time::Duration::from_secs(60));
+/// assert!(gotimer::stats().pending >= 1);
+/// drop(t);
+/// ```
+pub fn stats() -> Stats {
+    let rt = runtime();
+    Stats {
+        pending: rt.shards.iter().map(|s| s.len()).sum(),
+        callback_threads: rt.pool.workers(),
+        callback_panics: rt.pool.panics(),
+        shards: rt.shards.len(),
+    }
 }

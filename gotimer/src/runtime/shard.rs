@@ -69,6 +69,11 @@ impl Shard {
         self.next.store(next, SeqCst);
     }
 
+    /// The number of entries in the wheel.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().wheel.len()
+    }
+
     /// Calls `f(deadline, entry)` for every pending entry with a deadline, under the lock.
     pub(crate) fn for_each(&self, f: impl FnMut(u64, &EntryRef)) {
         self.lock().wheel.for_each(f);
