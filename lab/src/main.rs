@@ -1,0 +1,45 @@
+//! `gotimer-lab`: reproduces the article's `time.After` experiment and Go's timer benchmarks, with
+//! gotimer and Go side by side. Every subcommand prints a table and writes CSV and SVG under `--out`.
+
+mod bench;
+mod mem;
+mod report;
+mod scale;
+mod seed;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "gotimer-lab", version, about, long_about = None)]
+struct Cli {
+    /// Where CSV and SVG files are written.
+    #[arg(long, global = true, default_value = "target/lab")]
+    out: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The article's experiment: time.After in a for/select loop (the leak) and its two fixes,
+    /// in Rust with gotimer and in Go, with heap and RSS sampled every 250 ms.
+    Seed(seed::Args),
+    /// Go's own timer benchmarks (src/time/sleep_test.go), ported, against Go, crossbeam and tokio.
+    Bench(bench::Args),
+    /// Bytes per pending timer with many pending, for each kind of timer and each peer.
+    Mem(mem::Args),
+    /// ns per insert+cancel and per reset as the number of pending timers grows.
+    Scale(scale::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    std::fs::create_dir_all(&cli.out)?;
+    match cli.command {
+        Command::Seed(args) => seed::run(&args, &cli.out),
+        Command::Bench(args) => bench::run(&args, &cli.out),
+        Command::Mem(args) => mem::run(&args, &cli.out),
+        Command::Scale(args) => scale::run(&args, &cli.out),
+    }
+}

@@ -1,0 +1,10 @@
+//! `scale` subcommand (being written).
+
+use std::path::Path;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: &Args, _out: &Path) -> anyhow::Result<()> {
+    anyhow::bail!("`scale` is not written yet")
+}
