@@ -6,6 +6,8 @@
 //! never keep the process alive, and pending timers are simply dropped at exit.
 
 mod driver;
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub(crate) mod entry;
 mod pool;
 mod shard;
