@@ -4,6 +4,9 @@
 #![warn(missing_docs)]
 
 mod clock;
+mod origin;
+#[cfg(feature = "profile")]
+pub mod profile;
 mod runtime;
 mod sync;
 mod ticker;

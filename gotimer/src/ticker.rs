@@ -1,5 +1,6 @@
 //! `Ticker` and `tick`: Go's periodic timers.
 
+use crate::origin::Kind;
 use crate::runtime::entry::Tick;
 use crate::runtime::Handle;
 use crate::sync::AtomicU64;
@@ -50,7 +51,7 @@ impl Ticker {
             period: AtomicU64::new(period_ns(d)),
         };
         Ticker {
-            handle: Handle::start(Location::caller(), tick, d),
+            handle: Handle::start(Location::caller(), Kind::Ticker, tick, d),
             rx,
         }
     }
@@ -119,7 +120,7 @@ impl Drop for Ticker {
 impl fmt::Debug for Ticker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ticker")
-            .field("site", &self.handle.entry().site)
+            .field("site", &self.handle.entry().origin.location())
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +150,7 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
         period: AtomicU64::new(period_ns(d)),
     };
     // No handle: the entry lives in the wheel until a tick finds every receiver gone.
-    drop(Handle::start(Location::caller(), tick, d));
+    drop(Handle::start(Location::caller(), Kind::Tick, tick, d));
     rx
 }
 

@@ -1,5 +1,6 @@
 //! `Timer`, `after` and `after_func`: Go's one-shot timers.
 
+use crate::origin::Kind;
 use crate::runtime::entry::{Deliver, Func};
 use crate::runtime::Handle;
 use crossbeam_channel::{bounded, never, Receiver};
@@ -52,7 +53,7 @@ impl Timer {
     pub fn new(d: Duration) -> Timer {
         let (tx, rx) = bounded(1);
         Timer {
-            handle: Handle::start(Location::caller(), Deliver(tx), d),
+            handle: Handle::start(Location::caller(), Kind::Timer, Deliver(tx), d),
             rx,
             cancel_on_drop: true,
         }
@@ -133,7 +134,7 @@ impl Drop for Timer {
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timer")
-            .field("site", &self.handle.entry().site)
+            .field("site", &self.handle.entry().origin.location())
             .field("after_func", &!self.cancel_on_drop)
             .finish_non_exhaustive()
     }
@@ -188,7 +189,7 @@ where
     F: Fn() + Send + Sync + 'static,
 {
     Timer {
-        handle: Handle::start(Location::caller(), Func(f), d),
+        handle: Handle::start(Location::caller(), Kind::AfterFunc, Func(f), d),
         rx: never(),
         cancel_on_drop: false,
     }

@@ -17,9 +17,9 @@
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 
 use crate::clock::Clock;
+use crate::origin::Origin;
 use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use crossbeam_channel::{Sender, TrySendError};
-use std::panic::Location;
 use std::time::Instant;
 
 /// `slot` value: not pending.
@@ -34,18 +34,24 @@ pub(crate) struct Entry<A: ?Sized> {
     /// `IDLE`, `NEVER`, or the entry's wheel key. Read and written only under the shard lock, so
     /// `Relaxed` suffices: the lock orders every access.
     slot: AtomicU32,
-    /// Where the timer was created (`#[track_caller]`), for reports.
-    pub(crate) site: &'static Location<'static>,
+    /// Where the timer was created (`#[track_caller]`), for the profile and reports.
+    pub(crate) origin: Origin,
     pub(crate) action: A,
 }
 
 impl<A> Entry<A> {
-    pub(crate) fn new(site: &'static Location<'static>, action: A) -> Self {
+    pub(crate) fn new(origin: Origin, action: A) -> Self {
         Entry {
             slot: AtomicU32::new(IDLE),
-            site,
+            origin,
             action,
         }
+    }
+}
+
+impl<A: ?Sized> Drop for Entry<A> {
+    fn drop(&mut self) {
+        self.origin.on_free();
     }
 }
 
@@ -81,7 +87,15 @@ pub(crate) trait Action: Send + Sync + 'static {
 
     /// Sets a ticker's period in nanoseconds (not 0); called under the shard lock.
     fn set_period(&self, _period: u64) {}
+
+    /// Heap bytes the action owns outside the entry itself (its channel).
+    fn heap_bytes(&self) -> u64 {
+        0
+    }
 }
+
+/// What `crossbeam_channel::bounded::<Instant>(1)` allocates (checked by `tests/memory.rs`).
+pub(crate) const CHANNEL_BYTES: u64 = 664;
 
 /// `Timer::new`: one value on a channel of capacity 1.
 pub(crate) struct Deliver(pub(crate) Sender<Instant>);
@@ -92,6 +106,10 @@ impl Action for Deliver {
         // handle is gone, and then nobody is left to tell.
         let _ = self.0.try_send(clock.instant(due));
         Fired::Done
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        CHANNEL_BYTES
     }
 }
 
@@ -122,6 +140,10 @@ impl Action for Tick {
 
     fn set_period(&self, period: u64) {
         self.period.store(period, Relaxed)
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        CHANNEL_BYTES
     }
 }
 

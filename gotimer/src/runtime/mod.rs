@@ -15,6 +15,7 @@ mod shard;
 pub use pool::{IDLE_EXIT, MAX_WORKERS};
 
 use crate::clock::Clock;
+use crate::origin::{Kind, Origin};
 use crossbeam_utils::CachePadded;
 use driver::Driver;
 use entry::{Action, Entry, EntryRef};
@@ -86,6 +87,18 @@ impl Runtime {
 
 /// A scheduled entry and the shard it lives in: the part of `Timer` and `Ticker` that talks to the
 /// runtime. It does not cancel on drop; the handles decide that.
+/// Bytes a timer holds besides its `Entry`: the `Arc` counts and its wheel node.
+const ENTRY_OVERHEAD: u64 = 16 + 32;
+
+/// Calls `f(deadline, origin)` for every timer pending in a wheel, one shard at a time.
+#[cfg(feature = "profile")]
+pub(crate) fn for_each_pending(mut f: impl FnMut(std::time::Instant, Origin)) {
+    let rt = runtime();
+    for shard in rt.shards.iter() {
+        shard.for_each(|due, entry| f(rt.clock.instant(due), entry.origin));
+    }
+}
+
 pub(crate) struct Handle {
     entry: EntryRef,
     shard: u32,
@@ -93,9 +106,15 @@ pub(crate) struct Handle {
 
 impl Handle {
     /// Creates an entry in the calling thread's shard and schedules it `d` from now.
-    pub(crate) fn start<A: Action>(site: &'static Location<'static>, action: A, d: Duration) -> Self {
+    pub(crate) fn start<A: Action>(
+        site: &'static Location<'static>,
+        kind: Kind,
+        action: A,
+        d: Duration,
+    ) -> Self {
         let rt = runtime();
-        let entry: EntryRef = Arc::new(Entry::new(site, action));
+        let bytes = ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.heap_bytes();
+        let entry: EntryRef = Arc::new(Entry::new(Origin::new(site, kind, bytes), action));
         let handle = Handle {
             entry,
             shard: rt.local_shard(),

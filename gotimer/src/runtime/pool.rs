@@ -103,7 +103,7 @@ impl Pool {
     }
 
     fn run(&self, job: EntryRef) {
-        let site = job.site;
+        let site = job.origin.location();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job.action.run())) {
             self.panics.fetch_add(1, SeqCst);
             let msg = payload

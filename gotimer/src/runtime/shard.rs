@@ -75,6 +75,7 @@ impl Shard {
     }
 
     /// Calls `f(deadline, entry)` for every pending entry with a deadline, under the lock.
+    #[cfg(feature = "profile")]
     pub(crate) fn for_each(&self, f: impl FnMut(u64, &EntryRef)) {
         self.lock().wheel.for_each(f);
     }

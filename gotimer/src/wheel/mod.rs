@@ -86,11 +86,13 @@ impl<T> Wheel<T> {
     }
 
     /// True when the wheel holds no entry.
+    #[allow(dead_code)] // for tests and diagnostics
     pub fn is_empty(&self) -> bool {
         self.nodes.len() == 0
     }
 
     /// The time up to which the wheel has been polled, rounded down to the resolution.
+    #[allow(dead_code)] // for tests and diagnostics
     pub fn elapsed(&self) -> u64 {
         self.elapsed << RESOLUTION_SHIFT
     }
@@ -132,16 +134,19 @@ impl<T> Wheel<T> {
     }
 
     /// The deadline of the entry `key`.
+    #[allow(dead_code)] // for tests and diagnostics
     pub fn deadline(&self, key: Key) -> u64 {
         self.nodes.get(key.0).deadline
     }
 
     /// The value of the entry `key`.
+    #[allow(dead_code)] // for tests and diagnostics
     pub fn get(&self, key: Key) -> &T {
         &self.nodes.get(key.0).value
     }
 
     /// Calls `f(deadline, value)` for every entry, in no particular order.
+    #[cfg(any(test, feature = "profile"))]
     pub fn for_each(&self, mut f: impl FnMut(u64, &T)) {
         self.nodes.for_each(|n| f(n.deadline, &n.value));
     }

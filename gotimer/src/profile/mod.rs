@@ -1,0 +1,101 @@
+//! The timer profile: which lines of code created the timers that are alive, how many, how much
+//! memory they hold, and when they are due. gotimer's answer to the article's
+//! `go tool pprof …/debug/pprof/heap`, aimed straight at the call site.
+//!
+//! Accounting is always on (feature `profile`, on by default): every timer records its creation call
+//! site through `#[track_caller]`, and each site keeps a created and a freed counter. A snapshot adds
+//! the earliest and latest pending deadline per site by walking the wheels, one shard at a time.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let timers: Vec<_> = (0..3).map(|_| gotimer::Timer::new(Duration::from_secs(60))).collect();
+//! let here = line!() - 1;
+//! let site = gotimer::profile::snapshot()
+//!     .into_iter()
+//!     .find(|s| s.line == here && s.file.ends_with(".rs"))
+//!     .unwrap();
+//! assert_eq!(site.kind, gotimer::profile::Kind::Timer);
+//! assert_eq!(site.live, 3);
+//! assert!(site.earliest.is_some());
+//! drop(timers);
+//! ```
+
+mod registry;
+
+pub use crate::origin::Kind;
+pub(crate) use registry::{lookup, SiteStats};
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// One call site's timers at the moment of a [`snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Site {
+    /// The source file of the call that created the timers.
+    pub file: &'static str,
+    /// Its line.
+    pub line: u32,
+    /// Its column.
+    pub column: u32,
+    /// What the call creates.
+    pub kind: Kind,
+    /// Timers from this site that are alive: pending, or held by a handle.
+    pub live: u64,
+    /// Bytes those timers hold: entry, wheel node, channel and closure (not heap the closure owns).
+    pub live_bytes: u64,
+    /// Timers this site has created since the process started.
+    pub created: u64,
+    /// The earliest deadline among this site's pending timers.
+    pub earliest: Option<Instant>,
+    /// The latest deadline among this site's pending timers.
+    pub latest: Option<Instant>,
+}
+
+/// Every call site that has created a timer, with its counters, sorted by live bytes (largest first),
+/// then by file and line.
+///
+/// ```
+/// let t = gotimer::Ticker::new(std::time::Duration::from_secs(1));
+/// let top = &gotimer::profile::snapshot()[0];
+/// assert!(top.live_bytes >= top.live);
+/// drop(t);
+/// ```
+pub fn snapshot() -> Vec<Site> {
+    let mut deadlines: HashMap<usize, (Instant, Instant)> = HashMap::new();
+    crate::runtime::for_each_pending(|due, origin| {
+        let key = origin.stats() as *const SiteStats as usize;
+        let span = deadlines.entry(key).or_insert((due, due));
+        span.0 = span.0.min(due);
+        span.1 = span.1.max(due);
+    });
+    let mut sites: Vec<Site> = registry::all()
+        .into_iter()
+        .map(|s| {
+            let live = s.live();
+            let span = deadlines.get(&(s as *const SiteStats as usize));
+            Site {
+                file: s.location.file(),
+                line: s.location.line(),
+                column: s.location.column(),
+                kind: s.kind,
+                live,
+                live_bytes: live * s.bytes_each,
+                created: s.created(),
+                earliest: span.map(|s| s.0),
+                latest: span.map(|s| s.1),
+            }
+        })
+        .collect();
+    sites.sort_by(|a, b| {
+        (b.live_bytes, a.file, a.line, a.column, a.kind).cmp(&(
+            a.live_bytes,
+            b.file,
+            b.line,
+            b.column,
+            b.kind,
+        ))
+    });
+    sites
+}
