@@ -25,15 +25,18 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The wheel's resolution: simulated times are multiples of it, so that a poll at a deadline
+/// fires it (the wheel rounds deadlines up and poll times down to a tick).
+const RES: u64 = crate::wheel::RESOLUTION_NS;
 /// The first deadline of every model's timer, in simulated nanoseconds.
-const T1: u64 = 10_000;
+const T1: u64 = 10 * RES;
 /// A driver poll that finds `T1` due.
-const POLL1: u64 = 20_000;
+const POLL1: u64 = 20 * RES;
 /// Deadlines of later schedules, after `POLL1`.
-const T2: u64 = 30_000;
-const T3: u64 = 50_000;
+const T2: u64 = 30 * RES;
+const T3: u64 = 50 * RES;
 /// A poll after every deadline of the models.
-const LAST: u64 = 1_000_000;
+const LAST: u64 = 1000 * RES;
 
 /// Runs `f` under loom, exploring every interleaving (no preemption bound: the models are small).
 fn model(f: impl Fn() + Send + Sync + 'static) {
@@ -138,7 +141,7 @@ impl World {
         let next = self.shard.next();
         self.shard.for_each(|deadline, _| {
             assert!(
-                next <= deadline,
+                next <= deadline.next_multiple_of(RES),
                 "published next {next} is after a pending deadline {deadline}"
             );
         });
@@ -191,7 +194,11 @@ fn loom_timer_fire_vs_stop_vs_receive() {
         assert!(rx.try_recv().is_err(), "stale value after stop");
         assert_eq!(w.shard.len(), 0);
         w.check_next();
-        assert_eq!(Arc::strong_count(&entry), 1, "the wheel still holds the entry");
+        assert_eq!(
+            Arc::strong_count(&entry),
+            1,
+            "the wheel still holds the entry"
+        );
     });
 }
 
@@ -262,14 +269,25 @@ fn loom_timer_stop_vs_reset_vs_fire() {
         driver.join().unwrap();
         let reset_active = resetter.join().unwrap();
         w.check_next();
-        assert!(stopped, "the timer was pending or its value unreceived: stop must be true");
+        assert!(
+            stopped,
+            "the timer was pending or its value unreceived: stop must be true"
+        );
         w.poll(LAST);
         let finally: Vec<Instant> = rx.try_iter().collect();
         if reset_active {
             // reset came first (after stop it would find nothing): stop cancelled the new schedule.
-            assert_eq!(finally, vec![], "stop returned but its value arrived anyway");
+            assert_eq!(
+                finally,
+                vec![],
+                "stop returned but its value arrived anyway"
+            );
         } else {
-            assert_eq!(finally, vec![w.at(T2)], "reset came last: its schedule must fire once");
+            assert_eq!(
+                finally,
+                vec![w.at(T2)],
+                "reset came last: its schedule must fire once"
+            );
         }
         assert_eq!(w.shard.len(), 0);
     });
@@ -349,7 +367,11 @@ fn loom_tick_receiver_drop_vs_tick() {
         w.check_next();
         w.poll(3 * T1);
         w.poll(4 * T1);
-        assert_eq!(w.shard.len(), 0, "ticker with no receiver still in the wheel");
+        assert_eq!(
+            w.shard.len(),
+            0,
+            "ticker with no receiver still in the wheel"
+        );
         assert!(weak.upgrade().is_none(), "ticker entry leaked");
     });
 }
@@ -382,8 +404,8 @@ fn loom_ticker_stop_vs_tick() {
 /// reset, every tick is on the new phase; the old period's ticks stop.
 #[test]
 fn loom_ticker_reset_vs_tick_vs_receive() {
-    const NOW: u64 = 15_000;
-    const PERIOD: u64 = 100_000;
+    const NOW: u64 = 15 * RES;
+    const PERIOD: u64 = 100 * RES;
     model(|| {
         let w = World::new();
         let (entry, rx) = w.ticker(T1);
@@ -437,7 +459,11 @@ fn loom_after_func_stop_vs_fire() {
         let stopped = stopper.join().unwrap();
         w.poll(LAST);
         let n = runs.load(SeqCst);
-        assert_eq!(n, usize::from(!stopped), "stop()={stopped}, callback ran {n} times");
+        assert_eq!(
+            n,
+            usize::from(!stopped),
+            "stop()={stopped}, callback ran {n} times"
+        );
         assert_eq!(w.shard.len(), 0);
         assert_eq!(Arc::strong_count(&entry), 1);
     });
@@ -476,7 +502,7 @@ fn loom_after_func_reset_vs_fire() {
 /// exactly once, and never the old one after reset returned.
 #[test]
 fn loom_timer_reset_to_zero_vs_fire() {
-    const NOW: u64 = 25_000;
+    const NOW: u64 = 25 * RES;
     model(|| {
         let w = World::new();
         let (entry, rx) = w.timer(T1);
@@ -519,7 +545,10 @@ fn loom_shard_next_insert_vs_poll() {
             thread::spawn(move || {
                 let (early, rx) = w.timer(T2);
                 let next = w.shard.next();
-                assert!(next <= T2, "inserter's deadline not published: next = {next}");
+                assert!(
+                    next <= T2,
+                    "inserter's deadline not published: next = {next}"
+                );
                 (early, rx)
             })
         };
