@@ -1,0 +1,389 @@
+//! The Go 1.23 timer semantics that Go 1.19's tests do not cover: no stale value after `stop` or
+//! `reset`, the stop-the-loser race of Go issue #69312, `stop`/`reset` seen by a thread blocked on
+//! the channel elsewhere, and dropping a timer under a blocked receiver.
+
+use crossbeam_channel::{bounded, never, select, unbounded, RecvError, RecvTimeoutError, Sender};
+use gotimer::{sleep, Receiver, Ticker, Timer};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const MS: Duration = Duration::from_millis(1);
+const US: Duration = Duration::from_micros(1);
+const HOUR: Duration = Duration::from_secs(3600);
+/// How long a thread that must wake is given: far more than any scheduler delay.
+const WAKE: Duration = Duration::from_secs(10);
+
+/// A small xorshift generator for jitter.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Busy-waits `d`: sleeping would round up to the OS's granularity and miss the race windows.
+fn spin(d: Duration) {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        std::hint::spin_loop();
+    }
+}
+
+#[test]
+fn stop_discards_a_fired_unreceived_value() {
+    for d in [Duration::ZERO, MS] {
+        let t = Timer::new(d);
+        sleep(20 * MS); // it has fired; its value waits in the channel
+        assert!(
+            t.stop(),
+            "stop of a fired, unreceived timer ({d:?}) returned false"
+        );
+        assert!(t.c().try_recv().is_err(), "a value survived stop");
+        assert_eq!(t.c().recv_timeout(30 * MS), Err(RecvTimeoutError::Timeout));
+        assert!(!t.stop(), "second stop returned true");
+    }
+}
+
+#[test]
+fn reset_discards_a_fired_unreceived_value() {
+    let t = Timer::new(MS);
+    sleep(20 * MS);
+    assert!(
+        t.reset(HOUR),
+        "reset of a fired, unreceived timer returned false"
+    );
+    assert!(t.c().try_recv().is_err(), "the old value survived reset");
+    assert_eq!(t.c().recv_timeout(30 * MS), Err(RecvTimeoutError::Timeout));
+
+    // Fired again, then reset to a short time: the value received is the new one.
+    assert!(t.reset(MS));
+    sleep(20 * MS);
+    let before = Instant::now();
+    assert!(
+        t.reset(10 * MS),
+        "reset of a fired, unreceived timer returned false"
+    );
+    let v = t.c().recv_timeout(WAKE).unwrap();
+    assert!(
+        v >= before + 10 * MS,
+        "received a value of the old schedule"
+    );
+}
+
+#[test]
+fn stop_and_reset_racing_the_fire_leave_no_stale_value() {
+    // Timers due in 0-50 us are stopped or reset after 0-60 us of spinning, so the call lands just
+    // before, during or just after the fire. Nobody receives, so every stop and reset must return
+    // true, and no value of the old schedule may be seen afterwards.
+    let mut rng = Rng::new(69312);
+    for i in 0..3000 {
+        let t = Timer::new(US * rng.below(50) as u32);
+        spin(US * rng.below(60) as u32);
+        if i % 3 == 0 {
+            let before = Instant::now();
+            let d = US * (20 + rng.below(300) as u32);
+            assert!(
+                t.reset(d),
+                "iteration {i}: reset returned false, nobody received"
+            );
+            let v = t
+                .c()
+                .recv_timeout(WAKE)
+                .expect("the reset timer did not fire");
+            assert!(
+                v >= before + d,
+                "iteration {i}: a value of the old schedule after reset"
+            );
+            assert!(t.c().try_recv().is_err(), "iteration {i}: two values");
+        } else {
+            assert!(
+                t.stop(),
+                "iteration {i}: stop returned false, nobody received"
+            );
+            assert!(
+                t.c().try_recv().is_err(),
+                "iteration {i}: a value after stop"
+            );
+            if i % 100 == 1 {
+                assert_eq!(t.c().recv_timeout(MS), Err(RecvTimeoutError::Timeout));
+            }
+        }
+    }
+}
+
+#[test]
+fn ticker_stop_and_reset_discard_the_waiting_tick() {
+    let ticker = Ticker::new(MS);
+    sleep(20 * MS); // a tick waits in the channel
+    ticker.stop();
+    assert!(ticker.c().try_recv().is_err(), "a tick survived stop");
+    assert_eq!(
+        ticker.c().recv_timeout(30 * MS),
+        Err(RecvTimeoutError::Timeout)
+    );
+
+    ticker.reset(MS);
+    sleep(20 * MS);
+    let before = Instant::now();
+    ticker.reset(HOUR);
+    assert!(ticker.c().try_recv().is_err(), "a tick survived reset");
+    ticker.reset(10 * MS);
+    let v = ticker.c().recv_timeout(WAKE).unwrap();
+    assert!(
+        v >= before + 10 * MS,
+        "a tick of the old schedule after reset"
+    );
+}
+
+/// A thread that makes timers on request, so that a test can hold timers from another shard.
+fn timer_factory() -> (Sender<(Duration, Sender<Timer>)>, thread::JoinHandle<()>) {
+    let (tx, rx) = unbounded::<(Duration, Sender<Timer>)>();
+    let handle = thread::spawn(move || {
+        for (d, reply) in rx {
+            let _ = reply.send(Timer::new(d));
+        }
+    });
+    (tx, handle)
+}
+
+#[test]
+fn issue_69312_stop_of_the_loser_returns_true() {
+    // Go issue 69312: threads select on two 1 ms timers and stop the one that lost. Nobody received
+    // the loser's value, so stop must return true, and its channel must then be empty; the winner's
+    // value was received, so stopping it returns false. The second timer is sometimes 0-40 us later
+    // (so it fires during the select or the stop), sometimes made by another thread (so it lives in
+    // another shard and fires in another critical section).
+    const THREADS: u64 = 16;
+    let iterations: u64 = if cfg!(debug_assertions) { 150 } else { 400 };
+    let (factory, factory_thread) = timer_factory();
+    let false_stops = AtomicUsize::new(0);
+    let stale = AtomicUsize::new(0);
+    let winner_true = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for id in 0..THREADS {
+            let factory = factory.clone();
+            let (false_stops, stale, winner_true) = (&false_stops, &stale, &winner_true);
+            s.spawn(move || {
+                let mut rng = Rng::new(id + 1);
+                for i in 0..iterations {
+                    let d2 = MS + US * [0, 0, rng.below(40) as u32][i as usize % 3];
+                    let t1 = Timer::new(MS);
+                    let t2 = if i % 4 == 3 {
+                        let (reply, timer) = bounded(1);
+                        factory.send((d2, reply)).unwrap();
+                        timer.recv().unwrap()
+                    } else {
+                        Timer::new(d2)
+                    };
+                    let (winner, loser) = select! {
+                        recv(t1.c()) -> v => { v.unwrap(); (&t1, &t2) }
+                        recv(t2.c()) -> v => { v.unwrap(); (&t2, &t1) }
+                    };
+                    if !loser.stop() {
+                        false_stops.fetch_add(1, SeqCst);
+                    }
+                    if loser.c().try_recv().is_ok() {
+                        stale.fetch_add(1, SeqCst);
+                    }
+                    if winner.stop() {
+                        winner_true.fetch_add(1, SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    drop(factory);
+    factory_thread.join().unwrap();
+    let total = THREADS * iterations;
+    assert_eq!(
+        false_stops.load(SeqCst),
+        0,
+        "stop() of the losing timer returned false without a receive, out of {total}"
+    );
+    assert_eq!(stale.load(SeqCst), 0, "a value after stop, out of {total}");
+    assert_eq!(
+        winner_true.load(SeqCst),
+        0,
+        "stop() of a received timer returned true"
+    );
+}
+
+/// How a thread waits on a timer's channel in the cross-thread tests.
+#[derive(Clone, Copy, Debug)]
+enum Wait {
+    Recv,
+    Select,
+}
+
+fn wait_on(how: Wait, rx: &Receiver<Instant>) -> Result<Instant, RecvError> {
+    match how {
+        Wait::Recv => rx.recv(),
+        Wait::Select => {
+            let other = never::<()>();
+            select! {
+                recv(rx) -> v => v,
+                recv(other) -> _ => unreachable!(),
+            }
+        }
+    }
+}
+
+/// One run of the cross-thread test: a thread waits on `t.c()` for a timer due in `d`; another
+/// thread pushes it to an hour (or stops it), so the waiter must stay blocked past `d`; a third
+/// resets it to 1 ms, which must wake the waiter with the new value. `Err`: the machine was so slow
+/// that the timer fired before the push.
+fn cross_thread(how: Wait, stop_instead: bool, d: Duration) -> Result<(), String> {
+    let t = Timer::new(d);
+    let (woke_tx, woke) = bounded(1);
+    thread::scope(|s| {
+        let waiter = s.spawn(|| woke_tx.send(wait_on(how, t.c())).unwrap());
+        sleep(d / 10); // most likely the waiter is blocked by now; correctness does not depend on it
+        let pushed = s
+            .spawn(|| {
+                if stop_instead {
+                    t.stop()
+                } else {
+                    t.reset(HOUR)
+                }
+            })
+            .join()
+            .unwrap();
+        if !pushed {
+            // The old value was received before the push: legitimate, but this run proves nothing.
+            waiter.join().unwrap();
+            return Err(format!("the timer fired before the push ({how:?})"));
+        }
+        // The waiter must not wake: the value it waited for is gone for good.
+        if let Ok(v) = woke.recv_timeout(2 * d) {
+            panic!("{how:?}: the waiter woke after another thread pushed the timer away: {v:?}");
+        }
+        let before = Instant::now();
+        let was_pending = s.spawn(|| t.reset(MS)).join().unwrap();
+        assert_eq!(was_pending, !stop_instead, "{how:?}: reset's return value");
+        let v = woke
+            .recv_timeout(WAKE)
+            .unwrap_or_else(|_| panic!("{how:?}: the reset to 1 ms did not wake the waiter"))
+            .expect("the channel disconnected");
+        assert!(
+            v >= before + MS,
+            "{how:?}: the waiter got a value older than the reset"
+        );
+        waiter.join().unwrap();
+        Ok(())
+    })
+}
+
+fn cross_thread_retried(how: Wait, stop_instead: bool) {
+    let mut errors = Vec::new();
+    for d in [100 * MS, 300 * MS, 1000 * MS] {
+        match cross_thread(how, stop_instead, d) {
+            Ok(()) => return,
+            Err(e) => errors.push(e),
+        }
+    }
+    panic!("failed at every duration: {errors:?}");
+}
+
+#[test]
+fn cross_thread_reset_seen_by_recv() {
+    cross_thread_retried(Wait::Recv, false);
+}
+
+#[test]
+fn cross_thread_reset_seen_by_select() {
+    cross_thread_retried(Wait::Select, false);
+}
+
+#[test]
+fn cross_thread_stop_seen_by_recv_and_select() {
+    cross_thread_retried(Wait::Recv, true);
+    cross_thread_retried(Wait::Select, true);
+}
+
+#[test]
+fn cross_thread_reset_of_an_idle_timer_wakes_a_blocked_thread() {
+    // The waiter blocks on a timer that fired and was received; another thread's reset wakes it.
+    for how in [Wait::Recv, Wait::Select] {
+        let t = Timer::new(Duration::ZERO);
+        t.c().recv().unwrap();
+        let (woke_tx, woke) = bounded(1);
+        thread::scope(|s| {
+            s.spawn(|| woke_tx.send(wait_on(how, t.c())).unwrap());
+            assert_eq!(woke.recv_timeout(50 * MS), Err(RecvTimeoutError::Timeout));
+            let before = Instant::now();
+            assert!(!s.spawn(|| t.reset(MS)).join().unwrap(), "received already");
+            let v = woke.recv_timeout(WAKE).expect("not woken").unwrap();
+            assert!(v >= before + MS);
+        });
+    }
+}
+
+/// A thread waits on a clone of the channel; dropping the timer or ticker must disconnect it.
+fn drop_under_waiter<T: Send + 'static>(how: Wait, make: impl Fn() -> (T, Receiver<Instant>)) {
+    let (owner, rx) = make();
+    let (woke_tx, woke) = bounded(1);
+    let waiter = thread::spawn(move || woke_tx.send(wait_on(how, &rx)).unwrap());
+    sleep(20 * MS);
+    drop(owner);
+    let r = woke
+        .recv_timeout(WAKE)
+        .unwrap_or_else(|_| panic!("{how:?}: the waiter hangs after the drop"));
+    assert_eq!(
+        r,
+        Err(RecvError),
+        "{how:?}: the waiter should see disconnection"
+    );
+    waiter.join().unwrap();
+}
+
+#[test]
+fn drop_of_a_timer_while_another_thread_waits_on_a_clone_of_its_channel() {
+    for how in [Wait::Recv, Wait::Select] {
+        drop_under_waiter(how, || {
+            let t = Timer::new(HOUR);
+            let rx = t.c().clone();
+            (t, rx)
+        });
+        // Out of range: held by nothing but its handle.
+        drop_under_waiter(how, || {
+            let t = Timer::new(Duration::MAX);
+            let rx = t.c().clone();
+            (t, rx)
+        });
+        // Stopped, then dropped from another thread.
+        drop_under_waiter(how, || {
+            let t = Timer::new(HOUR);
+            t.stop();
+            let rx = t.c().clone();
+            (thread::spawn(move || t), rx)
+        });
+        drop_under_waiter(how, || {
+            let t = Ticker::new(HOUR);
+            let rx = t.c().clone();
+            (t, rx)
+        });
+    }
+}
+
+#[test]
+fn drop_of_a_timer_whose_value_waits_leaves_the_value_to_clones() {
+    // Dropping cancels the timer; a value already in the channel can still be taken by a clone of
+    // the receiver (as with any crossbeam channel), and then the clone sees disconnection.
+    let t = Timer::new(Duration::ZERO);
+    let rx = t.c().clone();
+    sleep(5 * MS);
+    drop(t);
+    match rx.recv_timeout(WAKE) {
+        Ok(_) => assert_eq!(rx.recv_timeout(WAKE), Err(RecvTimeoutError::Disconnected)),
+        Err(e) => assert_eq!(e, RecvTimeoutError::Disconnected),
+    }
+}
