@@ -4,6 +4,8 @@
 #![warn(missing_docs)]
 
 mod clock;
+#[cfg(feature = "http")]
+pub mod debug;
 mod origin;
 #[cfg(feature = "profile")]
 pub mod profile;

@@ -21,10 +21,14 @@
 //! drop(timers);
 //! ```
 
+pub mod pprof;
 mod registry;
+mod watch;
 
 pub use crate::origin::Kind;
-pub(crate) use registry::{lookup, SiteStats};
+pub use pprof::write_pprof;
+pub use watch::{Growth, LeakWatch};
+pub(crate) use registry::{lookup, stats, SiteStats};
 
 use std::collections::HashMap;
 use std::time::Instant;

@@ -1,0 +1,408 @@
+//! The timer profile in pprof's format: a gzipped `profile.proto`, readable by `go tool pprof`.
+//!
+//! [`write_pprof`] writes what [`snapshot`](super::snapshot) returns. The messages below are
+//! declared by hand from pprof's `profile.proto` (field numbers included) and encoded with
+//! `prost`'s derive, so no `protoc` runs at build time. They are public so that a program (or a test)
+//! can read a profile back:
+//!
+//! ```
+//! use gotimer::profile::pprof::Profile;
+//! use prost::Message;
+//! use std::io::Read;
+//!
+//! let t = gotimer::Timer::new(std::time::Duration::from_secs(60));
+//! let mut gz = Vec::new();
+//! gotimer::profile::write_pprof(&mut gz).unwrap();
+//! let mut raw = Vec::new();
+//! flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw).unwrap();
+//! let p = Profile::decode(&raw[..]).unwrap();
+//! let names: Vec<&str> = p.sample_type.iter().map(|v| p.string_table[v.r#type as usize].as_str()).collect();
+//! assert_eq!(names, ["timers", "space"]);
+//! assert!(p.sample.iter().any(|s| s.value[0] >= 1));
+//! drop(t);
+//! ```
+//!
+//! # What the profile holds
+//!
+//! - Two sample types, `timers/count` (live timers) and `space/bytes` (the bytes they hold), with
+//!   `timers` as the default. `-sample_index=space`, or pprof's legacy `-inuse_space`, shows bytes.
+//! - One sample per call site that has live timers, with the two values and two labels: `kind`
+//!   (`Timer`, `Ticker`, `AfterFunc`, `Tick`) and `created` (timers the site created since the
+//!   process started).
+//! - One Function per call site, named `file:line:col Kind` with its file name and start line, so two
+//!   sites on one line, or two kinds at one site, are never merged; one Location per site, with one
+//!   Line; one Mapping, for the executable, with `has_functions`, `has_filenames` and
+//!   `has_line_numbers` set, so pprof does not try to symbolize anything.
+//! - `time_nanos`, the wall-clock time of the snapshot, and `duration_nanos`, how long taking it
+//!   took (a snapshot is an instant, not a window).
+//!
+//! With no timers at all the profile still has its sample types, and pprof reads it as empty.
+
+use super::{snapshot, Site};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// pprof's `Profile`: the top-level message. Strings are indices into `string_table`, whose first
+/// entry is `""`.
+///
+/// ```
+/// let p = gotimer::profile::pprof::Profile::default();
+/// assert!(p.sample.is_empty());
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Profile {
+    /// What each value of a sample measures.
+    #[prost(message, repeated, tag = "1")]
+    pub sample_type: Vec<ValueType>,
+    /// The samples: one per call site with live timers.
+    #[prost(message, repeated, tag = "2")]
+    pub sample: Vec<Sample>,
+    /// The executable.
+    #[prost(message, repeated, tag = "3")]
+    pub mapping: Vec<Mapping>,
+    /// One per call site.
+    #[prost(message, repeated, tag = "4")]
+    pub location: Vec<Location>,
+    /// One per call site.
+    #[prost(message, repeated, tag = "5")]
+    pub function: Vec<Function>,
+    /// Every string of the profile; entry 0 is `""`.
+    #[prost(string, repeated, tag = "6")]
+    pub string_table: Vec<String>,
+    /// A regex of frames to drop (unused: 0).
+    #[prost(int64, tag = "7")]
+    pub drop_frames: i64,
+    /// A regex of frames to keep (unused: 0).
+    #[prost(int64, tag = "8")]
+    pub keep_frames: i64,
+    /// When the snapshot was taken, in nanoseconds since the Unix epoch.
+    #[prost(int64, tag = "9")]
+    pub time_nanos: i64,
+    /// How long taking it took, in nanoseconds.
+    #[prost(int64, tag = "10")]
+    pub duration_nanos: i64,
+    /// The kind of events between samples (unused).
+    #[prost(message, optional, tag = "11")]
+    pub period_type: Option<ValueType>,
+    /// The number of events between samples (unused: 0).
+    #[prost(int64, tag = "12")]
+    pub period: i64,
+    /// Free-form comments, as string indices.
+    #[prost(int64, repeated, tag = "13")]
+    pub comment: Vec<i64>,
+    /// The sample type pprof shows by default, as a string index (`timers`).
+    #[prost(int64, tag = "14")]
+    pub default_sample_type: i64,
+}
+
+/// pprof's `ValueType`: a type and a unit, as string indices.
+///
+/// ```
+/// let v = gotimer::profile::pprof::ValueType { r#type: 1, unit: 2 };
+/// assert_eq!(v.unit, 2);
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ValueType {
+    /// `timers` or `space`.
+    #[prost(int64, tag = "1")]
+    pub r#type: i64,
+    /// `count` or `bytes`.
+    #[prost(int64, tag = "2")]
+    pub unit: i64,
+}
+
+/// pprof's `Sample`: values at a stack of locations (here always one location, the call site).
+///
+/// ```
+/// let s = gotimer::profile::pprof::Sample::default();
+/// assert!(s.value.is_empty());
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Sample {
+    /// The call site's location id.
+    #[prost(uint64, repeated, tag = "1")]
+    pub location_id: Vec<u64>,
+    /// Live timers and their bytes, in the order of `Profile::sample_type`.
+    #[prost(int64, repeated, tag = "2")]
+    pub value: Vec<i64>,
+    /// `kind` and `created`.
+    #[prost(message, repeated, tag = "3")]
+    pub label: Vec<Label>,
+}
+
+/// pprof's `Label`: a string or numeric tag on a sample.
+///
+/// ```
+/// let l = gotimer::profile::pprof::Label { key: 1, num: 7, ..Default::default() };
+/// assert_eq!(l.str, 0);
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Label {
+    /// The label's name, as a string index.
+    #[prost(int64, tag = "1")]
+    pub key: i64,
+    /// A string value, as a string index (0 if numeric).
+    #[prost(int64, tag = "2")]
+    pub str: i64,
+    /// A numeric value.
+    #[prost(int64, tag = "3")]
+    pub num: i64,
+    /// The unit of `num`, as a string index.
+    #[prost(int64, tag = "4")]
+    pub num_unit: i64,
+}
+
+/// pprof's `Mapping`: the binary the locations belong to.
+///
+/// ```
+/// let m = gotimer::profile::pprof::Mapping::default();
+/// assert!(!m.has_functions);
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Mapping {
+    /// Its id (1).
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// The start of the address range the locations' addresses fall in.
+    #[prost(uint64, tag = "2")]
+    pub memory_start: u64,
+    /// Its end.
+    #[prost(uint64, tag = "3")]
+    pub memory_limit: u64,
+    /// The file offset of the range (0).
+    #[prost(uint64, tag = "4")]
+    pub file_offset: u64,
+    /// The executable's path, as a string index.
+    #[prost(int64, tag = "5")]
+    pub filename: i64,
+    /// A build id, as a string index (none: 0).
+    #[prost(int64, tag = "6")]
+    pub build_id: i64,
+    /// The locations carry function names.
+    #[prost(bool, tag = "7")]
+    pub has_functions: bool,
+    /// They carry file names.
+    #[prost(bool, tag = "8")]
+    pub has_filenames: bool,
+    /// They carry line numbers.
+    #[prost(bool, tag = "9")]
+    pub has_line_numbers: bool,
+    /// They carry inlined frames (no).
+    #[prost(bool, tag = "10")]
+    pub has_inline_frames: bool,
+}
+
+/// pprof's `Location`: one call site.
+///
+/// ```
+/// let l = gotimer::profile::pprof::Location::default();
+/// assert!(l.line.is_empty());
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Location {
+    /// Its id, from 1.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// The mapping it belongs to (1).
+    #[prost(uint64, tag = "2")]
+    pub mapping_id: u64,
+    /// A made-up address, unique per site, inside the mapping's range.
+    #[prost(uint64, tag = "3")]
+    pub address: u64,
+    /// The call site's function and line.
+    #[prost(message, repeated, tag = "4")]
+    pub line: Vec<Line>,
+    /// Whether frames were folded (no).
+    #[prost(bool, tag = "5")]
+    pub is_folded: bool,
+}
+
+/// pprof's `Line`: a function and a line in it.
+///
+/// ```
+/// let l = gotimer::profile::pprof::Line { function_id: 1, line: 42 };
+/// assert_eq!(l.line, 42);
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Line {
+    /// The function's id.
+    #[prost(uint64, tag = "1")]
+    pub function_id: u64,
+    /// The line number.
+    #[prost(int64, tag = "2")]
+    pub line: i64,
+}
+
+/// pprof's `Function`: one per call site, named `file:line:col Kind`.
+///
+/// ```
+/// let f = gotimer::profile::pprof::Function::default();
+/// assert_eq!(f.start_line, 0);
+/// ```
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Function {
+    /// Its id, from 1.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// `file:line:col Kind`, as a string index.
+    #[prost(int64, tag = "2")]
+    pub name: i64,
+    /// The same, as a string index.
+    #[prost(int64, tag = "3")]
+    pub system_name: i64,
+    /// The source file, as a string index.
+    #[prost(int64, tag = "4")]
+    pub filename: i64,
+    /// The call's line.
+    #[prost(int64, tag = "5")]
+    pub start_line: i64,
+}
+
+/// The string table under construction: index 0 is `""`, each string is stored once.
+struct Strings {
+    table: Vec<String>,
+    index: HashMap<String, i64>,
+}
+
+impl Strings {
+    fn new() -> Self {
+        let mut s = Strings {
+            table: Vec::new(),
+            index: HashMap::new(),
+        };
+        s.get("");
+        s
+    }
+
+    fn get(&mut self, s: &str) -> i64 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.table.len() as i64;
+        self.table.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Builds the profile message for `sites`, taken at `time_nanos` in `duration_nanos`.
+pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Profile {
+    let mut strings = Strings::new();
+    let timers = strings.get("timers");
+    let sample_type = vec![
+        ValueType {
+            r#type: timers,
+            unit: strings.get("count"),
+        },
+        ValueType {
+            r#type: strings.get("space"),
+            unit: strings.get("bytes"),
+        },
+    ];
+    let exe = std::env::current_exe()
+        .ok()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "gotimer".to_owned());
+    let kind_key = strings.get("kind");
+    let created_key = strings.get("created");
+    let count_unit = strings.get("count");
+
+    let live: Vec<&Site> = sites.iter().filter(|s| s.live > 0).collect();
+    let mut profile = Profile {
+        sample_type,
+        mapping: vec![Mapping {
+            id: 1,
+            memory_start: 0x1000,
+            memory_limit: 0x1000 + live.len() as u64 + 1,
+            filename: strings.get(&exe),
+            has_functions: true,
+            has_filenames: true,
+            has_line_numbers: true,
+            ..Default::default()
+        }],
+        time_nanos,
+        duration_nanos,
+        default_sample_type: timers,
+        ..Default::default()
+    };
+    profile.comment.push(strings.get("gotimer timer profile: live timers per call site"));
+    for (i, site) in live.iter().enumerate() {
+        let id = i as u64 + 1;
+        let name = format!(
+            "{}:{}:{} {}",
+            site.file,
+            site.line,
+            site.column,
+            site.kind.name()
+        );
+        let name = strings.get(&name);
+        profile.function.push(Function {
+            id,
+            name,
+            system_name: name,
+            filename: strings.get(site.file),
+            start_line: i64::from(site.line),
+        });
+        profile.location.push(Location {
+            id,
+            mapping_id: 1,
+            address: 0x1000 + id,
+            line: vec![Line {
+                function_id: id,
+                line: i64::from(site.line),
+            }],
+            is_folded: false,
+        });
+        profile.sample.push(Sample {
+            location_id: vec![id],
+            value: vec![to_i64(site.live), to_i64(site.live_bytes)],
+            label: vec![
+                Label {
+                    key: kind_key,
+                    str: strings.get(site.kind.name()),
+                    ..Default::default()
+                },
+                Label {
+                    key: created_key,
+                    num: to_i64(site.created),
+                    num_unit: count_unit,
+                    ..Default::default()
+                },
+            ],
+        });
+    }
+    profile.string_table = strings.table;
+    profile
+}
+
+/// Writes the timer profile, a [`snapshot`](super::snapshot) of every call site's live timers, to
+/// `w` as a gzipped pprof `profile.proto` (see the [module docs](self) for what it holds). Read it
+/// with `go tool pprof -top FILE`, or serve it with `debug::serve` (feature `http`).
+///
+/// ```
+/// let leaked = gotimer::after_func(std::time::Duration::from_secs(600), || {});
+/// let path = std::env::temp_dir().join(format!("gotimer-doc-{}.pb.gz", std::process::id()));
+/// gotimer::profile::write_pprof(std::fs::File::create(&path).unwrap()).unwrap();
+/// let bytes = std::fs::read(&path).unwrap();
+/// assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip magic");
+/// std::fs::remove_file(&path).unwrap();
+/// leaked.stop();
+/// ```
+pub fn write_pprof(w: impl Write) -> io::Result<()> {
+    let time_nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    let start = Instant::now();
+    let sites = snapshot();
+    let duration_nanos = i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX);
+    let profile = build(&sites, time_nanos, duration_nanos);
+    let bytes = prost::Message::encode_to_vec(&profile);
+    let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+    gz.write_all(&bytes)?;
+    gz.finish()?.flush()
+}
