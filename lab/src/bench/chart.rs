@@ -1,0 +1,162 @@
+//! `bench.svg`: grouped bars, one group per benchmark and one bar per engine, on a log scale. A bar
+//! chart rather than the report's line chart: the x axis is a list of names, not a quantity.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+
+/// One chart: categories along x, and per engine one value (or none) per category.
+pub struct Panel {
+    pub title: String,
+    pub unit: String,
+    pub categories: Vec<String>,
+    pub series: Vec<(String, Vec<Option<f64>>)>,
+}
+
+/// A benchmark name short enough for an axis label.
+pub fn short_name(name: &str) -> String {
+    match name.strip_prefix("StaggeredTickerLatency/work-dur=") {
+        Some(rest) => format!("Staggered {}", rest.replace("/tickers-per-P=", " x")),
+        None => name.to_string(),
+    }
+}
+
+fn color(engine: &str) -> RGBColor {
+    match engine {
+        "gotimer" => RGBColor(0xd9, 0x48, 0x1c),
+        "Go" => RGBColor(0x00, 0x7d, 0x9c),
+        "crossbeam" => RGBColor(0x8a, 0x8a, 0x8a),
+        "tokio-ct" => RGBColor(0x4c, 0xa6, 0x4c),
+        _ => RGBColor(0x7b, 0x52, 0xab),
+    }
+}
+
+/// Draws the panels one under the other into an SVG file.
+pub fn draw(path: &Path, panels: &[Panel]) -> anyhow::Result<()> {
+    let height = 480 * panels.len().max(1) as u32;
+    let root = SVGBackend::new(path, (1200, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let areas = root.split_evenly((panels.len().max(1), 1));
+    for (panel, area) in panels.iter().zip(&areas) {
+        draw_panel(&root, area, panel)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    panel: &Panel,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let values: Vec<f64> = panel
+        .series
+        .iter()
+        .flat_map(|(_, v)| v.iter().flatten().copied())
+        .filter(|v| *v > 0.0)
+        .collect();
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = if values.is_empty() {
+        (1.0, 10.0)
+    } else {
+        (lo / 3.0, hi * 3.0)
+    };
+    let n = panel.categories.len().max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(130)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..n as f64, (lo..hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc(panel.unit.as_str())
+        .y_label_formatter(&|v| format_value(*v))
+        .draw()?;
+
+    let groups = panel.series.len().max(1) as f64;
+    let width = 0.8 / groups;
+    for (k, (engine, vals)) in panel.series.iter().enumerate() {
+        let c = color(engine);
+        chart
+            .draw_series(vals.iter().enumerate().filter_map(|(i, v)| {
+                let v = (*v).filter(|v| *v > 0.0)?;
+                let x0 = i as f64 + 0.1 + k as f64 * width;
+                Some(Rectangle::new(
+                    [(x0, lo), (x0 + width * 0.9, v)],
+                    c.filled(),
+                ))
+            }))?
+            .label(engine.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+
+    // Category names under their group, turned a quarter so long names fit.
+    let style = TextStyle::from(("sans-serif", 13).into_font())
+        .transform(FontTransform::Rotate90)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, name) in panel.categories.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, lo));
+        root.draw(&Text::new(name.clone(), (x, y + 6), style.clone()))?;
+    }
+    Ok(())
+}
+
+fn format_value(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.0}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.0}k", v / 1e3)
+    } else if v >= 1.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_shorten() {
+        assert_eq!(
+            short_name("StaggeredTickerLatency/work-dur=300µs/tickers-per-P=10"),
+            "Staggered 300µs x10"
+        );
+        assert_eq!(short_name("Reset"), "Reset");
+    }
+
+    #[test]
+    fn draws_an_svg_with_missing_values() {
+        let dir = std::env::temp_dir().join(format!("gotimer-lab-chart-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("b.svg");
+        let panel = Panel {
+            title: "t".into(),
+            unit: "ns/op".into(),
+            categories: vec!["A".into(), "B".into()],
+            series: vec![
+                ("gotimer".into(), vec![Some(100.0), None]),
+                ("Go".into(), vec![Some(1000.0), Some(5e6)]),
+            ],
+        };
+        draw(&path, &[panel]).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("gotimer") && svg.contains(">B<"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,288 @@
+//! Go's own benchmarks: finding a toolchain, running `go test -bench` in GOROOT's `src/time`, and
+//! parsing what it prints.
+
+use anyhow::{bail, Context};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Where Debian's golang-1.19-go package puts the toolchain.
+pub const DEBIAN_GO: &str = "/usr/lib/go-1.19/bin/go";
+
+/// How to get Go when none is found.
+pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y golang-1.19-go";
+
+/// A Go toolchain that answered `go version` and `go env GOROOT`.
+pub struct Go {
+    pub path: PathBuf,
+    /// `go1.19.8 linux/amd64`
+    pub version: String,
+    pub goroot: PathBuf,
+}
+
+/// Looks for Go: `$GO` if set (and then only there, so `GO=/nonexistent` means no Go), else `go` on
+/// `PATH`, else [`DEBIAN_GO`]. Err says what was tried.
+pub fn find() -> Result<Go, String> {
+    let candidates: Vec<PathBuf> = match std::env::var_os("GO") {
+        Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
+        _ => vec![PathBuf::from("go"), PathBuf::from(DEBIAN_GO)],
+    };
+    for path in &candidates {
+        if let Some(go) = probe(path) {
+            return Ok(go);
+        }
+    }
+    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    Err(format!(
+        "no Go toolchain found (tried {})",
+        tried.join(", ")
+    ))
+}
+
+fn probe(path: &Path) -> Option<Go> {
+    let out = go_command(path).arg("version").output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let version = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches("go version ")
+        .to_string();
+    let out = go_command(path).args(["env", "GOROOT"]).output().ok()?;
+    let goroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if !out.status.success() || !goroot.join("src/time/sleep_test.go").is_file() {
+        return None;
+    }
+    Some(Go {
+        path: path.to_path_buf(),
+        version,
+        goroot,
+    })
+}
+
+/// A `go` command with an environment that works offline and ignores the caller's module settings:
+/// the standard library's tests need no module download, and `GOFLAGS=-mod=...` or `GO111MODULE`
+/// left in the environment would only get in the way. `GOTOOLCHAIN=local` keeps a newer `go` from
+/// trying to fetch another toolchain.
+fn go_command(path: &Path) -> Command {
+    let mut cmd = Command::new(path);
+    cmd.env_remove("GOFLAGS")
+        .env_remove("GO111MODULE")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off");
+    let has = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+    if !has("GOCACHE") && !has("HOME") && !has("XDG_CACHE_HOME") {
+        cmd.env("GOCACHE", std::env::temp_dir().join("gotimer-lab-gocache"));
+    }
+    cmd
+}
+
+/// The `-bench` regex that selects exactly these top-level benchmarks.
+pub fn bench_regex(top_level: &[&str]) -> String {
+    format!("^Benchmark({})$", top_level.join("|"))
+}
+
+impl Go {
+    /// The arguments of the `go test` run, for printing and running.
+    pub fn test_args(&self, regex: &str, benchtime: &str) -> Vec<String> {
+        [
+            "test",
+            "-tags",
+            "timetzdata",
+            "time",
+            "-run",
+            "^$",
+            "-bench",
+            regex,
+            "-benchtime",
+            benchtime,
+            "-timeout",
+            "60m",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// Runs `go test` in GOROOT's `src/time`, calling `on_line` with each result line as it
+    /// arrives. Returns everything it printed on stdout.
+    pub fn run(&self, args: &[String], mut on_line: impl FnMut(&str)) -> anyhow::Result<String> {
+        let dir = self.goroot.join("src/time");
+        let mut child = go_command(&self.path)
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", self.path.display()))?;
+        let stderr = child.stderr.take().expect("piped");
+        let err_reader = std::thread::spawn(move || std::io::read_to_string(stderr));
+        let mut all = String::new();
+        for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+            let line = line?;
+            on_line(&line);
+            all.push_str(&line);
+            all.push('\n');
+        }
+        let status = child.wait()?;
+        let err = err_reader
+            .join()
+            .ok()
+            .and_then(|r| r.ok())
+            .unwrap_or_default();
+        if !status.success() {
+            bail!("go test failed ({status}):\n{all}{err}");
+        }
+        Ok(all)
+    }
+}
+
+/// One result line of `go test -bench`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GoResult {
+    /// Without the `Benchmark` prefix and the `-GOMAXPROCS` suffix:
+    /// `StaggeredTickerLatency/work-dur=300µs/tickers-per-P=1`.
+    pub name: String,
+    /// The `-N` suffix (absent when GOMAXPROCS is 1).
+    pub procs: Option<u32>,
+    pub iters: u64,
+    /// (value, unit) pairs in printed order: `ns/op`, `avg-late-ns`, `B/op`...
+    pub metrics: Vec<(f64, String)>,
+}
+
+impl GoResult {
+    pub fn metric(&self, unit: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(_, u)| u == unit)
+            .map(|(v, _)| *v)
+    }
+}
+
+/// Parses one line; None unless it is a benchmark result.
+pub fn parse_line(line: &str) -> Option<GoResult> {
+    let mut fields = line.split_whitespace();
+    let full = fields.next()?.strip_prefix("Benchmark")?;
+    let iters: u64 = fields.next()?.parse().ok()?;
+    let rest: Vec<&str> = fields.collect();
+    if rest.is_empty() || rest.len() % 2 != 0 {
+        return None;
+    }
+    let mut metrics = Vec::new();
+    for pair in rest.chunks(2) {
+        metrics.push((pair[0].parse::<f64>().ok()?, pair[1].to_string()));
+    }
+    let (name, procs) = match full.rsplit_once('-') {
+        Some((n, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (n.to_string(), p.parse().ok())
+        }
+        _ => (full.to_string(), None),
+    };
+    Some(GoResult {
+        name,
+        procs,
+        iters,
+        metrics,
+    })
+}
+
+/// Every result line of a `go test -bench` output.
+pub fn parse(output: &str) -> Vec<GoResult> {
+    output.lines().filter_map(parse_line).collect()
+}
+
+/// The captured sample, for the other modules' tests.
+#[cfg(test)]
+pub fn tests_sample() -> &'static str {
+    tests::SAMPLE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Captured on the development machine (2 cores) with
+    /// `go test -tags timetzdata time -run '^$' -bench '^Benchmark(AfterFunc|After|Stop|SimultaneousAfterFunc|StartStop|Reset|Sleep|ParallelTimerLatency|StaggeredTickerLatency)$' -benchtime 200ms`
+    /// in /usr/lib/go-1.19/src/time (Go 1.19).
+    pub const SAMPLE: &str = "goos: linux
+goarch: amd64
+pkg: time
+cpu: Intel(R) Xeon(R) Processor
+BenchmarkAfterFunc-2                	     424	    552623 ns/op
+BenchmarkAfter-2                    	     254	   1048238 ns/op
+BenchmarkStop-2                     	     502	    528518 ns/op
+BenchmarkSimultaneousAfterFunc-2    	     288	    761321 ns/op
+BenchmarkStartStop-2                	     739	    293254 ns/op
+BenchmarkReset-2                    	    4004	     58017 ns/op
+BenchmarkSleep-2                    	     200	   1172859 ns/op
+BenchmarkParallelTimerLatency-2     	     100	    190568 avg-late-ns	   3476105 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=1-2          	      76	   3690948 avg-late-ns	   7353405 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=2-2          	      70	   1324757 avg-late-ns	   4078080 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=3-2          	      75	   1661663 avg-late-ns	   7741408 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=4-2          	      72	   7417862 avg-late-ns	  25541415 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=5-2          	      58	  21833781 avg-late-ns	  61848967 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=6-2          	      46	  27186091 avg-late-ns	  50463293 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=7-2          	      43	  23944318 avg-late-ns	  50318542 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=8-2          	      55	  40328662 avg-late-ns	 104694332 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=9-2          	      28	  51216554 avg-late-ns	 110449073 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=300µs/tickers-per-P=10-2         	      30	  52987891 avg-late-ns	 108566509 max-late-ns
+BenchmarkStaggeredTickerLatency/work-dur=2ms/tickers-per-P=1-2            	      61	  69809334 avg-late-ns	 126640475 max-late-ns
+PASS
+ok  	time	9.278s
+";
+
+    #[test]
+    fn parses_the_captured_sample() {
+        let r = parse(SAMPLE);
+        assert_eq!(r.len(), 19);
+        assert_eq!(r[0].name, "AfterFunc");
+        assert_eq!(r[0].procs, Some(2));
+        assert_eq!(r[0].iters, 424);
+        assert_eq!(r[0].metric("ns/op"), Some(552623.0));
+        let reset = r.iter().find(|g| g.name == "Reset").unwrap();
+        assert_eq!(reset.metric("ns/op"), Some(58017.0));
+
+        // The latency benchmarks report ns/op 0, which Go leaves out, and two metrics.
+        let p = &r[7];
+        assert_eq!(p.name, "ParallelTimerLatency");
+        assert_eq!(p.metric("ns/op"), None);
+        assert_eq!(p.metric("avg-late-ns"), Some(190568.0));
+        assert_eq!(p.metric("max-late-ns"), Some(3476105.0));
+
+        let s = &r[17];
+        assert_eq!(
+            s.name,
+            "StaggeredTickerLatency/work-dur=300µs/tickers-per-P=10"
+        );
+        assert_eq!(s.procs, Some(2));
+        assert_eq!(s.iters, 30);
+        assert_eq!(s.metric("avg-late-ns"), Some(52987891.0));
+        assert_eq!(
+            r[18].name,
+            "StaggeredTickerLatency/work-dur=2ms/tickers-per-P=1"
+        );
+    }
+
+    #[test]
+    fn ignores_other_lines_and_reads_memory_metrics() {
+        assert_eq!(parse_line("PASS"), None);
+        assert_eq!(parse_line("ok  \ttime\t9.278s"), None);
+        assert_eq!(
+            parse_line("BenchmarkSleep-2"),
+            None,
+            "a name without results"
+        );
+        assert_eq!(parse_line("--- SKIP: BenchmarkParallelTimerLatency"), None);
+        let g = parse_line("BenchmarkStop    \t 100\t 738879 ns/op\t  64 B/op\t   1 allocs/op")
+            .unwrap();
+        assert_eq!(g.name, "Stop");
+        assert_eq!(g.procs, None, "GOMAXPROCS=1 prints no suffix");
+        assert_eq!(g.metric("B/op"), Some(64.0));
+        assert_eq!(g.metric("allocs/op"), Some(1.0));
+    }
+
+    #[test]
+    fn regex_selects_whole_names() {
+        assert_eq!(bench_regex(&["After", "Stop"]), "^Benchmark(After|Stop)$");
+    }
+}

@@ -1,0 +1,332 @@
+//! Go's two lateness benchmarks, BenchmarkParallelTimerLatency and BenchmarkStaggeredTickerLatency
+//! (golang.org/issue/38860), for gotimer, crossbeam and a multi-thread tokio runtime. They report
+//! Go's `avg-late-ns` and `max-late-ns`: how long after its due time each timer was observed.
+//!
+//! Differences from Go, by engine:
+//! - gotimer, ParallelTimerLatency: `after_func` callbacks run on gotimer's callback threads, where
+//!   Go runs each in a new goroutine. Go's `warmupScheduler` becomes as many simultaneous spinning
+//!   callbacks, so that the pool has its threads before the clock starts.
+//! - StaggeredTickerLatency: each of Go's ticker goroutines is an OS thread here (for gotimer and
+//!   crossbeam); the kernel shares the cores between them as Go's scheduler shares its Ps.
+//! - crossbeam has no callback timer: in ParallelTimerLatency the main thread makes each
+//!   `after(1ms)` channel and hands it to a waiter thread started beforehand, which blocks on it.
+//!   Its `tick` is not phase-aligned (after a late tick the next is due a full period later), where
+//!   Go's and gotimer's tickers keep to `start + k·period`.
+//! - tokio (multi-thread runtime, one worker per core): each callback or goroutine is a task using
+//!   `sleep_until` or `interval_at` (with `MissedTickBehavior::Skip`, the closest to Go's dropped
+//!   ticks). Tasks cannot be preempted, so a task spinning in `doWork` holds its worker, as a
+//!   goroutine held its P before Go 1.14; where Go's callbacks spin until all timers fired, the
+//!   tasks yield in the loop instead, or they could deadlock a worker.
+//! - tokio current-thread is left out: with one thread, the timers cannot be served by another
+//!   thread while the creator spins, which is what these benchmarks measure.
+
+use super::harness::{do_work, launch, summarize, BenchTime, LateSlot, Measured, Round, WaitGroup};
+use super::Engine;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// ParallelTimerLatency's timer delay.
+const PARALLEL_DELAY: Duration = Duration::from_millis(1);
+/// StaggeredTickerLatency's ticker period.
+pub const STAGGERED_DELAY: Duration = Duration::from_millis(3);
+
+/// BenchmarkParallelTimerLatency. `gmp` is Go's GOMAXPROCS (the cores); None when below 2, where Go
+/// skips it too.
+pub fn parallel(engine: Engine, bt: BenchTime, gmp: usize) -> Option<Measured> {
+    if gmp < 2 {
+        return None;
+    }
+    let timer_count = gmp - 1;
+    let m = match engine {
+        Engine::Gotimer => launch(bt, |n| parallel_gotimer(n, gmp, timer_count)),
+        Engine::Crossbeam => launch(bt, |n| parallel_crossbeam(n, timer_count)),
+        Engine::TokioMt => {
+            let rt = tokio_mt(gmp);
+            launch(bt, |n| parallel_tokio(&rt, n, gmp, timer_count))
+        }
+        Engine::TokioCt => return None,
+    };
+    Some(m)
+}
+
+/// Spins until `count` reaches `target`.
+fn spin_until(count: &AtomicUsize, target: usize) {
+    while count.load(Ordering::Acquire) < target {
+        std::hint::spin_loop();
+    }
+}
+
+/// Go's `warmupScheduler` for gotimer: `threads` callbacks that all spin at once, so the callback
+/// pool has that many threads before the clock starts.
+fn warmup_gotimer(threads: usize) {
+    let wg = Arc::new(WaitGroup::new(threads));
+    let count = Arc::new(AtomicUsize::new(0));
+    for _ in 0..threads {
+        let (wg, count) = (wg.clone(), count.clone());
+        gotimer::after_func(Duration::ZERO, move || {
+            count.fetch_add(1, Ordering::AcqRel);
+            spin_until(&count, threads);
+            do_work(Duration::from_millis(1));
+            wg.done();
+        });
+    }
+    wg.wait();
+}
+
+fn parallel_gotimer(n: u64, gmp: usize, timer_count: usize) -> Round {
+    let stats: Arc<Vec<LateSlot>> =
+        Arc::new((0..timer_count).map(|_| LateSlot::default()).collect());
+    let count = Arc::new(AtomicUsize::new(0));
+    warmup_gotimer(gmp);
+    do_work(Duration::from_millis(30));
+    let start = Instant::now();
+    for _ in 0..n {
+        let wg = Arc::new(WaitGroup::new(timer_count));
+        count.store(0, Ordering::Release);
+        for j in 0..timer_count {
+            let (stats, count, wg) = (stats.clone(), count.clone(), wg.clone());
+            let expected = Instant::now() + PARALLEL_DELAY;
+            gotimer::after_func(PARALLEL_DELAY, move || {
+                stats[j].record(expected);
+                count.fetch_add(1, Ordering::AcqRel);
+                spin_until(&count, timer_count);
+                wg.done();
+            });
+        }
+        spin_until(&count, timer_count);
+        wg.wait();
+        do_work(Duration::from_millis(1));
+    }
+    Round {
+        elapsed: start.elapsed(),
+        late: Some(summarize(&stats)),
+    }
+}
+
+fn parallel_crossbeam(n: u64, timer_count: usize) -> Round {
+    type Job = (
+        crossbeam_channel::Receiver<Instant>,
+        Instant,
+        Arc<WaitGroup>,
+    );
+    let stats: Arc<Vec<LateSlot>> =
+        Arc::new((0..timer_count).map(|_| LateSlot::default()).collect());
+    let count = Arc::new(AtomicUsize::new(0));
+    let (jobs, waiters): (Vec<_>, Vec<_>) = (0..timer_count)
+        .map(|j| {
+            let (tx, rx) = crossbeam_channel::bounded::<Job>(1);
+            let (stats, count) = (stats.clone(), count.clone());
+            let waiter = std::thread::spawn(move || {
+                for (timer, expected, wg) in rx {
+                    let _ = timer.recv();
+                    stats[j].record(expected);
+                    count.fetch_add(1, Ordering::AcqRel);
+                    spin_until(&count, timer_count);
+                    wg.done();
+                }
+            });
+            (tx, waiter)
+        })
+        .unzip();
+    do_work(Duration::from_millis(30));
+    let start = Instant::now();
+    for _ in 0..n {
+        let wg = Arc::new(WaitGroup::new(timer_count));
+        count.store(0, Ordering::Release);
+        for job in &jobs {
+            let expected = Instant::now() + PARALLEL_DELAY;
+            let timer = crossbeam_channel::after(PARALLEL_DELAY);
+            job.send((timer, expected, wg.clone()))
+                .expect("waiter alive");
+        }
+        spin_until(&count, timer_count);
+        wg.wait();
+        do_work(Duration::from_millis(1));
+    }
+    let elapsed = start.elapsed();
+    drop(jobs);
+    for w in waiters {
+        let _ = w.join();
+    }
+    Round {
+        elapsed,
+        late: Some(summarize(&stats)),
+    }
+}
+
+/// A multi-thread tokio runtime with one worker per core.
+pub fn tokio_mt(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_time()
+        .build()
+        .expect("build a tokio runtime")
+}
+
+/// `warmupScheduler` for tokio: as many spinning tasks as workers, all at once.
+fn warmup_tokio(rt: &tokio::runtime::Runtime, threads: usize) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..threads)
+        .map(|_| {
+            let count = count.clone();
+            rt.spawn(async move {
+                count.fetch_add(1, Ordering::AcqRel);
+                while count.load(Ordering::Acquire) < threads {
+                    tokio::task::yield_now().await;
+                }
+                do_work(Duration::from_millis(1));
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+}
+
+fn parallel_tokio(rt: &tokio::runtime::Runtime, n: u64, gmp: usize, timer_count: usize) -> Round {
+    let stats: Arc<Vec<LateSlot>> =
+        Arc::new((0..timer_count).map(|_| LateSlot::default()).collect());
+    let count = Arc::new(AtomicUsize::new(0));
+    warmup_tokio(rt, gmp);
+    do_work(Duration::from_millis(30));
+    let start = Instant::now();
+    for _ in 0..n {
+        let wg = Arc::new(WaitGroup::new(timer_count));
+        count.store(0, Ordering::Release);
+        for j in 0..timer_count {
+            let (stats, count, wg) = (stats.clone(), count.clone(), wg.clone());
+            let expected = Instant::now() + PARALLEL_DELAY;
+            rt.spawn(async move {
+                tokio::time::sleep_until(expected.into()).await;
+                stats[j].record(expected);
+                count.fetch_add(1, Ordering::AcqRel);
+                while count.load(Ordering::Acquire) < timer_count {
+                    tokio::task::yield_now().await;
+                }
+                wg.done();
+            });
+        }
+        spin_until(&count, timer_count);
+        wg.wait();
+        do_work(Duration::from_millis(1));
+    }
+    Round {
+        elapsed: start.elapsed(),
+        late: Some(summarize(&stats)),
+    }
+}
+
+/// BenchmarkStaggeredTickerLatency/work-dur=`work`/tickers-per-P=`per_p`: `gmp * per_p` tickers of
+/// period 3 ms, started `3ms / gmp` of spinning apart, each observed by its own thread (or task)
+/// that spins for `work` after each tick, for `b.N` ticks.
+pub fn staggered(
+    engine: Engine,
+    bt: BenchTime,
+    gmp: usize,
+    work: Duration,
+    per_p: usize,
+) -> Option<Measured> {
+    if gmp < 2 {
+        return None;
+    }
+    let count = gmp * per_p;
+    let m = match engine {
+        Engine::Gotimer => launch(bt, |n| {
+            warmup_gotimer(gmp);
+            staggered_threads(n, gmp, count, work, |d| {
+                let t = gotimer::Ticker::new(d);
+                move || {
+                    let _ = t.c().recv();
+                }
+            })
+        }),
+        Engine::Crossbeam => launch(bt, |n| {
+            staggered_threads(n, gmp, count, work, |d| {
+                let t = crossbeam_channel::tick(d);
+                move || {
+                    let _ = t.recv();
+                }
+            })
+        }),
+        Engine::TokioMt => {
+            let rt = tokio_mt(gmp);
+            launch(bt, |n| staggered_tokio(&rt, n, gmp, count, work))
+        }
+        Engine::TokioCt => return None,
+    };
+    Some(m)
+}
+
+/// The thread version: `make_ticker(period)` starts a ticker and returns a closure that waits for
+/// its next tick.
+fn staggered_threads<W: FnMut() + Send>(
+    n: u64,
+    gmp: usize,
+    count: usize,
+    work: Duration,
+    make_ticker: impl Fn(Duration) -> W,
+) -> Round {
+    let stats: Vec<LateSlot> = (0..count).map(|_| LateSlot::default()).collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for slot in &stats {
+            do_work(STAGGERED_DELAY / gmp as u32);
+            let mut expected = Instant::now() + STAGGERED_DELAY;
+            let mut wait_tick = make_ticker(STAGGERED_DELAY);
+            s.spawn(move || {
+                for _ in 0..n {
+                    wait_tick();
+                    slot.record(expected);
+                    expected += STAGGERED_DELAY;
+                    do_work(work);
+                }
+            });
+        }
+    });
+    Round {
+        elapsed: start.elapsed(),
+        late: Some(summarize(&stats)),
+    }
+}
+
+fn staggered_tokio(
+    rt: &tokio::runtime::Runtime,
+    n: u64,
+    gmp: usize,
+    count: usize,
+    work: Duration,
+) -> Round {
+    let stats: Arc<Vec<LateSlot>> = Arc::new((0..count).map(|_| LateSlot::default()).collect());
+    warmup_tokio(rt, gmp);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..count)
+        .map(|j| {
+            do_work(STAGGERED_DELAY / gmp as u32);
+            let mut expected = Instant::now() + STAGGERED_DELAY;
+            let stats = stats.clone();
+            let _guard = rt.enter();
+            let mut ticker = tokio::time::interval_at(expected.into(), STAGGERED_DELAY);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            rt.spawn(async move {
+                for _ in 0..n {
+                    ticker.tick().await;
+                    stats[j].record(expected);
+                    expected += STAGGERED_DELAY;
+                    do_work(work);
+                }
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    Round {
+        elapsed: start.elapsed(),
+        late: Some(summarize(&stats)),
+    }
+}
