@@ -1,7 +1,10 @@
 //! `gotimer-lab`: reproduces the article's `time.After` experiment and Go's timer benchmarks, with
 //! gotimer and Go side by side. Every subcommand prints a table and writes CSV and SVG under `--out`.
 
+mod alloc;
 mod bench;
+mod child;
+mod golang;
 mod mem;
 mod report;
 mod scale;
@@ -31,15 +34,30 @@ enum Command {
     Mem(mem::Args),
     /// ns per insert+cancel and per reset as the number of pending timers grows.
     Scale(scale::Args),
+    /// (internal) One of `seed`'s Rust programs, in its own process: CSV samples on stdout.
+    #[command(hide = true)]
+    SeedChild(seed::ChildArgs),
+    /// (internal) One of `mem`'s Rust measurements, in its own process.
+    #[command(hide = true)]
+    MemChild(mem::ChildArgs),
+    /// (internal) `scale`'s gotimer measurements, in their own process.
+    #[command(hide = true)]
+    ScaleChild(scale::ChildArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    std::fs::create_dir_all(&cli.out)?;
+    match &cli.command {
+        Command::SeedChild(args) => return seed::child(args),
+        Command::MemChild(args) => return mem::child(args),
+        Command::ScaleChild(args) => return scale::child(args),
+        _ => std::fs::create_dir_all(&cli.out)?,
+    }
     match cli.command {
         Command::Seed(args) => seed::run(&args, &cli.out),
         Command::Bench(args) => bench::run(&args, &cli.out),
         Command::Mem(args) => mem::run(&args, &cli.out),
         Command::Scale(args) => scale::run(&args, &cli.out),
+        Command::SeedChild(_) | Command::MemChild(_) | Command::ScaleChild(_) => unreachable!(),
     }
 }

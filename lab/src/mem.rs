@@ -1,10 +1,486 @@
-//! `mem` subcommand (being written).
+//! `mem`: bytes per pending timer with N pending, for each kind of timer: gotimer's, Go's, tokio's
+//! and crossbeam's. Each kind is measured in its own process, so that what one kind left allocated
+//! (or the pages it made resident) does not count for the next.
+//!
+//! A measurement: live heap before; create N timers with deadlines spread over 1 h to 2 h, all
+//! pending; live heap after; drop the handles (where there are any); live heap again. Rust's heap is
+//! the lab's counting allocator (bytes requested, so what the timers allocate; the handle itself,
+//! which the caller stores, is shown apart as "handle B"); Go's is `HeapAlloc` after a forced GC.
+//! Both print the same CSV line, `kind,count,heap_before,heap_after,heap_dropped,rss_before,
+//! rss_after,rss_dropped`, with the dropped fields empty where nothing can be dropped.
 
+use crate::report::{self, Table};
+use crate::{alloc, child, golang};
+use anyhow::{bail, Context as _};
+use std::future::Future as _;
+use std::mem::{size_of, MaybeUninit};
 use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// How many timers are pending at once.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+}
 
-pub fn run(_args: &Args, _out: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("`mem` is not written yet")
+/// Arguments of the hidden `mem-child` subcommand.
+#[derive(clap::Args)]
+pub struct ChildArgs {
+    pub kind: Kind,
+    #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+}
+
+/// The kinds measured in Rust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// `gotimer::Timer::new`, handles kept.
+    GotimerTimer,
+    /// `gotimer::after_func`, handles dropped (the callbacks stay scheduled, as in Go).
+    GotimerAfterFunc,
+    /// `gotimer::after`, receivers kept.
+    GotimerAfter,
+    /// `gotimer::Ticker::new`, handles kept.
+    GotimerTicker,
+    /// `Box::pin(tokio::time::sleep(d))`, polled once so that it is registered, in a current-thread
+    /// runtime.
+    TokioSleep,
+    /// `crossbeam_channel::after`, receivers kept.
+    CrossbeamAfter,
+}
+
+pub const RUST_KINDS: [Kind; 6] = [
+    Kind::GotimerTimer,
+    Kind::GotimerAfterFunc,
+    Kind::GotimerAfter,
+    Kind::GotimerTicker,
+    Kind::TokioSleep,
+    Kind::CrossbeamAfter,
+];
+
+impl Kind {
+    fn arg(self) -> &'static str {
+        match self {
+            Kind::GotimerTimer => "gotimer-timer",
+            Kind::GotimerAfterFunc => "gotimer-after-func",
+            Kind::GotimerAfter => "gotimer-after",
+            Kind::GotimerTicker => "gotimer-ticker",
+            Kind::TokioSleep => "tokio-sleep",
+            Kind::CrossbeamAfter => "crossbeam-after",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::GotimerTimer => "Timer::new",
+            Kind::GotimerAfterFunc => "after_func",
+            Kind::GotimerAfter => "after",
+            Kind::GotimerTicker => "Ticker::new",
+            Kind::TokioSleep => "Box::pin(sleep)",
+            Kind::CrossbeamAfter => "after",
+        }
+    }
+
+    fn library(self) -> &'static str {
+        match self {
+            Kind::TokioSleep => "tokio",
+            Kind::CrossbeamAfter => "crossbeam",
+            _ => "gotimer",
+        }
+    }
+
+    /// Bytes of the handle the caller keeps (not counted in the heap column); None if dropped.
+    fn handle_bytes(self) -> Option<usize> {
+        match self {
+            Kind::GotimerTimer => Some(size_of::<gotimer::Timer>()),
+            Kind::GotimerAfterFunc => None,
+            Kind::GotimerAfter | Kind::CrossbeamAfter => {
+                Some(size_of::<crossbeam_channel::Receiver<Instant>>())
+            }
+            Kind::GotimerTicker => Some(size_of::<gotimer::Ticker>()),
+            Kind::TokioSleep => Some(size_of::<Pin<Box<tokio::time::Sleep>>>()),
+        }
+    }
+}
+
+/// Go's kinds: argument of mem.go, label, and the size of the handle a Go program keeps (a
+/// pointer or a channel: one word), or None when it is dropped.
+const GO_KINDS: [(&str, &str, Option<usize>); 3] = [
+    ("timer", "time.NewTimer", Some(8)),
+    ("after_func", "time.AfterFunc", None),
+    ("after", "time.After", Some(8)),
+];
+
+pub const HEADER: &str =
+    "kind,count,heap_before,heap_after,heap_dropped,rss_before,rss_after,rss_dropped";
+
+/// One measurement, as printed by `mem-child` and mem.go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub kind: String,
+    pub count: u64,
+    pub heap_before: i64,
+    pub heap_after: i64,
+    pub heap_dropped: Option<i64>,
+    pub rss_before: i64,
+    pub rss_after: i64,
+    pub rss_dropped: Option<i64>,
+}
+
+impl Row {
+    /// Heap bytes per pending timer.
+    pub fn heap_per_timer(&self) -> f64 {
+        (self.heap_after - self.heap_before) as f64 / self.count as f64
+    }
+
+    /// Heap bytes per timer still allocated once the handles are dropped.
+    pub fn retained_per_timer(&self) -> Option<f64> {
+        self.heap_dropped
+            .map(|d| (d - self.heap_before) as f64 / self.count as f64)
+    }
+
+    /// Resident bytes per pending timer.
+    pub fn rss_per_timer(&self) -> f64 {
+        (self.rss_after - self.rss_before) as f64 / self.count as f64
+    }
+
+    fn csv(&self) -> String {
+        let opt = |v: Option<i64>| v.map_or(String::new(), |v| v.to_string());
+        format!(
+            "{},{},{},{},{},{},{},{}",
+            self.kind,
+            self.count,
+            self.heap_before,
+            self.heap_after,
+            opt(self.heap_dropped),
+            self.rss_before,
+            self.rss_after,
+            opt(self.rss_dropped)
+        )
+    }
+}
+
+/// Parses one line: `Ok(None)` for the header or a blank line.
+pub fn parse_line(line: &str) -> anyhow::Result<Option<Row>> {
+    let line = line.trim();
+    if line.is_empty() || line == HEADER {
+        return Ok(None);
+    }
+    let f: Vec<&str> = line.split(',').collect();
+    if f.len() != 8 {
+        bail!("expected 8 fields ({HEADER}), got {line:?}");
+    }
+    let num = |i: usize| -> anyhow::Result<i64> {
+        f[i].parse()
+            .with_context(|| format!("bad field {} in {line:?}", i + 1))
+    };
+    let opt = |i: usize| -> anyhow::Result<Option<i64>> {
+        if f[i].is_empty() {
+            Ok(None)
+        } else {
+            num(i).map(Some)
+        }
+    };
+    let count = num(1)?;
+    if count <= 0 {
+        bail!("count must be positive in {line:?}");
+    }
+    Ok(Some(Row {
+        kind: f[0].to_string(),
+        count: count as u64,
+        heap_before: num(2)?,
+        heap_after: num(3)?,
+        heap_dropped: opt(4)?,
+        rss_before: num(5)?,
+        rss_after: num(6)?,
+        rss_dropped: opt(7)?,
+    }))
+}
+
+/// A measured kind, for the table.
+struct Measured {
+    library: &'static str,
+    label: &'static str,
+    handle: Option<usize>,
+    row: Row,
+}
+
+pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
+    let go = golang::find_and_say();
+    let n = args.count;
+    let mut measured = Vec::new();
+    for kind in RUST_KINDS {
+        let cmd = child::lab(&["mem-child".into(), kind.arg().into(), n.to_string()])?;
+        let label = format!("{} {}", kind.library(), kind.label());
+        let row = run_child(cmd, &label)?;
+        measured.push(Measured {
+            library: kind.library(),
+            label: kind.label(),
+            handle: kind.handle_bytes(),
+            row,
+        });
+    }
+    let mut go_note = None;
+    if let Some(go) = &go {
+        for (arg, label, handle) in GO_KINDS {
+            let cmd = go.run(golang::MEM_GO, out, &[arg.to_string(), n.to_string()])?;
+            match run_child(cmd, &format!("Go {label}")) {
+                Ok(row) => measured.push(Measured {
+                    library: "Go",
+                    label,
+                    handle,
+                    row,
+                }),
+                Err(e) => {
+                    eprintln!("Go {label} failed, skipping it: {e:#}");
+                    go_note = Some(format!("Go {label} failed: {e}"));
+                }
+            }
+        }
+    } else {
+        go_note = Some("Go rows skipped: no Go toolchain found (see above)".into());
+    }
+
+    let title = format!(
+        "mem: bytes per pending timer, {} pending, each kind in its own process{}",
+        report::si(n as f64),
+        go.as_ref()
+            .map(|g| format!(" (Go: {})", g.version))
+            .unwrap_or_default()
+    );
+    let mut table = Table::new(
+        title,
+        &[
+            "library",
+            "timer",
+            "heap B/timer",
+            "handle B",
+            "RSS B/timer",
+            "retained B/timer after drop",
+        ],
+    );
+    for m in &measured {
+        table.row(vec![
+            m.library.into(),
+            m.label.into(),
+            format!("{:.1}", m.row.heap_per_timer()),
+            m.handle.map_or("-".into(), |h| h.to_string()),
+            format!("{:.1}", m.row.rss_per_timer()),
+            m.row
+                .retained_per_timer()
+                .map_or("- (not dropped)".into(), |r| format!("{r:.1}")),
+        ]);
+    }
+    report::emit(&table, out, "mem.csv")?;
+    if let Some(note) = &go_note {
+        println!("  {note}");
+    }
+    println!("  heap: Rust = bytes allocated (lab's counting allocator), without the handle the caller stores (\"handle B\"); Go = HeapAlloc after GC (its *Timer is on the heap, the caller keeps a pointer).");
+    println!("  after_func handles are dropped (the callbacks stay scheduled); \"after drop\" drops every handle or receiver (Go: Stop()s the timers first; abandons After's channels).");
+
+    let find = |lib: &str, label: &str| {
+        measured
+            .iter()
+            .find(|m| m.library == lib && m.label == label)
+    };
+    if let Some(m) = find("gotimer", "after_func") {
+        let b = m.row.heap_per_timer();
+        println!(
+            "  target: gotimer after_func <= 64 B per pending timer: {b:.1} B -> {}",
+            if b <= 64.0 { "met" } else { "MISSED" }
+        );
+    }
+    if let Some(r) = find("gotimer", "after").and_then(|m| m.row.retained_per_timer()) {
+        println!(
+            "  target: gotimer after retains 0 B once its receivers are dropped: {r:.2} B -> {}",
+            if r.abs() < 0.5 { "met" } else { "MISSED" }
+        );
+    }
+
+    let groups = ["gotimer", "Go", "tokio", "crossbeam"];
+    let bars: Vec<(String, f64, usize)> = measured
+        .iter()
+        .map(|m| {
+            let g = groups.iter().position(|g| *g == m.library).unwrap_or(0);
+            (m.label.to_string(), m.row.heap_per_timer(), g)
+        })
+        .collect();
+    let svg = out.join("mem.svg");
+    report::bar_chart(
+        &svg,
+        &format!(
+            "Heap bytes per pending timer ({} pending)",
+            report::si(n as f64)
+        ),
+        "heap bytes per timer",
+        &bars,
+        &groups,
+    )?;
+    println!(
+        "  wrote {} and {}",
+        out.join("mem.csv").display(),
+        svg.display()
+    );
+    Ok(())
+}
+
+fn run_child(cmd: std::process::Command, label: &str) -> anyhow::Result<Row> {
+    let mut row = None;
+    child::run(cmd, label, 1, |line, pb| {
+        if let Some(r) = parse_line(line)? {
+            row = Some(r);
+            pb.inc(1);
+        }
+        Ok(())
+    })?;
+    row.with_context(|| format!("{label} printed no measurement"))
+}
+
+/// Deadline `i` of `n`, spread evenly over [1 h, 2 h).
+fn spread(i: u64, n: u64) -> Duration {
+    Duration::from_secs(3600) + Duration::from_nanos(3_600_000_000_000 / n * i)
+}
+
+/// A snapshot of (live heap, RSS).
+fn snap() -> (i64, i64) {
+    (alloc::live_bytes(), alloc::rss_bytes() as i64)
+}
+
+/// A vector with room for `n`, its memory touched so that filling it changes no RSS.
+fn storage<T>(n: u64) -> Vec<T> {
+    let mut v = Vec::with_capacity(n as usize);
+    for slot in v.spare_capacity_mut() {
+        *slot = MaybeUninit::zeroed();
+    }
+    v
+}
+
+/// Measures `n` handles made by `make`, kept in a vector, then dropped.
+fn measure_kept<T>(kind: Kind, n: u64, mut make: impl FnMut(u64) -> T) -> Row {
+    let mut v: Vec<T> = storage(n);
+    let (hb, rb) = snap();
+    for i in 0..n {
+        v.push(make(i));
+    }
+    let (ha, ra) = snap();
+    check_pending(kind, n);
+    v.clear();
+    let (hd, rd) = snap();
+    drop(v);
+    Row {
+        kind: kind.arg().into(),
+        count: n,
+        heap_before: hb,
+        heap_after: ha,
+        heap_dropped: Some(hd),
+        rss_before: rb,
+        rss_after: ra,
+        rss_dropped: Some(rd),
+    }
+}
+
+/// Warns on stderr if gotimer's wheels do not hold the timers that should be pending.
+fn check_pending(kind: Kind, n: u64) {
+    if matches!(kind, Kind::GotimerAfter) || kind.library() != "gotimer" {
+        return;
+    }
+    let pending = gotimer::stats().pending as u64;
+    if pending < n {
+        eprintln!("warning: {} pending in gotimer, expected {n}", pending);
+    }
+}
+
+/// `mem-child`: measures one Rust kind and prints the CSV header and row.
+pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
+    let n = args.count;
+    // Start gotimer's runtime (threads, shards) before the first snapshot.
+    drop(gotimer::Timer::new(Duration::from_secs(3600)));
+    let row = match args.kind {
+        Kind::GotimerTimer => measure_kept(args.kind, n, |i| gotimer::Timer::new(spread(i, n))),
+        Kind::GotimerAfter => measure_kept(args.kind, n, |i| gotimer::after(spread(i, n))),
+        Kind::GotimerTicker => measure_kept(args.kind, n, |i| gotimer::Ticker::new(spread(i, n))),
+        Kind::CrossbeamAfter => {
+            measure_kept(args.kind, n, |i| crossbeam_channel::after(spread(i, n)))
+        }
+        Kind::GotimerAfterFunc => {
+            let (hb, rb) = snap();
+            for i in 0..n {
+                drop(gotimer::after_func(spread(i, n), || {}));
+            }
+            let (ha, ra) = snap();
+            check_pending(args.kind, n);
+            Row {
+                kind: args.kind.arg().into(),
+                count: n,
+                heap_before: hb,
+                heap_after: ha,
+                heap_dropped: None,
+                rss_before: rb,
+                rss_after: ra,
+                rss_dropped: None,
+            }
+        }
+        Kind::TokioSleep => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()?;
+            let _guard = rt.enter();
+            // Register one first, so that the driver's own lazily built parts are not counted.
+            drop(registered(Duration::from_secs(3600)));
+            measure_kept(args.kind, n, |i| registered(spread(i, n)))
+        }
+    };
+    println!("{HEADER}");
+    println!("{}", row.csv());
+    Ok(())
+}
+
+/// A tokio `Sleep`, boxed and polled once, so that it sits in the runtime's timer wheel.
+fn registered(d: Duration) -> Pin<Box<tokio::time::Sleep>> {
+    let mut s = Box::pin(tokio::time::sleep(d));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(matches!(s.as_mut().poll(&mut cx), Poll::Pending));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rows_and_computes_per_timer() {
+        let go =
+            "kind,count,heap_before,heap_after,heap_dropped,rss_before,rss_after,rss_dropped\n\
+                  after,100000,850376,21849792,21046976,2244608,25473024,24793088\n";
+        let rows: Vec<Row> = go.lines().filter_map(|l| parse_line(l).unwrap()).collect();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.kind, "after");
+        assert!((r.heap_per_timer() - 209.99416).abs() < 1e-6);
+        assert!((r.retained_per_timer().unwrap() - 201.966).abs() < 1e-6);
+        assert!((r.rss_per_timer() - 232.28416).abs() < 1e-6);
+
+        let rust = parse_line("gotimer-after-func,1000,100,64100,,0,4096,")
+            .unwrap()
+            .unwrap();
+        assert_eq!(rust.heap_per_timer(), 64.0);
+        assert_eq!(rust.retained_per_timer(), None);
+        assert_eq!(rust.rss_dropped, None);
+        // What the child prints is what the parser reads.
+        assert_eq!(parse_line(&rust.csv()).unwrap().unwrap(), rust);
+
+        assert!(parse_line("after,0,1,2,3,4,5,6").is_err());
+        assert!(parse_line("after,1,1,2,3,4,5").is_err());
+        assert!(parse_line("after,1,x,2,3,4,5,6").is_err());
+        assert_eq!(parse_line(HEADER).unwrap(), None);
+    }
+
+    #[test]
+    fn spread_is_within_one_to_two_hours() {
+        assert_eq!(spread(0, 10), Duration::from_secs(3600));
+        assert!(spread(9, 10) < Duration::from_secs(7200));
+    }
 }

@@ -1,5 +1,8 @@
 //! Output shared by every subcommand: aligned tables on stdout, CSV files, SVG charts.
 
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -20,7 +23,11 @@ impl Table {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
-        assert_eq!(cells.len(), self.header.len(), "row width must match the header");
+        assert_eq!(
+            cells.len(),
+            self.header.len(),
+            "row width must match the header"
+        );
         self.rows.push(cells);
     }
 
@@ -67,6 +74,262 @@ fn csv_cell(c: &str) -> String {
     }
 }
 
+/// A series for [`line_chart`]: its name (shown in the legend) and its (x, y) points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+/// Distinct colours for up to eight series, then repeated.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0xd6, 0x27, 0x28), // red
+    RGBColor(0x1f, 0x77, 0xb4), // blue
+    RGBColor(0x2c, 0xa0, 0x2c), // green
+    RGBColor(0xff, 0x7f, 0x0e), // orange
+    RGBColor(0x94, 0x67, 0xbd), // purple
+    RGBColor(0x8c, 0x56, 0x4b), // brown
+    RGBColor(0x17, 0xbe, 0xcf), // cyan
+    RGBColor(0x7f, 0x7f, 0x7f), // grey
+];
+
+/// The colour of series `i` in every chart of the lab.
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Writes an SVG line chart with a legend: one line (with a dot on each point) per series. With
+/// `log_x`, x is drawn on a log10 scale (every x must then be positive). Text is SVG `<text>`
+/// (plotters' SVG backend with its built-in font metrics: no system font library is needed).
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_x: bool,
+) -> anyhow::Result<()> {
+    let fx = |x: f64| if log_x { x.log10() } else { x };
+    let points = series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, 0f64, f64::MIN);
+    for &(x, y) in points {
+        anyhow::ensure!(!log_x || x > 0.0, "log-x chart with x = {x}");
+        x0 = x0.min(fx(x));
+        x1 = x1.max(fx(x));
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        (x0, x1, y1) = (0.0, 1.0, 1.0); // no points: an empty frame
+    }
+    if x1 - x0 < 1e-9 {
+        x1 = x0 + 1.0;
+    }
+    if y1 - y0 < 1e-9 {
+        y1 = y0 + 1.0;
+    }
+    let y1 = y1 + (y1 - y0) * 0.05;
+    {
+        let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(chart_err)?;
+        let x_fmt = |v: &f64| {
+            if log_x {
+                si(10f64.powf(*v))
+            } else {
+                short(*v)
+            }
+        };
+        let y_fmt = |v: &f64| short(*v);
+        let decades = (x1 - x0).round() as usize + 1;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_labels(if log_x { decades.max(2) } else { 10 })
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 15))
+            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .draw()
+            .map_err(chart_err)?;
+        for (i, (name, pts)) in series.iter().enumerate() {
+            let c = color(i);
+            let pts: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (fx(x), y)).collect();
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .map_err(chart_err)?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .map_err(chart_err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(())
+}
+
+/// Writes an SVG bar chart: one bar per (category, value), labelled with its value, categories
+/// along x. Bars are coloured by `group` index (same colour, same group), with `groups` naming them
+/// in a legend.
+pub fn bar_chart(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    bars: &[(String, f64, usize)],
+    groups: &[&str],
+) -> anyhow::Result<()> {
+    let n = bars.len().max(1);
+    let ymax = bars.iter().map(|b| b.1).fold(0f64, f64::max);
+    let ymax = if ymax > 0.0 { ymax * 1.12 } else { 1.0 };
+    {
+        let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
+            .map_err(chart_err)?;
+        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        let x_fmt = |v: &f64| {
+            let i = (*v - 0.5).round();
+            if (*v - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let y_fmt = |v: &f64| short(*v);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&x_fmt)
+            .y_desc(y_label)
+            .y_label_formatter(&y_fmt)
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 15))
+            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .draw()
+            .map_err(chart_err)?;
+        for (g, name) in groups.iter().enumerate() {
+            let c = color(g);
+            let mine: Vec<(usize, f64)> = bars
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.2 == g)
+                .map(|(i, b)| (i, b.1))
+                .collect();
+            chart
+                .draw_series(mine.iter().map(|&(i, v)| {
+                    Rectangle::new([(i as f64 + 0.15, 0.0), (i as f64 + 0.85, v)], c.filled())
+                }))
+                .map_err(chart_err)?
+                .label(*name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        }
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                Text::new(
+                    short(b.1),
+                    (i as f64 + 0.3, b.1 + ymax * 0.04),
+                    ("sans-serif", 13),
+                )
+            }))
+            .map_err(chart_err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(())
+}
+
+fn chart_err<E: std::error::Error + Send + Sync + 'static>(
+    e: DrawingAreaErrorKind<E>,
+) -> anyhow::Error {
+    anyhow::anyhow!("drawing the chart: {e}")
+}
+
+/// A number in at most 4 significant digits, without exponent for usual magnitudes.
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e6 {
+        format!("{v:.3e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else if a >= 0.001 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// A count with an SI suffix: 1000 -> "1k", 10000000 -> "10M".
+pub fn si(v: f64) -> String {
+    let v = v.round();
+    for (div, suffix) in [(1e9, "G"), (1e6, "M"), (1e3, "k")] {
+        if v >= div {
+            let x = v / div;
+            return if (x - x.round()).abs() < 1e-9 {
+                format!("{x:.0}{suffix}")
+            } else {
+                format!("{x:.1}{suffix}")
+            };
+        }
+    }
+    format!("{v:.0}")
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal), `len` steps, with `msg`.
+pub fn progress(len: u64, msg: impl Into<String>) -> ProgressBar {
+    let style = ProgressStyle::with_template("{spinner} {msg:40} [{bar:30}] {pos}/{len} {elapsed}")
+        .expect("a valid template")
+        .progress_chars("=> ");
+    let pb = ProgressBar::new(len)
+        .with_style(style)
+        .with_message(msg.into());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+/// Writes `table` as `out/name.csv` and prints it, with the CSV path.
+pub fn emit(table: &Table, out: &Path, name: &str) -> anyhow::Result<()> {
+    let path = out.join(name);
+    table
+        .write_csv(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    print!("{}", table.render());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +346,69 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("t.csv");
         t.write_csv(&p).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "name,ns/op\n\"a,b\",12\nlong name,3\n");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "name,ns/op\n\"a,b\",12\nlong name,3\n"
+        );
+    }
+
+    #[test]
+    fn charts_have_their_text() {
+        let dir = std::env::temp_dir().join(format!("lab-chart-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let series = vec![
+            (
+                "gotimer".to_string(),
+                vec![(1e3, 40.0), (1e4, 41.0), (1e7, 43.0)],
+            ),
+            (
+                "Go".to_string(),
+                vec![(1e3, 80.0), (1e4, 95.0), (1e7, 160.0)],
+            ),
+        ];
+        let p = dir.join("line.svg");
+        line_chart(&p, "Title here", "pending timers", "ns/op", &series, true).unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        for text in [
+            "Title here",
+            "pending timers",
+            "ns/op",
+            "gotimer",
+            "Go",
+            "10k",
+            "<polyline",
+        ] {
+            assert!(svg.contains(text), "{text} missing from the SVG");
+        }
+        let p = dir.join("bar.svg");
+        let bars = vec![
+            ("gotimer Timer".to_string(), 120.0, 0),
+            ("Go NewTimer".to_string(), 200.0, 1),
+        ];
+        bar_chart(&p, "Bytes", "B per timer", &bars, &["gotimer", "Go"]).unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        for text in [
+            "Bytes",
+            "B per timer",
+            "gotimer Timer",
+            "Go NewTimer",
+            "120",
+            "<rect",
+        ] {
+            assert!(svg.contains(text), "{text} missing from the SVG");
+        }
+        line_chart(&dir.join("empty.svg"), "Empty", "x", "y", &[], false).unwrap();
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(si(1000.0), "1k");
+        assert_eq!(si(10_000_000.0), "10M");
+        assert_eq!(si(1500.0), "1.5k");
+        assert_eq!(si(12.0), "12");
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(1234.4), "1234");
+        assert_eq!(short(12.34), "12.3");
+        assert_eq!(short(0.5), "0.500");
     }
 }

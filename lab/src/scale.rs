@@ -1,10 +1,319 @@
-//! `scale` subcommand (being written).
+//! `scale`: ns per insert+cancel and per reset as the number of pending timers grows, gotimer vs Go.
+//! A timing wheel should stay flat where a heap grows as log n.
+//!
+//! Each language runs in its own process (`gotimer-lab scale-child PENDING...`, `go run scale.go
+//! PENDING...`). For each step it first adds background timers (callback timers with no handle,
+//! deadlines scattered over 1 h to 2 h) until that many are pending, then times, in batches of
+//! 1,000, for at least 300 ms and 50 batches:
+//! - insert+cancel: `Timer::new(1 h)` then drop (Go: `NewTimer(time.Hour)` then `Stop`);
+//! - reset: one of 1024 pending timers reset to 1 h plus up to 1 s.
+//!
+//! and prints the median batch's ns/op: `pending,insert_cancel_ns,reset_ns`.
 
+use crate::report::{self, Series, Table};
+use crate::{child, golang};
+use anyhow::{bail, Context as _};
+use std::hint::black_box;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The largest number of pending timers; steps are 1k, 10k, 100k, ... up to it.
+    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: u64,
+}
 
-pub fn run(_args: &Args, _out: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("`scale` is not written yet")
+/// Arguments of the hidden `scale-child` subcommand.
+#[derive(clap::Args)]
+pub struct ChildArgs {
+    /// Pending counts to measure at, in increasing order.
+    #[arg(required = true)]
+    pub pending: Vec<u64>,
+}
+
+pub const HEADER: &str = "pending,insert_cancel_ns,reset_ns";
+const BATCH: usize = 1000;
+const RESETTABLE: usize = 1024;
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The pending counts measured for `max`: the powers of ten from 1k up to it, and `max` itself.
+pub fn steps(max: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = std::iter::successors(Some(1000u64), |s| s.checked_mul(10))
+        .take_while(|s| *s <= max)
+        .collect();
+    if v.last() != Some(&max) {
+        v.push(max);
+    }
+    v
+}
+
+/// One step's measurement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub pending: u64,
+    pub insert_cancel_ns: f64,
+    pub reset_ns: f64,
+}
+
+/// Parses one line: `Ok(None)` for the header or a blank line.
+pub fn parse_line(line: &str) -> anyhow::Result<Option<Point>> {
+    let line = line.trim();
+    if line.is_empty() || line == HEADER {
+        return Ok(None);
+    }
+    let f: Vec<&str> = line.split(',').collect();
+    if f.len() != 3 {
+        bail!("expected 3 fields ({HEADER}), got {line:?}");
+    }
+    let bad = |what: &str| format!("bad {what} in {line:?}");
+    Ok(Some(Point {
+        pending: f[0].parse().with_context(|| bad("pending"))?,
+        insert_cancel_ns: f[1].parse().with_context(|| bad("insert_cancel_ns"))?,
+        reset_ns: f[2].parse().with_context(|| bad("reset_ns"))?,
+    }))
+}
+
+pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
+    let go = golang::find_and_say();
+    let steps = steps(args.max);
+    let step_args: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
+
+    let mut child_args = vec!["scale-child".to_string()];
+    child_args.extend(step_args.iter().cloned());
+    let rust = run_child(child::lab(&child_args)?, "gotimer", steps.len())?;
+    let mut go_note = None;
+    let mut go_points = Vec::new();
+    if let Some(go) = &go {
+        let cmd = go.run(golang::SCALE_GO, out, &step_args)?;
+        match run_child(cmd, "Go", steps.len()) {
+            Ok(p) => go_points = p,
+            Err(e) => {
+                eprintln!("Go failed, skipping it: {e:#}");
+                go_note = Some(format!("Go failed: {e}"));
+            }
+        }
+    } else {
+        go_note = Some("Go columns skipped: no Go toolchain found (see above)".into());
+    }
+
+    let title = format!(
+        "scale: ns/op as pending timers grow (lower quartile of {BATCH}-op batches){}",
+        go.as_ref()
+            .map(|g| format!(" (Go: {})", g.version))
+            .unwrap_or_default()
+    );
+    let mut header = vec!["pending", "gotimer insert+cancel ns", "gotimer reset ns"];
+    if !go_points.is_empty() {
+        header.extend(["Go insert+cancel ns", "Go reset ns"]);
+    }
+    let mut table = Table::new(title, &header);
+    for (i, p) in rust.iter().enumerate() {
+        let mut row = vec![
+            p.pending.to_string(),
+            format!("{:.1}", p.insert_cancel_ns),
+            format!("{:.1}", p.reset_ns),
+        ];
+        if !go_points.is_empty() {
+            match go_points.get(i) {
+                Some(g) => row.extend([
+                    format!("{:.1}", g.insert_cancel_ns),
+                    format!("{:.1}", g.reset_ns),
+                ]),
+                None => row.extend(["-".to_string(), "-".to_string()]),
+            }
+        }
+        table.row(row);
+    }
+    report::emit(&table, out, "scale.csv")?;
+    if let Some(note) = &go_note {
+        println!("  {note}");
+    }
+    for (name, points) in [("gotimer", &rust), ("Go", &go_points)] {
+        if let Some((first, last)) = growth(points) {
+            let target = if name == "gotimer" {
+                " (target <= 1.5x)"
+            } else {
+                ""
+            };
+            let verdict = |r: f64| match name {
+                "gotimer" if r <= 1.5 => " met",
+                "gotimer" => " MISSED",
+                _ => "",
+            };
+            let ri = last.insert_cancel_ns / first.insert_cancel_ns;
+            let rr = last.reset_ns / first.reset_ns;
+            println!(
+                "  {name}: ns/op at {} pending vs {}{target}: insert+cancel {ri:.2}x{}, reset {rr:.2}x{}",
+                report::si(last.pending as f64),
+                report::si(first.pending as f64),
+                verdict(ri),
+                verdict(rr)
+            );
+        }
+    }
+
+    let mut series: Vec<Series> = Vec::new();
+    for (name, points) in [("gotimer", &rust), ("Go", &go_points)] {
+        if points.is_empty() {
+            continue;
+        }
+        series.push((
+            format!("{name} insert+cancel"),
+            points
+                .iter()
+                .map(|p| (p.pending as f64, p.insert_cancel_ns))
+                .collect(),
+        ));
+        series.push((
+            format!("{name} reset"),
+            points
+                .iter()
+                .map(|p| (p.pending as f64, p.reset_ns))
+                .collect(),
+        ));
+    }
+    let svg = out.join("scale.svg");
+    report::line_chart(
+        &svg,
+        "Timer operations as pending timers grow",
+        "pending timers (log scale)",
+        "ns per operation",
+        &series,
+        true,
+    )?;
+    println!(
+        "  wrote {} and {}",
+        out.join("scale.csv").display(),
+        svg.display()
+    );
+    Ok(())
+}
+
+/// The first and last point, when there are two or more.
+fn growth(points: &[Point]) -> Option<(Point, Point)> {
+    match points {
+        [first, .., last] => Some((*first, *last)),
+        _ => None,
+    }
+}
+
+fn run_child(cmd: std::process::Command, label: &str, len: usize) -> anyhow::Result<Vec<Point>> {
+    let mut points = Vec::new();
+    child::run(cmd, &format!("scale: {label}"), len as u64, |line, pb| {
+        if let Some(p) = parse_line(line)? {
+            points.push(p);
+            pb.inc(1);
+        }
+        Ok(())
+    })?;
+    if points.len() != len {
+        bail!("{label} printed {} of {len} steps", points.len());
+    }
+    Ok(points)
+}
+
+/// Deadline for background timer `i`: scattered over [1 h, 2 h) by splitmix64, as in scale.go.
+pub fn spread(i: u64) -> Duration {
+    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    HOUR + Duration::from_nanos(z % 3_600_000_000_000)
+}
+
+/// Runs `op` in batches; the lower quartile of the batches' ns per operation.
+fn measure(mut op: impl FnMut(usize)) -> f64 {
+    let mut per_op = Vec::new();
+    let start = Instant::now();
+    let mut k = 0;
+    while per_op.len() < 50 || start.elapsed() < Duration::from_millis(300) {
+        let t0 = Instant::now();
+        for _ in 0..BATCH {
+            op(k);
+            k += 1;
+        }
+        per_op.push(t0.elapsed().as_nanos() as f64 / BATCH as f64);
+    }
+    per_op.sort_by(f64::total_cmp);
+    per_op[per_op.len() / 4]
+}
+
+/// `scale-child`: measures gotimer at each pending count and prints the CSV.
+pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
+    let resettable: Vec<gotimer::Timer> =
+        (0..RESETTABLE).map(|_| gotimer::Timer::new(HOUR)).collect();
+    let mut pending = RESETTABLE as u64;
+    println!("{HEADER}");
+    for &step in &args.pending {
+        while pending < step {
+            drop(gotimer::after_func(spread(pending), || {}));
+            pending += 1;
+        }
+        let in_wheels = gotimer::stats().pending as u64;
+        if in_wheels < pending {
+            eprintln!("warning: {in_wheels} pending in gotimer, expected {pending}");
+        }
+        let insert = measure(|_| {
+            let t = gotimer::Timer::new(HOUR);
+            drop(black_box(t));
+        });
+        let reset = measure(|k| {
+            let d = HOUR + Duration::from_micros((k % 1_000_000) as u64);
+            black_box(resettable[k & (RESETTABLE - 1)].reset(d));
+        });
+        println!("{pending},{insert:.1},{reset:.1}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_up_to_max() {
+        assert_eq!(
+            steps(10_000_000),
+            vec![1000, 10_000, 100_000, 1_000_000, 10_000_000]
+        );
+        assert_eq!(steps(10_000), vec![1000, 10_000]);
+        assert_eq!(steps(50_000), vec![1000, 10_000, 50_000]);
+        assert_eq!(steps(500), vec![500]);
+    }
+
+    #[test]
+    fn parses_points() {
+        let go = "pending,insert_cancel_ns,reset_ns\n1024,329.3,64.0\n100000,336.7,53.3\n";
+        let p: Vec<Point> = go.lines().filter_map(|l| parse_line(l).unwrap()).collect();
+        assert_eq!(
+            p,
+            vec![
+                Point {
+                    pending: 1024,
+                    insert_cancel_ns: 329.3,
+                    reset_ns: 64.0
+                },
+                Point {
+                    pending: 100_000,
+                    insert_cancel_ns: 336.7,
+                    reset_ns: 53.3
+                }
+            ]
+        );
+        let (first, last) = growth(&p).unwrap();
+        assert!((last.insert_cancel_ns / first.insert_cancel_ns - 1.0225).abs() < 1e-3);
+        assert!(growth(&p[..1]).is_none());
+        assert!(parse_line("1,2").is_err());
+        assert!(parse_line("a,2,3").is_err());
+    }
+
+    #[test]
+    fn spread_matches_go_range() {
+        for i in 0..1000 {
+            let d = spread(i);
+            assert!(d >= HOUR && d < 2 * HOUR);
+        }
+        assert_ne!(spread(0), spread(1));
+    }
 }
