@@ -43,8 +43,9 @@ impl Kind {
 
 #[derive(Clone, Copy)]
 pub(crate) struct Origin {
+    /// The site's id in the profile registry: 4 bytes, so an entry stays small.
     #[cfg(feature = "profile")]
-    stats: &'static crate::profile::SiteStats,
+    site: u32,
     #[cfg(not(feature = "profile"))]
     location: &'static Location<'static>,
 }
@@ -55,9 +56,9 @@ impl Origin {
     pub(crate) fn new(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> Self {
         #[cfg(feature = "profile")]
         {
-            let stats = crate::profile::lookup(location, kind, bytes_each);
-            stats.on_create();
-            Origin { stats }
+            let site = crate::profile::lookup(location, kind, bytes_each);
+            crate::profile::stats(site).on_create();
+            Origin { site }
         }
         #[cfg(not(feature = "profile"))]
         Origin { location }
@@ -65,7 +66,7 @@ impl Origin {
 
     pub(crate) fn location(self) -> &'static Location<'static> {
         #[cfg(feature = "profile")]
-        return self.stats.location;
+        return self.stats().location;
         #[cfg(not(feature = "profile"))]
         self.location
     }
@@ -73,11 +74,11 @@ impl Origin {
     /// Records that the timer's entry was freed.
     pub(crate) fn on_free(self) {
         #[cfg(feature = "profile")]
-        self.stats.on_free();
+        self.stats().on_free();
     }
 
     #[cfg(feature = "profile")]
     pub(crate) fn stats(self) -> &'static crate::profile::SiteStats {
-        self.stats
+        crate::profile::stats(self.site)
     }
 }

@@ -129,7 +129,8 @@ impl fmt::Debug for Ticker {
 ///
 /// It cannot be stopped, but it does not leak either: once every receiver is dropped, the ticker
 /// frees itself at its next tick, within one period. `Duration::ZERO` gives a channel that never
-/// delivers, as Go's `Tick` returns nil for a non-positive interval.
+/// delivers, as Go's `Tick` returns nil for a non-positive interval; so does a period too long to
+/// ever elapse (`Duration::MAX`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -141,7 +142,8 @@ impl fmt::Debug for Ticker {
 /// ```
 #[track_caller]
 pub fn tick(d: Duration) -> Receiver<Instant> {
-    if d.is_zero() {
+    // Nothing would ever be sent: a channel that never delivers (not one that is disconnected).
+    if d.is_zero() || !crate::runtime::fires_within_range(d) {
         return never();
     }
     let (tx, rx) = bounded(1);

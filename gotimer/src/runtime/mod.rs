@@ -6,9 +6,9 @@
 //! never keep the process alive, and pending timers are simply dropped at exit.
 
 mod driver;
+pub(crate) mod entry;
 #[cfg(all(test, loom))]
 mod loom_tests;
-pub(crate) mod entry;
 mod pool;
 mod shard;
 
@@ -72,7 +72,11 @@ impl Runtime {
 
     /// The earliest published deadline over all shards.
     fn earliest(&self) -> u64 {
-        self.shards.iter().map(|s| s.next()).min().unwrap_or(u64::MAX)
+        self.shards
+            .iter()
+            .map(|s| s.next())
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     fn finish(&'static self, done: Scheduled) {
@@ -87,6 +91,11 @@ impl Runtime {
 
 /// A scheduled entry and the shard it lives in: the part of `Timer` and `Ticker` that talks to the
 /// runtime. It does not cancel on drop; the handles decide that.
+/// True if a timer set `d` from now would ever fire (its deadline is within the wheel's range).
+pub(crate) fn fires_within_range(d: Duration) -> bool {
+    Clock::deadline(runtime().clock.now(), d).is_some()
+}
+
 /// Bytes a timer holds besides its `Entry`: the `Arc` counts and its wheel node.
 const ENTRY_OVERHEAD: u64 = 16 + 32;
 
