@@ -16,9 +16,18 @@ use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-/// The most callback threads that run at once; beyond it callbacks queue.
+/// The most callback threads that run at once; beyond it callbacks queue until one is free.
+///
+/// ```
+/// assert!(gotimer::stats().callback_threads <= gotimer::MAX_WORKERS);
+/// ```
 pub const MAX_WORKERS: usize = 4096;
-/// How long a worker with nothing to do waits before it exits.
+
+/// How long a callback thread with nothing to do waits before it exits.
+///
+/// ```
+/// assert_eq!(gotimer::IDLE_EXIT, std::time::Duration::from_secs(10));
+/// ```
 pub const IDLE_EXIT: Duration = Duration::from_secs(10);
 
 pub(crate) struct Pool {
@@ -45,7 +54,9 @@ impl Pool {
 
     /// Queues a callback whose timer fired. Never blocks.
     pub(crate) fn dispatch(&'static self, job: EntryRef) {
-        self.tx.send(job).expect("gotimer: the pool owns its receiver");
+        self.tx
+            .send(job)
+            .expect("gotimer: the pool owns its receiver");
         std::sync::atomic::fence(SeqCst);
         if self.workers.load(SeqCst) == 0 {
             self.spawn();
@@ -72,7 +83,9 @@ impl Pool {
         if let Err(e) = started {
             self.idle.fetch_sub(1, SeqCst);
             self.workers.fetch_sub(1, SeqCst);
-            eprintln!("gotimer: cannot start a callback thread ({e}); callbacks wait for a free one");
+            eprintln!(
+                "gotimer: cannot start a callback thread ({e}); callbacks wait for a free one"
+            );
         }
     }
 
