@@ -9,7 +9,7 @@
 
 use crossbeam_channel::{bounded, select, unbounded};
 use gotimer::{after, after_func, sleep, Receiver, Ticker, Timer};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread;
