@@ -78,7 +78,9 @@ impl<T> Slab<T> {
     pub(super) fn remove(&mut self, key: u32) -> Node<T> {
         let (p, i) = split(key);
         let page = self.page_mut(p);
-        let node = page.nodes[i].take().expect("gotimer: wheel key points at an empty node");
+        let node = page.nodes[i]
+            .take()
+            .expect("gotimer: wheel key points at an empty node");
         let was_full = page.used == FULL;
         page.used &= !(1 << i);
         let now_empty = page.used == 0;

@@ -189,7 +189,10 @@ fn never_early_within_a_tick() {
     w.insert(RESOLUTION_NS + 1, ());
     let mut out = Vec::new();
     w.poll(RESOLUTION_NS + 1, &mut out);
-    assert!(out.is_empty(), "due mid-tick: comes out at the next tick boundary");
+    assert!(
+        out.is_empty(),
+        "due mid-tick: comes out at the next tick boundary"
+    );
     assert_eq!(w.next_expiration(), Some(2 * RESOLUTION_NS));
     w.poll(2 * RESOLUTION_NS, &mut out);
     assert_eq!(out.len(), 1);
