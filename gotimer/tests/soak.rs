@@ -173,11 +173,8 @@ fn churn(rng: &mut Rng, until: Instant, counts: &Counts) {
                 13..=14 => {
                     let tk = Ticker::new(Duration::from_micros(200 + rng.below(300)));
                     match rng.below(4) {
-                        0 => {
-                            if tk.c().recv_timeout(Duration::from_millis(5)).is_ok() {
-                                fired += 1;
-                            }
-                        }
+                        0 if tk.c().recv_timeout(Duration::from_millis(5)).is_ok() => fired += 1,
+                        0 => {}
                         1 => tk.reset(HOUR),
                         2 => tk.stop(),
                         _ => {}
@@ -287,7 +284,7 @@ fn soak(secs: u64, min_timers: u64, threads: usize) {
                 quit.clone(),
             );
             std::thread::spawn(move || {
-                let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (t as u64 + 1) * 0x9e37_79b9);
+                let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ ((t as u64 + 1) * 0x9e37_79b9));
                 loop {
                     start.wait();
                     if quit.load(SeqCst) {
