@@ -25,8 +25,8 @@
 //! starts a new thread for each connection while its pool is busy, so a client that connects and
 //! sends nothing holds a thread forever and a thousand of them hold a thousand. The async servers
 //! bring a runtime, which a timer library should not. So this module has a fixed set of threads
-//! (one acceptor, [`WORKERS`] workers, a queue of [`QUEUE`] connections; past that a connection gets
-//! `503` at once), a limit on the request head ([`MAX_HEAD`] bytes, else `431`), and a deadline for
+//! (one acceptor, [`WORKERS`] workers and a queue of [`QUEUE`] connections; past that one more
+//! thread answers `503`), a limit on the request head ([`MAX_HEAD`] bytes, else `431`), and a deadline for
 //! reading it ([`READ_TIMEOUT`], else `408`). Nothing a client sends can panic a thread: a worker
 //! that panicked anyway would be replaced.
 //!
@@ -44,7 +44,8 @@ use std::time::{Duration, Instant};
 
 /// Worker threads that read requests and write answers.
 pub const WORKERS: usize = 4;
-/// Accepted connections that may wait for a worker; more are answered `503` by the acceptor.
+/// Accepted connections that may wait for a worker; more are answered `503` by one more
+/// thread, so the server runs `WORKERS + 2` threads in all.
 pub const QUEUE: usize = 64;
 /// The longest request line plus headers read; a longer head is answered `431`.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -56,6 +57,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// and thrown away, and for how long, so that the client sees the answer rather than a reset.
 const DRAIN_BYTES: usize = 4 << 20;
 const DRAIN_TIME: Duration = Duration::from_secs(2);
+/// The same for a connection answered `503`, by the one thread that answers those.
+const REJECT_DRAIN_TIME: Duration = Duration::from_millis(200);
 
 /// A running `/debug/pprof/` server, from [`serve`].
 ///
@@ -180,6 +183,18 @@ fn accept_loop(
     mut workers: Vec<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 ) {
+    // Connections that find the queue full are answered 503 by one more thread, which also reads what
+    // they sent, briefly, so that they get the answer rather than a reset. Past its own queue they
+    // are closed.
+    let (reject_tx, reject_rx) = sync_channel::<TcpStream>(QUEUE);
+    let rejecter = thread::Builder::new()
+        .name("gotimer-pprof-busy".into())
+        .spawn(move || {
+            for conn in reject_rx {
+                reject(conn);
+            }
+        })
+        .ok();
     let mut failures = 0u32;
     while !stop.load(Ordering::SeqCst) {
         let conn = match listener.accept() {
@@ -205,25 +220,32 @@ fn accept_loop(
                 }
             }
         }
-        match tx.try_send(conn) {
-            Ok(()) => {}
-            Err(TrySendError::Full(conn)) | Err(TrySendError::Disconnected(conn)) => {
-                let _ = conn.set_write_timeout(Some(Duration::from_secs(1)));
-                let _ = respond(
-                    &conn,
-                    503,
-                    "text/plain; charset=utf-8",
-                    &[],
-                    b"503 busy: too many connections waiting, try again\n",
-                    false,
-                );
+        if let Err(TrySendError::Full(conn) | TrySendError::Disconnected(conn)) = tx.try_send(conn)
+        {
+            if rejecter.is_some() {
+                let _ = reject_tx.try_send(conn);
             }
         }
     }
     drop(tx);
-    for w in workers {
+    drop(reject_tx);
+    for w in workers.into_iter().chain(rejecter) {
         let _ = w.join();
     }
+}
+
+/// Answers 503 to a connection that found every worker busy and the queue full.
+fn reject(conn: TcpStream) {
+    let _ = conn.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = respond(
+        &conn,
+        503,
+        "text/plain; charset=utf-8",
+        &[("Retry-After", "1")],
+        b"503 busy: too many connections waiting, try again\n",
+        true,
+    );
+    finish(conn, false, REJECT_DRAIN_TIME);
 }
 
 /// Reads one request from `conn`, answers it, and closes the connection.
@@ -251,16 +273,16 @@ fn handle(conn: TcpStream) {
             "text/plain; charset=utf-8",
             &[],
             body.as_bytes(),
-            false,
+            true,
         );
     }
-    finish(conn, read_whole);
+    finish(conn, read_whole, DRAIN_TIME);
 }
 
 /// Closes the connection after an answer: shuts down writing, and, if the request was not read whole,
 /// reads and discards the rest for a while, so that the client is not sent a reset before it has read
 /// the answer.
-fn finish(mut conn: TcpStream, read_whole: bool) {
+fn finish(mut conn: TcpStream, read_whole: bool, drain_time: Duration) {
     let _ = conn.shutdown(Shutdown::Write);
     if read_whole {
         return;
@@ -269,7 +291,7 @@ fn finish(mut conn: TcpStream, read_whole: bool) {
     let mut buf = [0u8; 16 * 1024];
     let mut drained = 0;
     while drained < DRAIN_BYTES {
-        let left = DRAIN_TIME.saturating_sub(start.elapsed());
+        let left = drain_time.saturating_sub(start.elapsed());
         if left.is_zero() || conn.set_read_timeout(Some(left)).is_err() {
             return;
         }
@@ -325,10 +347,7 @@ fn read_head(mut conn: &TcpStream) -> Result<Head, HeadError> {
         }
     };
     let head = &buf[..end];
-    let line_end = head
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(head.len());
+    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let line = std::str::from_utf8(&head[..line_end]).map_err(|_| HeadError::Malformed)?;
     let mut parts = line.trim_end_matches('\r').split(' ');
     let (Some(method), Some(target), Some(version), None) =

@@ -69,7 +69,10 @@ fn header_sample_types_mapping() {
         .collect();
     assert_eq!(types, [("timers", "count"), ("space", "bytes")]);
     assert_eq!(string(&p, p.default_sample_type), "timers");
-    assert!(p.time_nanos > 1_600_000_000_000_000_000, "time_nanos is wall time");
+    assert!(
+        p.time_nanos > 1_600_000_000_000_000_000,
+        "time_nanos is wall time"
+    );
     assert!(p.duration_nanos > 0);
     assert_eq!(p.mapping.len(), 1);
     let m = &p.mapping[0];
@@ -84,7 +87,10 @@ fn header_sample_types_mapping() {
     }
     for s in &p.sample {
         assert_eq!(s.value.len(), 2);
-        assert!(s.location_id.iter().all(|id| p.location.iter().any(|l| l.id == *id)));
+        assert!(s
+            .location_id
+            .iter()
+            .all(|id| p.location.iter().any(|l| l.id == *id)));
     }
     let mut ids: Vec<u64> = p.function.iter().map(|f| f.id).collect();
     ids.dedup();
@@ -124,7 +130,10 @@ fn known_sites_with_counts_bytes_and_labels() {
         let (values, labels) = sample_of(&p, &name).unwrap();
         assert_eq!(values[0], live, "{name}: live count");
         assert!(values[1] > 0, "{name}: bytes");
-        assert_eq!(values[1] as u64, site.live_bytes, "{name}: bytes as in snapshot");
+        assert_eq!(
+            values[1] as u64, site.live_bytes,
+            "{name}: bytes as in snapshot"
+        );
         assert_eq!(values[1] % live, 0, "{name}: bytes are per timer");
         assert!(labels.contains(&("kind".to_owned(), kind.name().to_owned())));
         assert!(labels.contains(&("created".to_owned(), live.to_string())));
@@ -191,8 +200,10 @@ fn go_tool_pprof_reads_a_written_profile() {
         .unwrap_or_else(|| panic!("no location for {name}\n{raw}"));
     let want = ["7".to_owned(), format!("{}:", site.live_bytes), loc];
     assert!(
-        raw.lines()
-            .any(|l| l.split_whitespace().map(str::to_owned).eq(want.iter().cloned())),
+        raw.lines().any(|l| l
+            .split_whitespace()
+            .map(str::to_owned)
+            .eq(want.iter().cloned())),
         "no sample {want:?}\n{raw}"
     );
     assert!(raw.contains("kind:[AfterFunc]"), "{raw}");

@@ -5,6 +5,7 @@ mod alloc;
 mod bench;
 mod child;
 mod golang;
+mod leak;
 mod mem;
 mod report;
 mod scale;
@@ -34,6 +35,8 @@ enum Command {
     Mem(mem::Args),
     /// ns per insert+cancel and per reset as the number of pending timers grows.
     Scale(scale::Args),
+    /// The after_func-in-a-loop leak, found live: the leak watch, /debug/pprof/, go tool pprof.
+    Leak(leak::Args),
     /// (internal) One of `seed`'s Rust programs, in its own process: CSV samples on stdout.
     #[command(hide = true)]
     SeedChild(seed::ChildArgs),
@@ -58,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&args, &cli.out),
         Command::Mem(args) => mem::run(&args, &cli.out),
         Command::Scale(args) => scale::run(&args, &cli.out),
+        Command::Leak(args) => leak::run(&args, &cli.out),
         Command::SeedChild(_) | Command::MemChild(_) | Command::ScaleChild(_) => unreachable!(),
     }
 }

@@ -27,8 +27,8 @@ mod watch;
 
 pub use crate::origin::Kind;
 pub use pprof::write_pprof;
-pub use watch::{Growth, LeakWatch};
 pub(crate) use registry::{lookup, stats, SiteStats};
+pub use watch::{Growth, LeakWatch};
 
 use std::collections::HashMap;
 use std::time::Instant;

@@ -330,7 +330,9 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
         default_sample_type: timers,
         ..Default::default()
     };
-    profile.comment.push(strings.get("gotimer timer profile: live timers per call site"));
+    profile
+        .comment
+        .push(strings.get("gotimer timer profile: live timers per call site"));
     for (i, site) in live.iter().enumerate() {
         let id = i as u64 + 1;
         let name = format!(
@@ -405,4 +407,36 @@ pub fn write_pprof(w: impl Write) -> io::Result<()> {
     let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
     gz.write_all(&bytes)?;
     gz.finish()?.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn no_timers_still_has_the_sample_types() {
+        let p = build(&[], 1, 2);
+        let p = Profile::decode(&p.encode_to_vec()[..]).unwrap();
+        let s = |i: i64| p.string_table[i as usize].as_str();
+        let types: Vec<_> = p
+            .sample_type
+            .iter()
+            .map(|v| (s(v.r#type), s(v.unit)))
+            .collect();
+        assert_eq!(types, [("timers", "count"), ("space", "bytes")]);
+        assert_eq!(s(p.default_sample_type), "timers");
+        assert!(p.sample.is_empty() && p.location.is_empty() && p.function.is_empty());
+        assert_eq!(p.mapping.len(), 1);
+        assert!(p.mapping[0].has_functions);
+        assert_eq!((p.time_nanos, p.duration_nanos), (1, 2));
+        if let Ok(path) = std::env::var("GOTIMER_EMPTY_PROFILE") {
+            let mut gz = flate2::write::GzEncoder::new(
+                std::fs::File::create(path).unwrap(),
+                flate2::Compression::default(),
+            );
+            gz.write_all(&p.encode_to_vec()).unwrap();
+            gz.finish().unwrap();
+        }
+    }
 }

@@ -101,8 +101,8 @@ pub fn assert_clean(what: &str, out: &Output) -> String {
         out.status
     );
     for line in stderr.lines() {
-        let progress =
-            line.starts_with("Fetching profile over HTTP from ") || line.starts_with("Saved profile in ");
+        let progress = line.starts_with("Fetching profile over HTTP from ")
+            || line.starts_with("Saved profile in ");
         assert!(
             progress || line.trim().is_empty(),
             "{what}: unexpected stderr line {line:?}\nstderr:\n{stderr}"
