@@ -97,7 +97,11 @@ use std::time::Duration;
 
 /// Blocks the calling thread for at least `d`. Go's `time.Sleep`. `Duration::ZERO` returns at once.
 ///
-/// It is the operating system's sleep (`std::thread::sleep`): a sleeping thread needs no timer entry.
+/// A sleeping thread needs no timer entry: this is the operating system's sleep
+/// (`std::thread::sleep`), except below [`SPIN_BELOW`], where the kernel's default timer slack of
+/// 50 µs would stretch the sleep to several times `d`; such short waits yield the CPU in a loop
+/// (`std::thread::yield_now`) until `d` has passed, as Go's scheduler does not sleep in the kernel
+/// for them either.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -106,5 +110,21 @@ use std::time::Duration;
 /// assert!(start.elapsed() >= Duration::from_millis(2));
 /// ```
 pub fn sleep(d: Duration) {
-    std::thread::sleep(d)
+    if d >= SPIN_BELOW {
+        return std::thread::sleep(d);
+    }
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::thread::yield_now();
+    }
 }
+
+/// Sleeps shorter than this yield in a loop instead of sleeping in the kernel; see [`sleep`].
+///
+/// ```
+/// use std::time::Instant;
+/// let start = Instant::now();
+/// gotimer::sleep(gotimer::SPIN_BELOW / 2);
+/// assert!(start.elapsed() >= gotimer::SPIN_BELOW / 2);
+/// ```
+pub const SPIN_BELOW: Duration = Duration::from_micros(50);
