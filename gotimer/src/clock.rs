@@ -18,11 +18,11 @@ impl Clock {
     }
 
     pub(crate) fn now(&self) -> u64 {
-        self.from_instant(Instant::now())
+        self.ns_at(Instant::now())
     }
 
     /// Nanoseconds from the base to `t` (0 for an instant before the base).
-    pub(crate) fn from_instant(&self, t: Instant) -> u64 {
+    pub(crate) fn ns_at(&self, t: Instant) -> u64 {
         let d = t.saturating_duration_since(self.base);
         u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
     }

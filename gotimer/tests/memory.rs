@@ -75,7 +75,11 @@ fn bytes_per_pending_timer() {
     let big = [1u64, 2, 3];
     let before = LIVE.load(SeqCst);
     let timers: Vec<gotimer::Timer> = (0..N)
-        .map(|_| gotimer::after_func(HOUR, move || drop(std::hint::black_box(big))))
+        .map(|_| {
+            gotimer::after_func(HOUR, move || {
+                std::hint::black_box(big);
+            })
+        })
         .collect();
     let with_closure = (LIVE.load(SeqCst) - before - handles_bytes as isize) as f64 / N as f64;
     timers.iter().for_each(|t| assert!(t.stop()));
