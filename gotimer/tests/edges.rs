@@ -291,7 +291,7 @@ fn after_func_reset_after_it_ran_schedules_again() {
     sleep(30 * MS);
     assert_eq!(runs.load(SeqCst), 3, "one run per schedule");
     // Stop then reset: false (stopped), runs again.
-    assert!(f.reset(HOUR) || runs.load(SeqCst) == 3);
+    assert!(!f.reset(HOUR), "it ran: false");
     assert!(f.stop());
     assert!(!f.reset(MS), "stopped: false");
     eventually("the fourth run", || runs.load(SeqCst) == 4);
@@ -458,17 +458,18 @@ fn ticker_ticks_are_phase_aligned() {
 
 #[test]
 fn slow_ticker_receiver_finds_at_most_one_tick_waiting() {
-    // After ten periods unreceived, one tick waits, not a burst. The check right after it is only
-    // meaningful if it comes well within a period; otherwise the run is retried longer.
+    // After ten periods unreceived, one tick waits, not a burst, and the ticks missed meanwhile are
+    // dropped: the next one is due after the receive. Each check is only meaningful if the machine
+    // kept up (the two try_recv well within a period, the driver not stalled past a grid point);
+    // otherwise the run is retried with a longer period.
     let mut errors = Vec::new();
     for d in [20 * MS, 60 * MS, 200 * MS] {
-        let before = Instant::now();
         let ticker = Ticker::new(d);
         sleep(10 * d + d / 2);
-        let first = ticker
-            .c()
-            .try_recv()
-            .expect("no tick waiting after ten periods");
+        let Ok(first) = ticker.c().try_recv() else {
+            errors.push(format!("{d:?}: no tick waiting after ten periods"));
+            continue;
+        };
         let taken = Instant::now();
         let second = ticker.c().try_recv();
         let checked = taken.elapsed();
@@ -480,14 +481,20 @@ fn slow_ticker_receiver_finds_at_most_one_tick_waiting() {
             second.is_err(),
             "a burst of ticks waited: {first:?}, then {second:?}"
         );
-        // The next tick comes on the grid, the first after the missed ones.
+        // The next tick is on the grid and due after the receive: the ticks due while the channel
+        // was full were dropped, not queued. (If the driver was stalled past a grid point, the
+        // tick due there is sent late, after the receive, with its earlier due instant: correct,
+        // but it proves nothing, so the run is retried.)
         let next = ticker.c().recv_timeout(WAKE).unwrap();
         assert!(next > first);
-        assert!(
-            next >= before + d * 11,
-            "the missed ticks should be dropped"
-        );
         assert_eq!((next - first).as_nanos() % d.as_nanos(), 0, "off the grid");
+        if next < taken {
+            errors.push(format!(
+                "{d:?}: the tick due {:?} before the receive came after it",
+                taken - next
+            ));
+            continue;
+        }
         return;
     }
     panic!("too slow at every period: {errors:?}");
