@@ -50,7 +50,21 @@ func measure(op func(k int)) float64 {
 	return perOp[len(perOp)/4]
 }
 
-var sink bool
+var (
+	sink       bool
+	resettable = make([]*time.Timer, 1024)
+)
+
+// insertCancel is one insert+cancel: a new timer 1 h away, stopped at once.
+func insertCancel(int) {
+	t := time.NewTimer(time.Hour)
+	sink = t.Stop()
+}
+
+// resetOne resets one of the 1024 pending timers to 1 h plus up to 1 s.
+func resetOne(k int) {
+	sink = resettable[k&1023].Reset(time.Hour + time.Duration(k%1000000)*time.Microsecond)
+}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -66,24 +80,21 @@ func main() {
 		}
 		steps = append(steps, n)
 	}
-	resettable := make([]*time.Timer, 1024)
 	for i := range resettable {
 		resettable[i] = time.NewTimer(time.Hour)
 	}
 	noop := func() {}
 	fmt.Println("pending,insert_cancel_ns,reset_ns")
+	// A discarded first round, so that the first step does not pay for warming up.
+	measure(insertCancel)
+	measure(resetOne)
 	pending := uint64(len(resettable))
 	for _, step := range steps {
 		for ; pending < step; pending++ {
 			time.AfterFunc(spread(pending), noop)
 		}
-		insert := measure(func(int) {
-			t := time.NewTimer(time.Hour)
-			sink = t.Stop()
-		})
-		reset := measure(func(k int) {
-			sink = resettable[k&1023].Reset(time.Hour + time.Duration(k%1000000)*time.Microsecond)
-		})
+		insert := measure(insertCancel)
+		reset := measure(resetOne)
 		fmt.Printf("%d,%.1f,%.1f\n", pending, insert, reset)
 	}
 }

@@ -118,19 +118,30 @@ pub fn line_chart(
     if x0 > x1 {
         (x0, x1, y1) = (0.0, 1.0, 1.0); // no points: an empty frame
     }
+    if log_x {
+        // Whole decades, so that the ticks fall on 1k, 10k, ...
+        (x0, x1) = (x0.floor(), x1.ceil());
+    }
     if x1 - x0 < 1e-9 {
         x1 = x0 + 1.0;
     }
     if y1 - y0 < 1e-9 {
         y1 = y0 + 1.0;
     }
-    let y1 = y1 + (y1 - y0) * 0.05;
+    // Headroom for the legend, which takes about 5% of the height per series.
+    let y1 = y1 + (y1 - y0) * (0.05 + 0.055 * series.len() as f64);
+    let legend_at = emptier_corner(
+        series,
+        |x| (fx(x) - x0) / (x1 - x0),
+        |y| (y - y0) / (y1 - y0),
+    );
     {
         let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 22))
             .margin(12)
+            .margin_right(28)
             .x_label_area_size(48)
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)
@@ -172,7 +183,7 @@ pub fn line_chart(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(legend_at)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 14))
@@ -181,6 +192,33 @@ pub fn line_chart(
         root.present().map_err(chart_err)?;
     }
     Ok(())
+}
+
+/// The top corner of the plot (left or right, or bottom right if both top ones are crowded) with the
+/// fewest points, for the legend. `nx`, `ny` map a point into 0..1.
+fn emptier_corner(
+    series: &[Series],
+    nx: impl Fn(f64) -> f64,
+    ny: impl Fn(f64) -> f64,
+) -> SeriesLabelPosition {
+    let box_w = 0.35;
+    let box_h = 0.1 + 0.05 * series.len() as f64;
+    let mut counts = [0usize; 3]; // upper left, upper right, lower right
+    for (_, pts) in series {
+        for &(x, y) in pts {
+            let (x, y) = (nx(x), ny(y));
+            counts[0] += usize::from(x <= box_w && y >= 1.0 - box_h);
+            counts[1] += usize::from(x >= 1.0 - box_w && y >= 1.0 - box_h);
+            counts[2] += usize::from(x >= 1.0 - box_w && y <= box_h);
+        }
+    }
+    let best = (0..3).min_by_key(|&i| counts[i]).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::LowerRight,
+    ][best]
+        .clone()
 }
 
 /// Writes an SVG bar chart: one bar per (category, value), labelled with its value, categories
