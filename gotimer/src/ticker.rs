@@ -83,7 +83,8 @@ impl Ticker {
     /// assert!(ticker.c().try_recv().is_err(), "the waiting tick was discarded");
     /// ```
     pub fn stop(&self) {
-        self.handle.stop(|| self.rx.try_recv().is_ok());
+        // A pending ticker may have a tick waiting: always drain.
+        self.handle.stop(|_| self.rx.try_recv().is_ok());
     }
 
     /// Stops the ticker and restarts it with period `d`: the next tick comes `d` from now. A tick
@@ -104,7 +105,7 @@ impl Ticker {
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
         let entry = self.handle.entry();
-        self.handle.reset(d, || {
+        self.handle.reset(d, |_| {
             entry.action.set_period(period_ns(d));
             self.rx.try_recv().is_ok()
         });
@@ -113,7 +114,7 @@ impl Ticker {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.handle.stop(|| false);
+        self.handle.stop(|_| false);
     }
 }
 

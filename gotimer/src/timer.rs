@@ -96,7 +96,7 @@ impl Timer {
     /// assert!(t.c().try_recv().is_err());
     /// ```
     pub fn stop(&self) -> bool {
-        self.handle.stop(|| self.drain())
+        self.handle.stop(|pending| self.drain(pending))
     }
 
     /// Changes the timer to fire `d` from now, on a pending, fired, received or stopped timer alike.
@@ -114,19 +114,20 @@ impl Timer {
     /// t.c().recv().unwrap();
     /// ```
     pub fn reset(&self, d: Duration) -> bool {
-        self.handle.reset(d, || self.drain())
+        self.handle.reset(d, |pending| self.drain(pending))
     }
 
-    /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile.
-    fn drain(&self) -> bool {
-        self.rx.try_recv().is_ok()
+    /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile. A pending
+    /// one-shot timer has not sent yet, so its channel is known to be empty.
+    fn drain(&self, pending: bool) -> bool {
+        !pending && self.rx.try_recv().is_ok()
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
         if self.cancel_on_drop {
-            self.handle.stop(|| false);
+            self.handle.stop(|_| false);
         }
     }
 }

@@ -128,7 +128,7 @@ impl Handle {
             entry,
             shard: rt.local_shard(),
         };
-        handle.reset(d, || false);
+        handle.reset(d, |_| false);
         handle
     }
 
@@ -140,24 +140,25 @@ impl Handle {
         &rt.shards[self.shard as usize]
     }
 
-    /// Cancels the entry. `under_lock` runs while the entry cannot fire (to drain its channel).
-    /// Returns true if the entry was pending or `under_lock` returned true.
-    pub(crate) fn stop(&self, under_lock: impl FnOnce() -> bool) -> bool {
+    /// Cancels the entry. `under_lock(was_pending)` runs while the entry cannot fire, to drain its
+    /// channel. Returns true if the entry was pending or `under_lock` returned true.
+    pub(crate) fn stop(&self, under_lock: impl FnOnce(bool) -> bool) -> bool {
         let mut shard = self.shard(runtime()).lock();
         let pending = shard.cancel(&self.entry);
-        under_lock() | pending
+        under_lock(pending) | pending
     }
 
-    /// Reschedules the entry `d` from now, replacing its old schedule. `under_lock` runs first, while
-    /// the entry cannot fire. Returns true if the entry was pending or `under_lock` returned true.
-    pub(crate) fn reset(&self, d: Duration, under_lock: impl FnOnce() -> bool) -> bool {
+    /// Reschedules the entry `d` from now, replacing its old schedule. `under_lock(was_pending)` runs
+    /// first, while the entry cannot fire. Returns true if the entry was pending or `under_lock`
+    /// returned true.
+    pub(crate) fn reset(&self, d: Duration, under_lock: impl FnOnce(bool) -> bool) -> bool {
         let rt = runtime();
         let now = rt.clock.now();
         let deadline = Clock::deadline(now, d);
         let (active, done) = {
             let mut shard = self.shard(rt).lock();
             let pending = shard.is_pending(&self.entry);
-            let drained = under_lock();
+            let drained = under_lock(pending);
             let done = shard.schedule(&self.entry, deadline, now, &rt.clock);
             (pending | drained, done)
         };
