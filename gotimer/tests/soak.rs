@@ -372,10 +372,8 @@ fn soak_long() {
 /// Timers that fire together must not leave the runtime bigger: a burst of 20000 `Timer`s and
 /// 20000 `after_func`s due at the same moment, then everything dropped, returns the heap to the
 /// baseline taken after a warm-up with small bursts.
+/// Regression test: the driver used to keep its poll buffers at the capacity of the largest burst.
 #[test]
-#[ignore = "bug: the driver keeps its poll buffers (Shard::poll's `buf`, the driver's `jobs`) at \
-            the capacity of the largest burst that fired at once: about 40 B per timer of the \
-            largest burst stay allocated forever"]
 fn burst_of_fired_timers_is_not_retained() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     burst(64);

@@ -13,6 +13,9 @@ use super::Runtime;
 use crate::sync::{AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
+/// Entries the driver's buffers keep room for between polls; a bigger burst is given back after.
+const KEEP: usize = 64;
+
 /// `sleep_until` while the driver is awake: it rescans every shard before it sleeps again.
 const AWAKE: u64 = 0;
 
@@ -79,6 +82,9 @@ fn run(rt: &'static Runtime) {
         for job in jobs.drain(..) {
             rt.pool.dispatch(job);
         }
+        // A burst of timers due at once must not leave the driver bigger for good.
+        buf.shrink_to(KEEP);
+        jobs.shrink_to(KEEP);
         let next = rt.earliest();
         if next <= rt.clock.now() {
             continue;
