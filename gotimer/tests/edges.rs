@@ -341,6 +341,53 @@ fn after_func_callback_runs_off_the_calling_thread() {
     after_func(MS, move || tx.send(thread::current().id()).unwrap());
     let ran_on = rx.recv_timeout(WAKE).unwrap();
     assert_ne!(ran_on, me);
+    // Nor on the thread that fires timers.
+    let (tx, rx) = bounded(1);
+    after_func(MS, move || {
+        tx.send(thread::current().name().map(String::from)).unwrap()
+    });
+    let name = rx.recv_timeout(WAKE).unwrap();
+    assert_ne!(name.as_deref(), Some("gotimer-driver"));
+}
+
+#[test]
+fn after_func_callback_can_reset_and_stop_its_own_timer() {
+    // A self-rescheduling callback (a common way to build a periodic job): it resets its own timer
+    // from inside, five times, then stops it. No lock may be held while it runs.
+    let handle: Arc<std::sync::OnceLock<Timer>> = Arc::new(std::sync::OnceLock::new());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (h, r) = (handle.clone(), runs.clone());
+    let (done_tx, done) = bounded(1);
+    let t = after_func(HOUR, move || {
+        let me = h.get().unwrap();
+        if r.fetch_add(1, SeqCst) + 1 < 6 {
+            assert!(!me.reset(MS), "it is running, so not pending: false");
+        } else {
+            assert!(!me.stop(), "it is running, so not pending: false");
+            done_tx.send(()).unwrap();
+        }
+    });
+    assert!(handle.set(t).is_ok());
+    assert!(handle.get().unwrap().reset(MS));
+    done.recv_timeout(WAKE)
+        .expect("the self-rescheduling callback stalled");
+    sleep(20 * MS);
+    assert_eq!(runs.load(SeqCst), 6);
+}
+
+#[test]
+fn a_tiny_period_ticker_starves_no_other_timer() {
+    // A 1 ns ticker that nobody reads comes due on every pass of the driver; 10 ms timers must
+    // still fire, within seconds.
+    let busy = Ticker::new(Duration::from_nanos(1));
+    for _ in 0..5 {
+        let before = Instant::now();
+        let t = Timer::new(10 * MS);
+        let v = t.c().recv_timeout(WAKE).expect("starved by a 1 ns ticker");
+        assert!(v >= before + 10 * MS);
+        assert!(before.elapsed() < Duration::from_secs(3));
+    }
+    busy.stop();
 }
 
 #[test]

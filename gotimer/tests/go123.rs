@@ -387,3 +387,65 @@ fn drop_of_a_timer_whose_value_waits_leaves_the_value_to_clones() {
         Err(e) => assert_eq!(e, RecvTimeoutError::Disconnected),
     }
 }
+
+#[test]
+fn concurrent_resets_and_stops_leave_one_consistent_timer() {
+    // Four threads reset and stop one timer at random, with deadlines of 0-100 us so that it also
+    // fires throughout; each ends with a reset. Nobody receives, so afterwards exactly one value
+    // waits (the last schedule's), and stop discards it and returns true.
+    let t = Timer::new(HOUR);
+    thread::scope(|s| {
+        for id in 0..4u64 {
+            let t = &t;
+            s.spawn(move || {
+                let mut rng = Rng::new(100 + id);
+                for _ in 0..2000 {
+                    if rng.below(4) == 0 {
+                        t.stop();
+                    } else {
+                        t.reset(US * rng.below(100) as u32);
+                    }
+                }
+                t.reset(US * rng.below(100) as u32); // so that the last call of all is a reset
+            });
+        }
+    });
+    // The last reset fires within 100 us (given the scheduler's delays, within seconds).
+    let deadline = Instant::now() + WAKE;
+    while t.c().is_empty() {
+        assert!(Instant::now() < deadline, "the last reset never fired");
+        sleep(MS);
+    }
+    sleep(5 * MS);
+    assert_eq!(t.c().len(), 1, "one value waits, the last schedule's");
+    assert!(t.stop(), "a value waits: stop discards it and returns true");
+    assert!(t.c().is_empty());
+    assert!(!t.stop());
+    let before = Instant::now();
+    assert!(!t.reset(MS));
+    let v = t
+        .c()
+        .recv_timeout(WAKE)
+        .expect("the timer works after the storm");
+    assert!(v >= before + MS);
+}
+
+#[test]
+fn ticker_cross_thread_reset_and_stop() {
+    // A thread blocked on a ticker's channel stays blocked when another thread stops it or moves
+    // it to an hour, and wakes when a third resets it to 1 ms.
+    let ticker = Ticker::new(HOUR);
+    let (woke_tx, woke) = bounded(1);
+    thread::scope(|s| {
+        s.spawn(|| woke_tx.send(ticker.c().recv()).unwrap());
+        s.spawn(|| ticker.stop()).join().unwrap();
+        assert_eq!(woke.recv_timeout(50 * MS), Err(RecvTimeoutError::Timeout));
+        s.spawn(|| ticker.reset(HOUR)).join().unwrap();
+        assert_eq!(woke.recv_timeout(50 * MS), Err(RecvTimeoutError::Timeout));
+        let before = Instant::now();
+        s.spawn(|| ticker.reset(MS)).join().unwrap();
+        let v = woke.recv_timeout(WAKE).expect("not woken").unwrap();
+        assert!(v >= before + MS);
+    });
+    ticker.stop();
+}
