@@ -10,6 +10,8 @@
 //! Short: `cargo test --test soak`. Long: `cargo test --release --test soak -- --ignored`
 //! (`GOTIMER_SOAK_SECS`, default 60; it churns at least `GOTIMER_SOAK_TIMERS`, default 10M).
 
+mod common;
+
 use crossbeam_channel::select;
 use gotimer::{after, after_func, stats, tick, Ticker, Timer, IDLE_EXIT};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -395,33 +397,6 @@ fn burst_of_fired_timers_is_not_retained() {
     );
 }
 
-/// utime + stime of the thread named `name`, in clock ticks, from /proc/self/task.
-fn thread_cpu_ticks(name: &str) -> Option<u64> {
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let dir = task.ok()?.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        if comm.trim() != name {
-            continue;
-        }
-        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        return Some(f[11].parse::<u64>().ok()? + f[12].parse::<u64>().ok()?);
-    }
-    None
-}
-
-fn clock_ticks_per_sec() -> u64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
-}
-
 #[test]
 fn driver_cpu_with_a_million_idle_timers() {
     const N: usize = 1_000_000;
@@ -435,13 +410,13 @@ fn driver_cpu_with_a_million_idle_timers() {
     assert!(stats().pending >= N);
     // Let the driver take in the new deadlines, then measure it idle.
     std::thread::sleep(Duration::from_millis(200));
-    let hz = clock_ticks_per_sec();
-    let before = thread_cpu_ticks("gotimer-driver").expect("no gotimer-driver thread");
+    let hz = common::clock_ticks_per_sec();
+    let before = common::thread_cpu_secs("gotimer-driver").expect("no gotimer-driver thread");
     let t0 = Instant::now();
     std::thread::sleep(WINDOW);
-    let after = thread_cpu_ticks("gotimer-driver").unwrap();
+    let after = common::thread_cpu_secs("gotimer-driver").unwrap();
     let wall = t0.elapsed();
-    let cpu = Duration::from_secs_f64((after - before) as f64 / hz as f64);
+    let cpu = Duration::from_secs_f64(after - before);
     let share = cpu.as_secs_f64() / wall.as_secs_f64();
     eprintln!(
         "driver CPU with {N} idle timers an hour out: {cpu:?} over {wall:?} = {:.3}% of one \
