@@ -78,6 +78,8 @@ where
         .disable_x_mesh()
         .x_labels(0)
         .y_desc(panel.unit.as_str())
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
         .y_label_formatter(&|v| format_value(*v))
         .draw()?;
 
@@ -102,6 +104,7 @@ where
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
+        .label_font(("sans-serif", 14))
         .draw()?;
 
     // Category names under their group, turned a quarter so long names fit.
@@ -156,7 +159,9 @@ mod tests {
         };
         draw(&path, &[panel]).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
-        assert!(svg.contains("<svg") && svg.contains("gotimer") && svg.contains(">B<"));
+        assert!(
+            svg.contains("<svg") && svg.contains("gotimer") && svg.lines().any(|l| l.trim() == "B")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

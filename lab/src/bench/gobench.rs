@@ -2,7 +2,6 @@
 //! parsing what it prints.
 
 use anyhow::{bail, Context};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -82,58 +81,111 @@ pub fn bench_regex(top_level: &[&str]) -> String {
     format!("^Benchmark({})$", top_level.join("|"))
 }
 
-impl Go {
-    /// The arguments of the `go test` run, for printing and running.
-    pub fn test_args(&self, regex: &str, benchtime: &str) -> Vec<String> {
-        [
-            "test",
-            "-tags",
-            "timetzdata",
-            "time",
-            "-run",
-            "^$",
-            "-bench",
-            regex,
-            "-benchtime",
-            benchtime,
-            "-timeout",
-            "60m",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    }
+/// The `-bench` regex that selects exactly one benchmark or sub-benchmark: Go splits the pattern
+/// on `/` and matches each level of the name separately.
+pub fn bench_regex_one(name: &str) -> String {
+    name.split('/')
+        .enumerate()
+        .map(|(i, part)| {
+            let prefix = if i == 0 { "Benchmark" } else { "" };
+            format!("^{prefix}{}$", regex_escape(part))
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
-    /// Runs `go test` in GOROOT's `src/time`, calling `on_line` with each result line as it
-    /// arrives. Returns everything it printed on stdout.
-    pub fn run(&self, args: &[String], mut on_line: impl FnMut(&str)) -> anyhow::Result<String> {
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The `go test` arguments equivalent to a run of the test binary, for the output's notes.
+pub fn test_args(regex: &str, benchtime: &str) -> Vec<String> {
+    [
+        "test",
+        "-tags",
+        "timetzdata",
+        "time",
+        "-run",
+        "^$",
+        "-bench",
+        regex,
+        "-benchtime",
+        benchtime,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Go's `time` test binary, built once so that each benchmark can run right after its gotimer
+/// port (on a shared machine, load shifts over a minute; neighbours in time see the same load).
+pub struct TestBinary {
+    pub path: PathBuf,
+    dir: PathBuf,
+}
+
+impl Go {
+    /// `go test -c -tags timetzdata -o DEST time`, in GOROOT's `src/time`.
+    pub fn build_test_binary(&self, dest: &Path) -> anyhow::Result<TestBinary> {
+        let dest = std::path::absolute(dest)?;
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
         let dir = self.goroot.join("src/time");
-        let mut child = go_command(&self.path)
-            .args(args)
+        let out = go_command(&self.path)
+            .args(["test", "-c", "-tags", "timetzdata", "-o"])
+            .arg(&dest)
+            .arg("time")
             .current_dir(&dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .output()
             .with_context(|| format!("starting {}", self.path.display()))?;
-        let stderr = child.stderr.take().expect("piped");
-        let err_reader = std::thread::spawn(move || std::io::read_to_string(stderr));
-        let mut all = String::new();
-        for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
-            let line = line?;
-            on_line(&line);
-            all.push_str(&line);
-            all.push('\n');
+        if !out.status.success() || !dest.is_file() {
+            bail!(
+                "go test -c failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        let status = child.wait()?;
-        let err = err_reader
-            .join()
-            .ok()
-            .and_then(|r| r.ok())
-            .unwrap_or_default();
-        if !status.success() {
-            bail!("go test failed ({status}):\n{all}{err}");
+        Ok(TestBinary { path: dest, dir })
+    }
+}
+
+impl TestBinary {
+    /// Runs the benchmarks matching `regex` (what `go test -bench` runs), in GOROOT's `src/time`.
+    /// Returns what it printed on stdout.
+    pub fn run(&self, regex: &str, benchtime: &str) -> anyhow::Result<String> {
+        let out = Command::new(&self.path)
+            .args([
+                "-test.run",
+                "^$",
+                "-test.bench",
+                regex,
+                "-test.benchtime",
+                benchtime,
+            ])
+            .args(["-test.timeout", "60m"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("starting {}", self.path.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            bail!(
+                "{} failed ({}):\n{stdout}{}",
+                self.path.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        Ok(all)
+        Ok(stdout)
     }
 }
 
@@ -284,5 +336,11 @@ ok  	time	9.278s
     #[test]
     fn regex_selects_whole_names() {
         assert_eq!(bench_regex(&["After", "Stop"]), "^Benchmark(After|Stop)$");
+        assert_eq!(bench_regex_one("After"), "^BenchmarkAfter$");
+        assert_eq!(
+            bench_regex_one("StaggeredTickerLatency/work-dur=300µs/tickers-per-P=1"),
+            "^BenchmarkStaggeredTickerLatency$/^work-dur=300µs$/^tickers-per-P=1$"
+        );
+        assert_eq!(regex_escape("a.b(c)"), "a\\.b\\(c\\)");
     }
 }

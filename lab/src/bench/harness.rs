@@ -111,7 +111,7 @@ pub fn launch(bt: BenchTime, mut round: impl FnMut(u64) -> Round) -> Measured {
             while r.elapsed < goal && n < 1_000_000_000 {
                 let last = n;
                 let prev_ns = (r.elapsed.as_nanos() as u64).max(1);
-                let mut next = (goal.as_nanos() as u128 * last as u128 / prev_ns as u128) as u64;
+                let mut next = (goal.as_nanos() * last as u128 / prev_ns as u128) as u64;
                 next += next / 5;
                 next = next.min(100 * last).max(last + 1).min(1_000_000_000);
                 n = next;

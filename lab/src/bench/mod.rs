@@ -7,7 +7,7 @@
 //! - [`latency`]: ParallelTimerLatency and StaggeredTickerLatency, for gotimer and the peers.
 //! - [`peers`]: the ns/op benchmarks with crossbeam and tokio, and which Go benchmark each stands for.
 //! - [`gobench`]: running and parsing `go test -bench`.
-//! - [`chart`]: `bench.svg`.
+//! - [`chart`]: draws `bench.svg`.
 
 mod chart;
 mod gobench;
@@ -21,7 +21,7 @@ use harness::{go_duration_name, BenchTime, Lateness, Measured};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -284,7 +284,59 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         );
     }
 
-    // The Rust engines.
+    // Go: found and its test binary built first, so that each benchmark's Go run comes right
+    // after its gotimer run.
+    let mut go_line = None;
+    let mut go_bin = None;
+    if args.no_go {
+        notes.push("Go columns skipped (--no-go)".into());
+    } else {
+        match gobench::find() {
+            Err(why) => {
+                let msg = format!(
+                    "Go columns skipped: {why}. Install Go with `{}` (or set GO=/path/to/go)",
+                    gobench::INSTALL_HINT
+                );
+                eprintln!("{msg}");
+                notes.push(msg);
+            }
+            Ok(go) => {
+                let spinner = ProgressBar::new_spinner()
+                    .with_message(format!("building Go's time test binary ({})", go.version));
+                spinner.enable_steady_tick(Duration::from_millis(200));
+                let built = go.build_test_binary(&out.join("go").join("time.test"));
+                spinner.finish_and_clear();
+                match built {
+                    Ok(bin) => {
+                        let mut tops: Vec<&str> = selected.iter().map(|d| d.top_level()).collect();
+                        tops.dedup();
+                        let equivalent =
+                            gobench::test_args(&gobench::bench_regex(&tops), &benchtime_str);
+                        go_line = Some(format!(
+                            "Go: {} (one benchmark at a time, with the test binary of `go test -c -tags \
+                             timetzdata time`; same as `(cd {} && {} {})`)",
+                            go.version,
+                            go.goroot.join("src/time").display(),
+                            go.path.display(),
+                            equivalent
+                                .iter()
+                                .map(|a| shell_quote(a))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ));
+                        go_bin = Some(bin);
+                    }
+                    Err(e) => {
+                        let msg = format!("Go columns empty: {e:#}");
+                        eprintln!("{msg}");
+                        notes.push(msg);
+                    }
+                }
+            }
+        }
+    }
+
+    // Every (benchmark, engine) pair, benchmark by benchmark: gotimer, Go, then the peers.
     let engines: Vec<Engine> = std::iter::once(Engine::Gotimer)
         .chain(if args.no_peers {
             vec![]
@@ -292,18 +344,26 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             Engine::PEERS.to_vec()
         })
         .collect();
-    let jobs: Vec<(usize, Engine)> = selected
+    let jobs: Vec<(usize, Option<Engine>)> = selected
         .iter()
         .enumerate()
         .flat_map(|(i, d)| {
-            engines
+            let rust = engines
                 .iter()
                 .filter(move |e| e.supports(d.kind))
-                .map(move |&e| (i, e))
+                .map(move |&e| (i, Some(e)));
+            let go = go_bin.as_ref().map(|_| (i, None));
+            rust.take(1).chain(go).chain(
+                engines
+                    .iter()
+                    .skip(1)
+                    .filter(move |e| e.supports(d.kind))
+                    .map(move |&e| (i, Some(e))),
+            )
         })
         .collect();
     eprintln!(
-        "bench: {} benchmark(s), {} run(s) in Rust, -benchtime {benchtime_str}, {cores} thread(s)",
+        "bench: {} benchmark(s), {} run(s), -benchtime {benchtime_str}, {cores} thread(s)",
         selected.len(),
         jobs.len()
     );
@@ -312,10 +372,36 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             .expect("valid template")
             .progress_chars("=> "),
     );
+    bar.enable_steady_tick(Duration::from_millis(250));
     let mut results: HashMap<(String, String), Figures> = HashMap::new();
+    let mut go_output = String::new();
     for &(i, engine) in &jobs {
         let def = &selected[i];
-        bar.set_message(format!("{} · {}", def.name, engine.label()));
+        bar.set_message(format!(
+            "{} · {}",
+            def.name,
+            engine.map_or("Go", |e| e.label())
+        ));
+        let Some(engine) = engine else {
+            let bin = go_bin.as_ref().expect("Go jobs only with a binary");
+            match bin.run(&gobench::bench_regex_one(&def.name), &benchtime_str) {
+                Ok(text) => {
+                    for r in gobench::parse(&text) {
+                        if r.name == def.name {
+                            results.insert((r.name.clone(), "Go".to_string()), Figures::from(&r));
+                        }
+                    }
+                    go_output.push_str(&text);
+                }
+                Err(e) => {
+                    let msg = format!("Go failed on {}: {e:#}", def.name);
+                    bar.suspend(|| eprintln!("{msg}"));
+                    notes.push(msg);
+                }
+            }
+            bar.inc(1);
+            continue;
+        };
         let m = match def.kind {
             Kind::Ns(op) if engine == Engine::Gotimer => Some(ported::run(
                 op,
@@ -346,74 +432,8 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-
-    // Go.
-    let mut go_line = None;
-    if args.no_go {
-        notes.push("Go columns skipped (--no-go)".into());
-    } else {
-        match gobench::find() {
-            Err(why) => {
-                let msg = format!(
-                    "Go columns skipped: {why}. Install Go with `{}` (or set GO=/path/to/go)",
-                    gobench::INSTALL_HINT
-                );
-                eprintln!("{msg}");
-                notes.push(msg);
-            }
-            Ok(go) => {
-                let mut tops: Vec<&str> = selected.iter().map(|d| d.top_level()).collect();
-                tops.dedup();
-                let expected = all_benchmarks()
-                    .iter()
-                    .filter(|d| tops.contains(&d.top_level()))
-                    .count();
-                let go_args = go.test_args(&gobench::bench_regex(&tops), &benchtime_str);
-                let shown = format!(
-                    "(cd {} && {} {})",
-                    go.goroot.join("src/time").display(),
-                    go.path.display(),
-                    go_args
-                        .iter()
-                        .map(|a| shell_quote(a))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-                eprintln!("bench: {} ({})", shown, go.version);
-                let bar = ProgressBar::new(expected as u64).with_style(
-                    ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} Go: {msg}")
-                        .expect("valid template")
-                        .progress_chars("=> "),
-                );
-                bar.set_message("compiling the test binary");
-                let started = Instant::now();
-                let run = go.run(&go_args, |line| {
-                    if let Some(r) = gobench::parse_line(line) {
-                        bar.set_message(r.name);
-                        bar.inc(1);
-                    }
-                });
-                bar.finish_and_clear();
-                match run {
-                    Ok(output) => {
-                        for r in gobench::parse(&output) {
-                            results.insert((r.name.clone(), "Go".to_string()), Figures::from(&r));
-                        }
-                        go_line = Some(format!(
-                            "Go: {} ({}, {:.0} s)",
-                            shown,
-                            go.version,
-                            started.elapsed().as_secs_f64()
-                        ));
-                    }
-                    Err(e) => {
-                        let msg = format!("Go columns empty: `go test` failed: {e:#}");
-                        eprintln!("{msg}");
-                        notes.push(msg);
-                    }
-                }
-            }
-        }
+    if go_bin.is_some() {
+        std::fs::write(out.join("bench-go.txt"), &go_output)?;
     }
 
     // Tables.

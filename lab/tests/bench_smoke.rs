@@ -1,0 +1,101 @@
+//! Smoke runs of `gotimer-lab bench` with tiny sizes: every benchmark and peer runs once, Go is
+//! skipped (GO=/nonexistent) and the output says so; the CSV and SVG are written.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gotimer-lab-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn bench(out: &PathBuf, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gotimer-lab"))
+        .env("GO", "/nonexistent")
+        .arg("--out")
+        .arg(out)
+        .arg("bench")
+        .args(["--benchtime", "1x", "--garbage", "16", "--ops-per-op", "10"])
+        .args(args)
+        .output()
+        .expect("run gotimer-lab")
+}
+
+#[test]
+fn every_benchmark_runs_once_without_go() {
+    let out = out_dir("bench-smoke");
+    let o = bench(&out, &[]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Go columns skipped: no Go toolchain found (tried /nonexistent)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("apt-get install -y golang-1.19-go"),
+        "{stdout}"
+    );
+    for name in [
+        "AfterFunc",
+        "SimultaneousAfterFunc",
+        "StartStop",
+        "Reset",
+        "Sleep",
+        "ParallelTimerLatency",
+        "StaggeredTickerLatency/work-dur=300µs/tickers-per-P=10",
+        "StaggeredTickerLatency/work-dur=2ms/tickers-per-P=1",
+    ] {
+        assert!(stdout.contains(name), "{name} missing:\n{stdout}");
+    }
+
+    let csv = std::fs::read_to_string(out.join("bench.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("benchmark,engine,iterations,ns_per_op,avg_late_ns,max_late_ns,ratio_to_go")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let find = |b: &str, e: &str| rows.iter().find(|r| r[0] == b && r[1] == e);
+    let reset = find("Reset", "gotimer").expect("a gotimer Reset row");
+    assert_eq!(reset[2], "1", "-benchtime 1x runs one op");
+    assert!(reset[3].parse::<f64>().unwrap() > 0.0);
+    let late = find("ParallelTimerLatency", "gotimer").expect("a latency row");
+    assert!(late[3].is_empty() && late[4].parse::<f64>().is_ok());
+    assert!(find("Reset", "tokio-mt").is_some());
+    assert!(
+        find("Reset", "crossbeam").is_none(),
+        "crossbeam cannot reset"
+    );
+    assert!(find("Reset", "Go").is_none());
+
+    let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("gotimer"));
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn filter_and_switches() {
+    let out = out_dir("bench-filter");
+    let o = bench(
+        &out,
+        &["--filter", "^stop$|^After$", "--no-peers", "--no-go"],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}");
+    assert!(stdout.contains("Go columns skipped (--no-go)"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("bench.csv")).unwrap();
+    let names: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(names, ["After", "Stop"]);
+    assert!(!csv.contains("tokio"));
+
+    let o = bench(&out, &["--filter", "NoSuchBenchmark"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("matches no benchmark"));
+    std::fs::remove_dir_all(&out).unwrap();
+}
