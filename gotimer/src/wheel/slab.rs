@@ -1,9 +1,10 @@
 //! Node storage for the wheel: a slab of 64-node pages.
 //!
 //! Why not a flat `Vec` slab: a `Vec` never gives its peak capacity back, so a process that once held
-//! ten million timers would keep hundreds of megabytes after they are gone. Here a page is freed as soon
-//! as its last node is, and a slab that empties returns to a single spare page. The spare is kept so that
-//! a thread creating and stopping one timer in a loop does not allocate a page each time.
+//! ten million timers would keep hundreds of megabytes after they are gone. Here a page is freed when
+//! its last node is, except that one empty page is kept as a spare, and a slab that empties returns to
+//! that single page. The spare is what keeps a create/stop loop from allocating and freeing a page on
+//! every timer when all other pages are full.
 //!
 //! Keys are `page << 6 | index` and stay valid until their node is removed, so the wheel can relink a
 //! node between slots (cascading) without its owner noticing.
@@ -41,6 +42,8 @@ pub(super) struct Slab<T> {
     free_pages: Vec<u32>,
     /// First page with at least one free node.
     partial: u32,
+    /// Allocated pages with no node (0 or 1: a second one is freed).
+    empty: u32,
     len: usize,
 }
 
@@ -50,6 +53,7 @@ impl<T> Slab<T> {
             pages: Vec::new(),
             free_pages: Vec::new(),
             partial: NIL,
+            empty: 0,
             len: 0,
         }
     }
@@ -64,11 +68,15 @@ impl<T> Slab<T> {
         }
         let p = self.partial;
         let page = self.page_mut(p);
+        let was_empty = page.used == 0;
         let i = (!page.used).trailing_zeros();
         page.used |= 1 << i;
         page.nodes[i as usize] = Some(node);
         if page.used == FULL {
             self.unlink_partial(p);
+        }
+        if was_empty {
+            self.empty -= 1;
         }
         self.len += 1;
         (p << PAGE_BITS) | i
@@ -90,6 +98,8 @@ impl<T> Slab<T> {
         self.len -= 1;
         if self.len == 0 {
             self.shrink_to_spare(p);
+        } else if now_empty && self.empty == 0 {
+            self.empty = 1;
         } else if now_empty {
             self.unlink_partial(p);
             self.pages[p as usize] = None;
@@ -128,6 +138,7 @@ impl<T> Slab<T> {
     }
 
     fn add_page(&mut self) {
+        self.empty += 1;
         let page = Box::new(Page {
             used: 0,
             prev_partial: NIL,
@@ -152,9 +163,11 @@ impl<T> Slab<T> {
         self.link_partial(p);
     }
 
-    /// The slab just became empty: keep page `p` as the spare, move it to index 0, free the rest.
+    /// The slab just became empty: keep page `p` as the spare, move it to index 0, free the rest
+    /// (at most one other page, the previous spare).
     fn shrink_to_spare(&mut self, p: u32) {
         let spare = self.pages[p as usize].take();
+        self.empty = 1;
         self.pages = vec![spare];
         self.free_pages = Vec::new();
         let page = self.page_mut(0);
@@ -218,18 +231,24 @@ mod tests {
         for (v, &k) in keys.iter().enumerate() {
             assert_eq!(s.get(k).value, v as u32);
         }
-        // Emptying a middle page frees it while others are live.
+        // Emptying a middle page keeps it as the spare; emptying a second one frees that one.
         for &k in &keys[64..128] {
             s.remove(k);
         }
+        assert_eq!(s.pages.iter().flatten().count(), 4);
+        for &k in &keys[0..64] {
+            s.remove(k);
+        }
         assert_eq!(s.pages.iter().flatten().count(), 3);
-        // Its index is reused once the partial last page is full.
-        let more: Vec<u32> = (0..57).map(|v| s.insert(node(v))).collect();
-        assert_eq!(more[56] >> PAGE_BITS, 1);
+        let keys: Vec<u32> = keys[64..].to_vec();
+        // The freed page's index is reused once the spare and the partial last page are full.
+        let more: Vec<u32> = (0..57 + 64).map(|v| s.insert(node(v))).collect();
+        assert_eq!(more[120] >> PAGE_BITS, 0);
+        assert_eq!(s.pages.iter().flatten().count(), 4);
         for k in more {
             s.remove(k);
         }
-        for &k in keys[..64].iter().chain(&keys[128..]) {
+        for &k in &keys[64..] {
             s.remove(k);
         }
         assert_eq!(s.len(), 0);
@@ -237,6 +256,19 @@ mod tests {
         let mut n = 0;
         s.for_each(|_| n += 1);
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn full_pages_do_not_make_a_create_remove_loop_allocate() {
+        let mut s = Slab::new();
+        let _full: Vec<u32> = (0..256).map(|v| s.insert(node(v))).collect();
+        assert_eq!(s.pages.len(), 4);
+        for v in 0..1000 {
+            let k = s.insert(node(v));
+            assert_eq!(k >> PAGE_BITS, 4, "always the same fifth page");
+            s.remove(k);
+            assert_eq!(s.pages.iter().flatten().count(), 5, "the spare is kept");
+        }
     }
 
     #[test]
