@@ -54,15 +54,15 @@ fn every_benchmark_runs_once_without_go() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("benchmark,engine,iterations,ns_per_op,avg_late_ns,max_late_ns,ratio_to_go")
+        Some("benchmark,engine,runs,iterations,ns_per_op,avg_late_ns,max_late_ns,ratio_to_go")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let find = |b: &str, e: &str| rows.iter().find(|r| r[0] == b && r[1] == e);
     let reset = find("Reset", "gotimer").expect("a gotimer Reset row");
-    assert_eq!(reset[2], "1", "-benchtime 1x runs one op");
-    assert!(reset[3].parse::<f64>().unwrap() > 0.0);
+    assert_eq!(reset[3], "1", "-benchtime 1x runs one op");
+    assert!(reset[4].parse::<f64>().unwrap() > 0.0);
     let late = find("ParallelTimerLatency", "gotimer").expect("a latency row");
-    assert!(late[3].is_empty() && late[4].parse::<f64>().is_ok());
+    assert!(late[4].is_empty() && late[5].parse::<f64>().is_ok());
     assert!(find("Reset", "tokio-mt").is_some());
     assert!(
         find("Reset", "crossbeam").is_none(),
@@ -92,6 +92,13 @@ fn filter_and_switches() {
         .map(|l| l.split(',').next().unwrap())
         .collect();
     assert_eq!(names, ["After", "Stop"]);
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(2) == Some("2")),
+        "{csv}"
+    );
+    assert!(stdout.contains("median of 2 runs"), "{stdout}");
     assert!(!csv.contains("tokio"));
 
     let o = bench(&out, &["--filter", "NoSuchBenchmark"]);

@@ -33,6 +33,10 @@ pub struct Args {
     /// `|`; `^` and `$` anchor (e.g. `^After$|Reset`, `Staggered`, `tickers-per-P=1$`).
     #[arg(long)]
     filter: Option<String>,
+    /// Runs of each benchmark, alternating gotimer, Go and the peers; the tables show the median
+    /// (Go's -count, summarized as benchstat would). Useful on a busy machine.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    count: u32,
     /// Do not run Go's benchmarks, even if Go is installed.
     #[arg(long)]
     no_go: bool,
@@ -200,6 +204,8 @@ pub const LATE_TARGET: f64 = 0.25;
 /// One engine's figures for one benchmark.
 #[derive(Clone, Debug, Default)]
 struct Figures {
+    /// How many runs these figures summarize (the median of each).
+    runs: usize,
     iters: u64,
     ns_op: Option<f64>,
     late: Option<Lateness>,
@@ -208,6 +214,7 @@ struct Figures {
 impl From<&Measured> for Figures {
     fn from(m: &Measured) -> Self {
         Figures {
+            runs: 1,
             iters: m.iters,
             ns_op: m.late.is_none().then(|| m.ns_per_op()),
             late: m.late,
@@ -222,11 +229,44 @@ impl From<&gobench::GoResult> for Figures {
             _ => None,
         };
         Figures {
+            runs: 1,
             iters: g.iters,
             ns_op: g.metric("ns/op"),
             late,
         }
     }
+}
+
+impl Figures {
+    /// The median of each figure over several runs.
+    fn median(all: &[Figures]) -> Figures {
+        let med =
+            |get: &dyn Fn(&Figures) -> Option<f64>| median(all.iter().filter_map(get).collect());
+        let avg = med(&|f| f.late.map(|l| l.avg_ns));
+        let max = med(&|f| f.late.map(|l| l.max_ns));
+        Figures {
+            runs: all.len(),
+            iters: med(&|f| Some(f.iters as f64)).map_or(0, |v| v.round() as u64),
+            ns_op: med(&|f| f.ns_op),
+            late: avg
+                .zip(max)
+                .map(|(avg_ns, max_ns)| Lateness { avg_ns, max_ns }),
+        }
+    }
+}
+
+/// The median (the mean of the middle two for an even count); None for no values.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
 }
 
 fn fmt_ns(v: Option<f64>) -> String {
@@ -347,6 +387,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let jobs: Vec<(usize, Option<Engine>)> = selected
         .iter()
         .enumerate()
+        .flat_map(|(i, d)| std::iter::repeat_n((i, d), args.count as usize))
         .flat_map(|(i, d)| {
             let rust = engines
                 .iter()
@@ -373,7 +414,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(250));
-    let mut results: HashMap<(String, String), Figures> = HashMap::new();
+    let mut runs: HashMap<(String, String), Vec<Figures>> = HashMap::new();
     let mut go_output = String::new();
     for &(i, engine) in &jobs {
         let def = &selected[i];
@@ -388,7 +429,9 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
                 Ok(text) => {
                     for r in gobench::parse(&text) {
                         if r.name == def.name {
-                            results.insert((r.name.clone(), "Go".to_string()), Figures::from(&r));
+                            runs.entry((r.name.clone(), "Go".to_string()))
+                                .or_default()
+                                .push(Figures::from(&r));
                         }
                     }
                     go_output.push_str(&text);
@@ -424,10 +467,9 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             }
         };
         if let Some(m) = m {
-            results.insert(
-                (def.name.clone(), engine.label().to_string()),
-                Figures::from(&m),
-            );
+            runs.entry((def.name.clone(), engine.label().to_string()))
+                .or_default()
+                .push(Figures::from(&m));
         }
         bar.inc(1);
     }
@@ -437,6 +479,10 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     }
 
     // Tables.
+    let results: HashMap<(String, String), Figures> = runs
+        .into_iter()
+        .map(|(k, v)| (k, Figures::median(&v)))
+        .collect();
     let get = |name: &str, engine: &str| results.get(&(name.to_string(), engine.to_string()));
     let peer_labels: Vec<&str> = if args.no_peers {
         vec![]
@@ -446,11 +492,16 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
 
     let mut ns_header = vec!["benchmark", "gotimer", "Go", "gotimer/Go", "target <=0.5"];
     ns_header.extend(&peer_labels);
+    let median_of = if args.count > 1 {
+        format!("; median of {} runs", args.count)
+    } else {
+        String::new()
+    };
     let mut ns_table = Table::new(
         format!(
-            "Go's timer benchmarks, ns/op (1 op = 1000 timer operations; {cores} threads in \
-             parallel, each with {} idle timers; lower is better)",
-            args.garbage
+            "Go's timer benchmarks, ns/op (1 op = {} timer operations; {cores} threads in \
+             parallel, each with {} idle timers{median_of}; lower is better)",
+            args.ops_per_op, args.garbage
         ),
         &ns_header,
     );
@@ -470,7 +521,10 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         .collect();
     late_header.extend(peer_late.iter().map(|s| s.as_str()));
     let mut late_table = Table::new(
-        "Timer lateness, µs (Go's avg-late-ns and max-late-ns, in µs; lower is better)",
+        format!(
+            "Timer lateness, µs (Go's avg-late-ns and max-late-ns, in µs{median_of}; lower is \
+             better)"
+        ),
         &late_header,
     );
     let mut csv = Table::new(
@@ -478,6 +532,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         &[
             "benchmark",
             "engine",
+            "runs",
             "iterations",
             "ns_per_op",
             "avg_late_ns",
@@ -559,6 +614,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             csv.row(vec![
                 def.name.clone(),
                 engine.into(),
+                f.runs.to_string(),
                 f.iters.to_string(),
                 f.ns_op.map_or(String::new(), |v| format!("{v:.1}")),
                 f.late.map_or(String::new(), |l| format!("{:.0}", l.avg_ns)),
@@ -703,7 +759,8 @@ Peers (lab/src/bench/peers.rs): crossbeam after/at stand for After, Stop, StartS
   sleep / timeout / Sleep::reset / spawned tasks stand for all seven ns/op benchmarks, and
   sleep_until / interval (Skip) for the latency ones. tokio-ct: one current-thread runtime per core
   thread (no latency benchmarks: one thread cannot serve timers while it spins); tokio-mt: one
-  runtime with a worker per core and a benchmark task per core.
+  runtime with a worker per core and a benchmark task per core. tokio's timer counts whole
+  milliseconds, so a sleep(0 or 1ns) that has to wait for the timer takes up to 1 ms.
 ";
 
 #[cfg(test)]
@@ -780,8 +837,20 @@ mod tests {
                 max_ns: 3476105.0
             })
         );
+        // Several runs: the median of each figure.
+        let three = Figures::median(&[f.clone(), Figures::from(&rs[1]), Figures::from(&rs[0])]);
+        assert_eq!(three.runs, 3);
+        assert_eq!(three.ns_op, Some(552623.0), "Stop, After, AfterFunc");
         // The ratio the table would print for a gotimer Stop of 100000 ns/op.
         assert_eq!(fmt_ratio(ratio(Some(100000.0), f.ns_op)), "0.19");
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0]), Some(3.0));
+        assert_eq!(median(vec![9.0, 1.0, 5.0]), Some(5.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 100.0]), Some(3.0));
     }
 
     #[test]
