@@ -80,7 +80,14 @@ fn filter_and_switches() {
     let out = out_dir("bench-filter");
     let o = bench(
         &out,
-        &["--filter", "^stop$|^After$", "--no-peers", "--no-go"],
+        &[
+            "--filter",
+            "^stop$|^After$",
+            "--no-peers",
+            "--no-go",
+            "--count",
+            "2",
+        ],
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{stdout}");
