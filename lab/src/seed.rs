@@ -20,6 +20,10 @@ pub struct Args {
     /// How long each program runs, in seconds.
     #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
     pub seconds: f64,
+    /// Serve gotimer's /debug/pprof/ endpoint at this address (e.g. 127.0.0.1:6060) while each
+    /// Rust program runs, for `go tool pprof http://ADDR/debug/pprof/timers`.
+    #[arg(long, value_name = "ADDR")]
+    pub pprof: Option<String>,
 }
 
 /// Arguments of the hidden `seed-child` subcommand: one Rust program, CSV samples on stdout.
@@ -28,6 +32,9 @@ pub struct ChildArgs {
     pub program: Program,
     #[arg(value_parser = positive_seconds)]
     pub seconds: f64,
+    /// Serve the /debug/pprof/ endpoint here while the program runs.
+    #[arg(long)]
+    pub pprof: Option<String>,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -179,12 +186,22 @@ struct Run {
 pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let go = golang::find_and_say();
     let mut runs = Vec::new();
+    if let Some(addr) = &args.pprof {
+        println!(
+            "serving gotimer's profile at http://{addr}/debug/pprof/ while each Rust program runs: \
+             go tool pprof -top http://{addr}/debug/pprof/timers"
+        );
+    }
     for program in PROGRAMS {
-        let cmd = child::lab(&[
+        let mut child_args = vec![
             "seed-child".into(),
             program.name().into(),
             args.seconds.to_string(),
-        ])?;
+        ];
+        if let Some(addr) = &args.pprof {
+            child_args.extend(["--pprof".into(), addr.clone()]);
+        }
+        let cmd = child::lab(&child_args)?;
         let samples = run_child(cmd, &format!("gotimer {}", program.name()), args.seconds)?;
         runs.push(Run {
             language: "gotimer",
@@ -375,6 +392,14 @@ static RECEIVED: AtomicU64 = AtomicU64::new(0);
 
 /// `seed-child`: runs one Rust program for `seconds`, printing samples, then exits the process.
 pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
+    // Kept alive for the whole run; the process exits at the end of the program.
+    let _server = match &args.pprof {
+        Some(addr) => Some(
+            gotimer::debug::serve(addr.as_str())
+                .map_err(|e| anyhow::anyhow!("cannot serve /debug/pprof/ at {addr}: {e}"))?,
+        ),
+        None => None,
+    };
     let (tx, rx) = bounded::<String>(120);
     std::thread::spawn(move || {
         let mut i = 0u64;
