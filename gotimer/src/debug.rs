@@ -254,7 +254,8 @@ fn handle(conn: TcpStream) {
     let (status, read_whole) = match read_head(&conn) {
         Ok(head) => {
             answer(&conn, &head);
-            (200, true)
+            // A GET or HEAD has no body; another method's body was not read.
+            (200, head.method == "GET" || head.method == "HEAD")
         }
         Err(HeadError::TooLong) => (431, false),
         Err(HeadError::Timeout) => (408, false),

@@ -193,6 +193,12 @@ fn post_and_other_methods_are_405() {
     assert_eq!(post.status, 405);
     assert_eq!(post.header("Allow"), Some("GET, HEAD"));
     assert!(post.text().contains("not allowed"));
+    // A POST with a 1 MB body still gets its 405, not a reset.
+    let mut big =
+        b"POST /debug/pprof/timers HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'z', 1 << 20));
+    let a = exchange(addr, &big, Duration::from_secs(20)).expect("an answer, not a reset");
+    assert_eq!(a.status, 405);
     for method in ["PUT", "DELETE", "OPTIONS", "PATCH"] {
         let raw = format!("{method} /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n");
         let a = exchange(addr, raw.as_bytes(), Duration::from_secs(20)).unwrap();
