@@ -38,17 +38,35 @@ const T3: u64 = 50 * RES;
 /// A poll after every deadline of the models.
 const LAST: u64 = 1000 * RES;
 
-/// Runs `f` under loom, exploring every interleaving (no preemption bound: the models are small).
+/// Runs `f` under loom, exploring every interleaving (no preemption bound: the models are small),
+/// and prints how many executions that took.
+#[track_caller]
 fn model(f: impl Fn() + Send + Sync + 'static) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
     let mut b = loom::model::Builder::new();
     b.max_branches = 10_000;
-    b.check(f);
+    b.check(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        f()
+    });
+    eprintln!(
+        "loom model at {}: {} interleavings explored",
+        Location::caller(),
+        runs.load(Ordering::Relaxed)
+    );
 }
 
 /// Shared state of one model: a shard, a clock to turn deadlines into instants.
 struct World {
     shard: Shard,
     clock: Clock,
+    /// A witness of channel traffic. Loom cannot see crossbeam's channel, so its partial-order
+    /// reduction would treat a receive as independent of everything and might try it in one
+    /// position only. Every section that may send or drain (poll, stop, reset) and every receive
+    /// touches this atomic, so loom tries each receive before and after each such section.
+    chan: AtomicUsize,
 }
 
 impl World {
@@ -56,11 +74,22 @@ impl World {
         Arc::new(World {
             shard: Shard::new(),
             clock: Clock::new(),
+            chan: AtomicUsize::new(0),
         })
     }
 
     fn at(&self, ns: u64) -> Instant {
         self.clock.instant(ns)
+    }
+
+    fn witness(&self) {
+        self.chan.fetch_add(1, SeqCst);
+    }
+
+    /// A receiver's `try_recv`, ordered by loom against every send and drain.
+    fn recv(&self, rx: &Receiver<Instant>) -> Option<Instant> {
+        self.witness();
+        rx.try_recv().ok()
     }
 
     /// A `Timer::new` entry (or `Deliver`), scheduled at `due` from time 0.
@@ -101,9 +130,14 @@ impl World {
 
     /// `Handle::stop`: cancel and run `under_lock` (the drain) with the shard locked.
     fn stop(&self, entry: &EntryRef, under_lock: impl FnOnce() -> bool) -> bool {
-        let mut shard = self.shard.lock();
-        let pending = shard.cancel(entry);
-        under_lock() | pending
+        self.witness();
+        let stopped = {
+            let mut shard = self.shard.lock();
+            let pending = shard.cancel(entry);
+            under_lock() | pending
+        };
+        self.witness();
+        stopped
     }
 
     /// `Handle::reset`: under the lock, note whether it was pending, run `under_lock` (the drain),
@@ -115,11 +149,16 @@ impl World {
         now: u64,
         under_lock: impl FnOnce() -> bool,
     ) -> (bool, Scheduled) {
-        let mut shard = self.shard.lock();
-        let pending = shard.is_pending(entry);
-        let drained = under_lock();
-        let done = shard.schedule(entry, deadline, now, &self.clock);
-        (pending | drained, done)
+        self.witness();
+        let r = {
+            let mut shard = self.shard.lock();
+            let pending = shard.is_pending(entry);
+            let drained = under_lock();
+            let done = shard.schedule(entry, deadline, now, &self.clock);
+            (pending | drained, done)
+        };
+        self.witness();
+        r
     }
 
     /// The driver's step for one shard: fire what is due at `now`, and run the callbacks that came
@@ -128,7 +167,9 @@ impl World {
         let mut buf = Vec::new();
         let mut jobs = Vec::new();
         if self.shard.next() <= now {
+            self.witness();
             self.shard.poll(now, &self.clock, &mut buf, &mut jobs);
+            self.witness();
         }
         for job in jobs {
             job.action.run();
@@ -175,11 +216,11 @@ fn loom_timer_fire_vs_stop_vs_receive() {
             thread::spawn(move || {
                 let stopped = w.stop(&entry, || drain(&rx));
                 // Nothing from before stop can be received after it.
-                assert!(rx.try_recv().is_err(), "stale value after stop");
+                assert!(w.recv(&rx).is_none(), "stale value after stop");
                 stopped
             })
         };
-        let received = rx.try_recv().ok();
+        let received = w.recv(&rx);
         driver.join().unwrap();
         let stopped = stopper.join().unwrap();
         if let Some(v) = received {
@@ -218,13 +259,13 @@ fn loom_timer_fire_vs_reset_vs_receive() {
             thread::spawn(move || {
                 let (active, done) = w.reset(&entry, Some(T2), POLL1 / 2, || drain(&rx));
                 assert!(done.dispatch.is_none());
-                if let Ok(v) = rx.try_recv() {
+                if let Some(v) = w.recv(&rx) {
                     panic!("value {v:?} right after reset: old schedule (T2 is not due yet)");
                 }
                 active
             })
         };
-        let received = rx.try_recv().ok();
+        let received = w.recv(&rx);
         driver.join().unwrap();
         let active = resetter.join().unwrap();
         w.check_next();
@@ -360,7 +401,13 @@ fn loom_tick_receiver_drop_vs_tick() {
         let (entry, rx) = w.ticker(T1);
         let weak = Arc::downgrade(&entry);
         drop(entry); // `tick` keeps no handle: only the wheel holds the entry
-        let dropper = thread::spawn(move || drop(rx));
+        let dropper = {
+            let w = w.clone();
+            thread::spawn(move || {
+                w.witness();
+                drop(rx);
+            })
+        };
         w.poll(T1);
         w.poll(2 * T1);
         dropper.join().unwrap();
@@ -386,7 +433,7 @@ fn loom_ticker_stop_vs_tick() {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
                 w.stop(&entry, || drain(&rx));
-                assert!(rx.try_recv().is_err(), "tick received after stop");
+                assert!(w.recv(&rx).is_none(), "tick received after stop");
             })
         };
         w.poll(T1);
@@ -416,7 +463,7 @@ fn loom_ticker_reset_vs_tick_vs_receive() {
                     entry.action.set_period(PERIOD);
                     drain(&rx)
                 });
-                assert!(rx.try_recv().is_err(), "old tick received after reset");
+                assert!(w.recv(&rx).is_none(), "old tick received after reset");
             })
         };
         let driver = {
@@ -426,7 +473,7 @@ fn loom_ticker_reset_vs_tick_vs_receive() {
                 w.poll(2 * T1);
             })
         };
-        let early = rx.try_recv().ok();
+        let early = w.recv(&rx);
         resetter.join().unwrap();
         driver.join().unwrap();
         w.check_next();
@@ -515,7 +562,7 @@ fn loom_timer_reset_to_zero_vs_fire() {
             })
         };
         w.poll(POLL1);
-        let received = rx.try_recv().ok();
+        let received = w.recv(&rx);
         let active = resetter.join().unwrap();
         let mut all: Vec<Instant> = received.into_iter().collect();
         all.extend(rx.try_iter());
