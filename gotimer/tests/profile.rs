@@ -35,8 +35,11 @@ fn function_name(s: &Site) -> String {
     format!("{}:{}:{} {}", s.file, s.line, s.column, s.kind.name())
 }
 
-/// The sample of the function named `name`: (values, labels as (key, str or num)).
-fn sample_of(p: &Profile, name: &str) -> Option<(Vec<i64>, Vec<(String, String)>)> {
+/// A sample's values, and its labels as (key, string or number).
+type Values = (Vec<i64>, Vec<(String, String)>);
+
+/// The sample of the function named `name`.
+fn sample_of(p: &Profile, name: &str) -> Option<Values> {
     let f = p.function.iter().find(|f| string(p, f.name) == name)?;
     let loc = p
         .location
