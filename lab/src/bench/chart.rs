@@ -70,6 +70,7 @@ where
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, ("sans-serif", 20))
         .margin(12)
+        .margin_top(40)
         .x_label_area_size(130)
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..n as f64, (lo..hi).log_scale())?;
@@ -83,9 +84,15 @@ where
         .y_label_formatter(&|v| format_value(*v))
         .draw()?;
 
-    let groups = panel.series.len().max(1) as f64;
+    // Engines with no figure in this panel get no slot.
+    let series: Vec<&(String, Vec<Option<f64>>)> = panel
+        .series
+        .iter()
+        .filter(|(_, v)| v.iter().any(|v| v.is_some()))
+        .collect();
+    let groups = series.len().max(1) as f64;
     let width = 0.8 / groups;
-    for (k, (engine, vals)) in panel.series.iter().enumerate() {
+    for (k, (engine, vals)) in series.iter().enumerate() {
         let c = color(engine);
         chart
             .draw_series(vals.iter().enumerate().filter_map(|(i, v)| {
@@ -99,13 +106,23 @@ where
             .label(engine.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()?;
+    // The legend: one row above the caption, clear of the bars.
+    let shown: Vec<&String> = series.iter().map(|(e, _)| e).collect();
+    let (w, _) = area.dim_in_pixel();
+    let step = 130i32;
+    let x0 = (w as i32 - step * shown.len() as i32) / 2;
+    for (k, engine) in shown.iter().enumerate() {
+        let x = x0 + step * k as i32;
+        area.draw(&Rectangle::new(
+            [(x, 12), (x + 14, 24)],
+            color(engine).filled(),
+        ))?;
+        area.draw(&Text::new(
+            engine.to_string(),
+            (x + 20, 18),
+            TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
 
     // Category names under their group, turned a quarter so long names fit.
     let style = TextStyle::from(("sans-serif", 13).into_font())
