@@ -82,9 +82,27 @@ fn assert_serving(server: &Server, after: &str) {
     assert_eq!(&a.body[..2], &[0x1f, 0x8b], "after {after}");
 }
 
+/// The server's threads in this process (`gotimer-pprof-*`; the kernel keeps 15 bytes of a name).
 #[cfg(target_os = "linux")]
 fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("gotimer-pprof"))
+        .count()
+}
+
+/// [`threads`], once it has been `n` (a new thread names itself once it runs) or after 5 s.
+#[cfg(target_os = "linux")]
+fn threads_settled(n: usize) -> usize {
+    let start = Instant::now();
+    loop {
+        let now = threads();
+        if now == n || start.elapsed() > Duration::from_secs(5) {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[test]
@@ -276,7 +294,8 @@ fn garbage_neither_panics_nor_leaks_threads() {
     let addr = server.local_addr();
     assert_serving(&server, "start");
     #[cfg(target_os = "linux")]
-    let before = threads();
+    let before = threads_settled(2 + gotimer::debug::WORKERS);
+    assert_eq!(before, 2 + gotimer::debug::WORKERS);
     let garbage: &[&[u8]] = &[
         b"\x00\x01\x02\x03\r\n\r\n",
         b"\xff\xfe\xfd GET / HTTP/1.1\r\n\r\n",
@@ -316,12 +335,11 @@ fn garbage_neither_panics_nor_leaks_threads() {
     assert_serving(&server, "garbage");
     #[cfg(target_os = "linux")]
     {
-        // The client threads above have ended; the server's own threads are a fixed set.
-        std::thread::sleep(Duration::from_millis(200));
-        let after = threads();
-        assert!(
-            after <= before + 1,
-            "threads before {before}, after {after}: the server leaked threads"
+        // The server's threads are a fixed set.
+        let after = threads_settled(before);
+        assert_eq!(
+            after, before,
+            "server threads before {before}, after {after}: the server leaked threads"
         );
     }
     server.shutdown();
@@ -336,10 +354,11 @@ fn shutdown_stops_every_thread() {
     let addr = server.local_addr();
     assert_serving(&server, "start");
     #[cfg(target_os = "linux")]
-    assert_eq!(threads(), before + 2 + gotimer::debug::WORKERS);
+    let n = before + 2 + gotimer::debug::WORKERS;
+    assert_eq!(threads_settled(n), n);
     server.shutdown();
     #[cfg(target_os = "linux")]
-    assert_eq!(threads(), before);
+    assert_eq!(threads_settled(before), before);
     assert!(TcpStream::connect(addr).is_err());
 }
 
