@@ -3,12 +3,12 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
 

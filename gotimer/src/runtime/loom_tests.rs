@@ -97,7 +97,7 @@ impl World {
     fn timer(&self, due: u64) -> (EntryRef, Receiver<Instant>) {
         let (tx, rx) = bounded(1);
         let entry: EntryRef = Arc::new(Entry::new(origin(Kind::Timer), Deliver(tx)));
-        let done = self.reset(&entry, Some(due), 0, || false).1;
+        let done = self.reset(&entry, Some(due), 0, |_| false).1;
         assert!(done.dispatch.is_none());
         (entry, rx)
     }
@@ -111,7 +111,7 @@ impl World {
             period: AtomicU64::new(period),
         };
         let entry: EntryRef = Arc::new(Entry::new(origin(Kind::Ticker), tick));
-        let _ = self.reset(&entry, Some(period), 0, || false);
+        let _ = self.reset(&entry, Some(period), 0, |_| false);
         (entry, rx)
     }
 
@@ -124,39 +124,29 @@ impl World {
                 runs.fetch_add(1, SeqCst);
             }),
         ));
-        let _ = self.reset(&entry, Some(due), 0, || false);
+        let _ = self.reset(&entry, Some(due), 0, |_| false);
         entry
     }
 
-    /// `Handle::stop`: cancel and run `under_lock` (the drain) with the shard locked.
-    fn stop(&self, entry: &EntryRef, under_lock: impl FnOnce() -> bool) -> bool {
+    /// `Handle::stop`: the real `Shard::stop`, with `under_lock(was_pending)` as the handle's drain.
+    fn stop(&self, entry: &EntryRef, under_lock: impl FnOnce(bool) -> bool) -> bool {
         self.witness();
-        let stopped = {
-            let mut shard = self.shard.lock();
-            let pending = shard.cancel(entry);
-            under_lock() | pending
-        };
+        let stopped = self.shard.stop(entry, under_lock);
         self.witness();
         stopped
     }
 
-    /// `Handle::reset`: under the lock, note whether it was pending, run `under_lock` (the drain),
-    /// then schedule. Returns the result and what the caller must do after unlocking.
+    /// `Handle::reset`: the real `Shard::reset`. Returns the result and what the caller must do
+    /// after unlocking.
     fn reset(
         &self,
         entry: &EntryRef,
         deadline: Option<u64>,
         now: u64,
-        under_lock: impl FnOnce() -> bool,
+        under_lock: impl FnOnce(bool) -> bool,
     ) -> (bool, Scheduled) {
         self.witness();
-        let r = {
-            let mut shard = self.shard.lock();
-            let pending = shard.is_pending(entry);
-            let drained = under_lock();
-            let done = shard.schedule(entry, deadline, now, &self.clock);
-            (pending | drained, done)
-        };
+        let r = self.shard.reset(entry, deadline, now, &self.clock, under_lock);
         self.witness();
         r
     }
@@ -195,7 +185,12 @@ fn origin(kind: Kind) -> Origin {
     Origin::new(Location::caller(), kind, 0)
 }
 
-/// `Timer::drain`.
+/// `Timer::drain`: a pending one-shot timer has sent nothing, so its channel is not looked at.
+fn timer_drain(pending: bool, rx: &Receiver<Instant>) -> bool {
+    !pending && drain(rx)
+}
+
+/// `Ticker`'s drain, which always looks.
 fn drain(rx: &Receiver<Instant>) -> bool {
     rx.try_recv().is_ok()
 }
@@ -214,7 +209,7 @@ fn loom_timer_fire_vs_stop_vs_receive() {
         let stopper = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
-                let stopped = w.stop(&entry, || drain(&rx));
+                let stopped = w.stop(&entry, |p| timer_drain(p, &rx));
                 // Nothing from before stop can be received after it.
                 assert!(w.recv(&rx).is_none(), "stale value after stop");
                 stopped
@@ -257,7 +252,7 @@ fn loom_timer_fire_vs_reset_vs_receive() {
         let resetter = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
-                let (active, done) = w.reset(&entry, Some(T2), POLL1 / 2, || drain(&rx));
+                let (active, done) = w.reset(&entry, Some(T2), POLL1 / 2, |p| timer_drain(p, &rx));
                 assert!(done.dispatch.is_none());
                 if let Some(v) = w.recv(&rx) {
                     panic!("value {v:?} right after reset: old schedule (T2 is not due yet)");
@@ -302,11 +297,11 @@ fn loom_timer_stop_vs_reset_vs_fire() {
         let resetter = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
-                let (active, _) = w.reset(&entry, Some(T2), POLL1 / 2, || drain(&rx));
+                let (active, _) = w.reset(&entry, Some(T2), POLL1 / 2, |p| timer_drain(p, &rx));
                 active
             })
         };
-        let stopped = w.stop(&entry, || drain(&rx));
+        let stopped = w.stop(&entry, |p| timer_drain(p, &rx));
         driver.join().unwrap();
         let reset_active = resetter.join().unwrap();
         w.check_next();
@@ -346,9 +341,9 @@ fn loom_timer_reset_storm() {
             let (w, entry, rx, order) = (w.clone(), entry.clone(), rx.clone(), order.clone());
             thread::spawn(move || {
                 let mut seq = 0;
-                let (active, _) = w.reset(&entry, Some(due), POLL1 / 2, || {
+                let (active, _) = w.reset(&entry, Some(due), POLL1 / 2, |p| {
                     seq = order.fetch_add(1, SeqCst);
-                    drain(&rx)
+                    timer_drain(p, &rx)
                 });
                 (seq, active)
             })
@@ -379,7 +374,7 @@ fn loom_timer_drop_vs_fire() {
         let dropper = {
             let (w, entry) = (w.clone(), entry.clone());
             thread::spawn(move || {
-                w.stop(&entry, || false);
+                w.stop(&entry, |_| false);
                 drop(rx);
                 drop(entry);
             })
@@ -432,7 +427,7 @@ fn loom_ticker_stop_vs_tick() {
         let stopper = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
-                w.stop(&entry, || drain(&rx));
+                w.stop(&entry, |_| drain(&rx));
                 assert!(w.recv(&rx).is_none(), "tick received after stop");
             })
         };
@@ -459,7 +454,7 @@ fn loom_ticker_reset_vs_tick_vs_receive() {
         let resetter = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
-                let _ = w.reset(&entry, Some(NOW + PERIOD), NOW, || {
+                let _ = w.reset(&entry, Some(NOW + PERIOD), NOW, |_| {
                     entry.action.set_period(PERIOD);
                     drain(&rx)
                 });
@@ -500,7 +495,7 @@ fn loom_after_func_stop_vs_fire() {
         let entry = w.func(T1, runs.clone());
         let stopper = {
             let (w, entry) = (w.clone(), entry.clone());
-            thread::spawn(move || w.stop(&entry, || false))
+            thread::spawn(move || w.stop(&entry, |_| false))
         };
         w.poll(POLL1);
         let stopped = stopper.join().unwrap();
@@ -527,7 +522,7 @@ fn loom_after_func_reset_vs_fire() {
         let resetter = {
             let (w, entry) = (w.clone(), entry.clone());
             thread::spawn(move || {
-                let (active, done) = w.reset(&entry, Some(T2), POLL1 / 2, || false);
+                let (active, done) = w.reset(&entry, Some(T2), POLL1 / 2, |_| false);
                 assert!(done.dispatch.is_none());
                 active
             })
@@ -556,7 +551,7 @@ fn loom_timer_reset_to_zero_vs_fire() {
         let resetter = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
-                let (active, done) = w.reset(&entry, Some(NOW), NOW, || drain(&rx));
+                let (active, done) = w.reset(&entry, Some(NOW), NOW, |p| timer_drain(p, &rx));
                 assert!(done.dispatch.is_none() && done.deadline.is_none());
                 active
             })

@@ -143,9 +143,7 @@ impl Handle {
     /// Cancels the entry. `under_lock(was_pending)` runs while the entry cannot fire, to drain its
     /// channel. Returns true if the entry was pending or `under_lock` returned true.
     pub(crate) fn stop(&self, under_lock: impl FnOnce(bool) -> bool) -> bool {
-        let mut shard = self.shard(runtime()).lock();
-        let pending = shard.cancel(&self.entry);
-        under_lock(pending) | pending
+        self.shard(runtime()).stop(&self.entry, under_lock)
     }
 
     /// Reschedules the entry `d` from now, replacing its old schedule. `under_lock(was_pending)` runs
@@ -155,13 +153,9 @@ impl Handle {
         let rt = runtime();
         let now = rt.clock.now();
         let deadline = Clock::deadline(now, d);
-        let (active, done) = {
-            let mut shard = self.shard(rt).lock();
-            let pending = shard.is_pending(&self.entry);
-            let drained = under_lock(pending);
-            let done = shard.schedule(&self.entry, deadline, now, &rt.clock);
-            (pending | drained, done)
-        };
+        let (active, done) = self
+            .shard(rt)
+            .reset(&self.entry, deadline, now, &rt.clock, under_lock);
         rt.finish(done);
         active
     }

@@ -11,7 +11,7 @@
 //! never runs user code.
 
 use super::entry::EntryRef;
-use crate::sync::{AtomicUsize, Ordering::SeqCst};
+use crate::sync::{fence, AtomicUsize, Ordering::SeqCst};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -57,7 +57,7 @@ impl Pool {
         self.tx
             .send(job)
             .expect("gotimer: the pool owns its receiver");
-        std::sync::atomic::fence(SeqCst);
+        fence(SeqCst);
         if self.workers.load(SeqCst) == 0 {
             self.spawn();
         }
@@ -102,7 +102,7 @@ impl Pool {
                 Err(RecvTimeoutError::Timeout) => {
                     self.idle.fetch_sub(1, SeqCst);
                     self.workers.fetch_sub(1, SeqCst);
-                    std::sync::atomic::fence(SeqCst);
+                    fence(SeqCst);
                     // A job sent while we were leaving saw us counted and spawned nobody.
                     if self.rx.is_empty() {
                         return;

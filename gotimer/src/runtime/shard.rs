@@ -43,6 +43,32 @@ impl Shard {
         }
     }
 
+    /// A handle's `stop`: cancels the entry, then runs `under_lock(was_pending)` (the channel drain)
+    /// while the entry cannot fire. True if it was pending or `under_lock` returned true.
+    pub(crate) fn stop(&self, entry: &EntryRef, under_lock: impl FnOnce(bool) -> bool) -> bool {
+        let mut locked = self.lock();
+        let pending = locked.cancel(entry);
+        under_lock(pending) | pending
+    }
+
+    /// A handle's `reset`: runs `under_lock(was_pending)` first, then gives the entry `deadline`
+    /// (`None`: never), all under the lock. Returns whether it was pending or `under_lock` returned
+    /// true, and what the caller must do once the lock is released.
+    pub(crate) fn reset(
+        &self,
+        entry: &EntryRef,
+        deadline: Option<u64>,
+        now: u64,
+        clock: &Clock,
+        under_lock: impl FnOnce(bool) -> bool,
+    ) -> (bool, Scheduled) {
+        let mut locked = self.lock();
+        let pending = locked.is_pending(entry);
+        let drained = under_lock(pending);
+        let done = locked.schedule(entry, deadline, now, clock);
+        (pending | drained, done)
+    }
+
     /// The published lower bound of this shard's next deadline.
     pub(crate) fn next(&self) -> u64 {
         self.next.load(SeqCst)
