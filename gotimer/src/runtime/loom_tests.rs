@@ -146,7 +146,9 @@ impl World {
         under_lock: impl FnOnce(bool) -> bool,
     ) -> (bool, Scheduled) {
         self.witness();
-        let r = self.shard.reset(entry, deadline, now, &self.clock, under_lock);
+        let r = self
+            .shard
+            .reset(entry, deadline, now, &self.clock, under_lock);
         self.witness();
         r
     }
