@@ -153,9 +153,9 @@ impl Handle {
         let rt = runtime();
         let now = rt.clock.now();
         let deadline = Clock::deadline(now, d);
-        let (active, done) = self
-            .shard(rt)
-            .reset(&self.entry, deadline, now, &rt.clock, under_lock);
+        let (active, done) =
+            self.shard(rt)
+                .reset(&self.entry, deadline, now, &rt.clock, under_lock);
         rt.finish(done);
         active
     }
