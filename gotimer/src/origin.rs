@@ -9,8 +9,10 @@ use std::panic::Location;
 /// The kind of timer a call site creates.
 ///
 /// ```
+/// # #[cfg(feature = "profile")] {
 /// use gotimer::profile::Kind;
 /// assert_eq!(Kind::AfterFunc.name(), "AfterFunc");
+/// # }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -28,6 +30,7 @@ impl Kind {
     /// The Go-style name: `Timer`, `Ticker`, `AfterFunc` or `Tick`.
     ///
     /// ```
+    /// # #[cfg(feature = "profile")]
     /// assert_eq!(gotimer::profile::Kind::Tick.name(), "Tick");
     /// ```
     #[cfg_attr(not(feature = "profile"), allow(dead_code))]
@@ -56,8 +59,7 @@ impl Origin {
     pub(crate) fn new(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> Self {
         #[cfg(feature = "profile")]
         {
-            let site = crate::profile::lookup(location, kind, bytes_each);
-            crate::profile::stats(site).on_create();
+            let site = crate::profile::create(location, kind, bytes_each);
             Origin { site }
         }
         #[cfg(not(feature = "profile"))]
@@ -72,6 +74,7 @@ impl Origin {
     }
 
     /// Records that the timer's entry was freed.
+    #[inline]
     pub(crate) fn on_free(self) {
         #[cfg(feature = "profile")]
         self.stats().on_free();

@@ -27,7 +27,7 @@ mod watch;
 
 pub use crate::origin::Kind;
 pub use pprof::write_pprof;
-pub(crate) use registry::{lookup, stats, SiteStats};
+pub(crate) use registry::{create, stats, SiteStats};
 pub use watch::{Growth, LeakWatch};
 
 use std::collections::HashMap;
