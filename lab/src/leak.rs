@@ -13,11 +13,11 @@
 //!
 //! It writes the last profile to `OUT/leak-timers.pb.gz`, and pprof's copy lands in `OUT/pprof/`.
 
+use crate::golang::{self, Go};
 use anyhow::Context as _;
 use crossbeam_channel::{bounded, Receiver};
 use gotimer::profile::{Growth, LeakWatch};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread;
@@ -242,7 +242,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     if args.no_go {
         println!("go tool pprof: skipped (--no-go)");
     } else {
-        match find_go() {
+        match golang::find() {
             Ok(go) => go_top(&go, &server.url(), out)?,
             Err(e) => println!("go tool pprof: skipped: {e}"),
         }
@@ -251,38 +251,13 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Debian's golang-1.19-go.
-const DEBIAN_GO: &str = "/usr/lib/go-1.19/bin/go";
-
-/// `$GO` if set (and then only there), else `go` on `PATH`, else [`DEBIAN_GO`].
-fn find_go() -> Result<PathBuf, String> {
-    let candidates: Vec<PathBuf> = match std::env::var_os("GO") {
-        Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
-        _ => vec![PathBuf::from("go"), PathBuf::from(DEBIAN_GO)],
-    };
-    for go in &candidates {
-        let ok = Command::new(go)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Ok(go.clone());
-        }
-    }
-    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-    Err(format!(
-        "no Go toolchain found (tried {}; set GO=/path/to/go, or `apt-get install golang-1.19-go`)",
-        tried.join(", ")
-    ))
-}
-
 /// Runs `go tool pprof -top URL` and prints what it says. pprof keeps its copy of the profile under
 /// `out/pprof` (PPROF_TMPDIR), not in the home directory.
-fn go_top(go: &Path, url: &str, out: &Path) -> anyhow::Result<()> {
+fn go_top(go: &Go, url: &str, out: &Path) -> anyhow::Result<()> {
     let saved = out.join("pprof");
     std::fs::create_dir_all(&saved)?;
     println!("\n$ go tool pprof -top {url}");
-    let mut cmd = Command::new(go);
+    let mut cmd = go.command(&saved);
     cmd.args(["tool", "pprof", "-top", url])
         .env("PPROF_TMPDIR", &saved)
         .stdin(std::process::Stdio::null());
@@ -291,7 +266,7 @@ fn go_top(go: &Path, url: &str, out: &Path) -> anyhow::Result<()> {
     }
     let o = cmd
         .output()
-        .with_context(|| format!("running {}", go.display()))?;
+        .with_context(|| format!("running {}", go.path.display()))?;
     print!("{}", String::from_utf8_lossy(&o.stderr));
     print!("{}", String::from_utf8_lossy(&o.stdout));
     if !o.status.success() {

@@ -247,9 +247,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let title = format!(
         "mem: bytes per pending timer, {} pending, each kind in its own process{}",
         report::si(n as f64),
-        go.as_ref()
-            .map(|g| format!(" (Go: {})", g.version))
-            .unwrap_or_default()
+        golang::title_suffix(go.as_ref())
     );
     let mut table = Table::new(
         title,

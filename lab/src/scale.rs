@@ -99,9 +99,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
 
     let title = format!(
         "scale: ns/op as pending timers grow (lower quartile of {BATCH}-op batches){}",
-        go.as_ref()
-            .map(|g| format!(" (Go: {})", g.version))
-            .unwrap_or_default()
+        golang::title_suffix(go.as_ref())
     );
     let mut header = vec!["pending", "gotimer insert+cancel ns", "gotimer reset ns"];
     if !go_points.is_empty() {

@@ -263,9 +263,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let title = format!(
         "seed: the article's loop, {} s per program, each in its own process{}",
         args.seconds,
-        go.as_ref()
-            .map(|g| format!(" (Go: {})", g.version))
-            .unwrap_or_default()
+        golang::title_suffix(go.as_ref())
     );
     let mut table = Table::new(
         title,

@@ -1,79 +1,24 @@
-//! Go's own benchmarks: finding a toolchain, running `go test -bench` in GOROOT's `src/time`, and
-//! parsing what it prints.
+//! Go's own benchmarks: a toolchain with its sources (found by [`golang::find_map`]), running
+//! `go test -bench` in GOROOT's `src/time`, and parsing what it prints.
 
+use crate::golang::{self, Go};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Where Debian's golang-1.19-go package puts the toolchain.
-pub const DEBIAN_GO: &str = "/usr/lib/go-1.19/bin/go";
-
-/// How to get Go when none is found.
-pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y golang-1.19-go";
-
-/// A Go toolchain that answered `go version` and `go env GOROOT`.
-pub struct Go {
-    pub path: PathBuf,
-    /// `go1.19.8 linux/amd64`
-    pub version: String,
+/// A Go toolchain whose GOROOT holds the `time` package's tests.
+pub struct GoTree {
+    pub go: Go,
     pub goroot: PathBuf,
 }
 
-/// Looks for Go: `$GO` if set (and then only there, so `GO=/nonexistent` means no Go), else `go` on
-/// `PATH`, else [`DEBIAN_GO`]. Err says what was tried.
-pub fn find() -> Result<Go, String> {
-    let candidates: Vec<PathBuf> = match std::env::var_os("GO") {
-        Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
-        _ => vec![PathBuf::from("go"), PathBuf::from(DEBIAN_GO)],
-    };
-    for path in &candidates {
-        if let Some(go) = probe(path) {
-            return Ok(go);
-        }
-    }
-    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-    Err(format!(
-        "no Go toolchain found (tried {})",
-        tried.join(", ")
-    ))
-}
-
-fn probe(path: &Path) -> Option<Go> {
-    let out = go_command(path).arg("version").output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let version = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .trim_start_matches("go version ")
-        .to_string();
-    let out = go_command(path).args(["env", "GOROOT"]).output().ok()?;
-    let goroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    if !out.status.success() || !goroot.join("src/time/sleep_test.go").is_file() {
-        return None;
-    }
-    Some(Go {
-        path: path.to_path_buf(),
-        version,
-        goroot,
+/// The first Go (in [`golang::find`]'s order) that has its sources. Err says what was tried and
+/// how to install Go.
+pub fn find() -> Result<GoTree, String> {
+    golang::find_map(|go| {
+        let goroot = go.goroot_with_sources()?;
+        Ok(GoTree { go, goroot })
     })
-}
-
-/// A `go` command with an environment that works offline and ignores the caller's module settings:
-/// the standard library's tests need no module download, and `GOFLAGS=-mod=...` or `GO111MODULE`
-/// left in the environment would only get in the way. `GOTOOLCHAIN=local` keeps a newer `go` from
-/// trying to fetch another toolchain.
-fn go_command(path: &Path) -> Command {
-    let mut cmd = Command::new(path);
-    cmd.env_remove("GOFLAGS")
-        .env_remove("GO111MODULE")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off");
-    let has = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
-    if !has("GOCACHE") && !has("HOME") && !has("XDG_CACHE_HOME") {
-        cmd.env("GOCACHE", std::env::temp_dir().join("gotimer-lab-gocache"));
-    }
-    cmd
 }
 
 /// The `-bench` regex that selects exactly these top-level benchmarks.
@@ -131,7 +76,7 @@ pub struct TestBinary {
     dir: PathBuf,
 }
 
-impl Go {
+impl GoTree {
     /// `go test -c -tags timetzdata -o DEST time`, in GOROOT's `src/time`.
     pub fn build_test_binary(&self, dest: &Path) -> anyhow::Result<TestBinary> {
         let dest = std::path::absolute(dest)?;
@@ -139,13 +84,15 @@ impl Go {
             std::fs::create_dir_all(parent)?;
         }
         let dir = self.goroot.join("src/time");
-        let out = go_command(&self.path)
+        let out = self
+            .go
+            .command(&std::env::temp_dir().join("gotimer-lab-gocache"))
             .args(["test", "-c", "-tags", "timetzdata", "-o"])
             .arg(&dest)
             .arg("time")
             .current_dir(&dir)
             .output()
-            .with_context(|| format!("starting {}", self.path.display()))?;
+            .with_context(|| format!("starting {}", self.go.path.display()))?;
         if !out.status.success() || !dest.is_file() {
             bail!(
                 "go test -c failed ({}):\n{}{}",

@@ -333,18 +333,16 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     } else {
         match gobench::find() {
             Err(why) => {
-                let msg = format!(
-                    "Go columns skipped: {why}. Install Go with `{}` (or set GO=/path/to/go)",
-                    gobench::INSTALL_HINT
-                );
+                let msg = format!("Go columns skipped: {why}");
                 eprintln!("{msg}");
                 notes.push(msg);
             }
-            Ok(go) => {
+            Ok(tree) => {
+                let go = &tree.go;
                 let spinner = ProgressBar::new_spinner()
                     .with_message(format!("building Go's time test binary ({})", go.version));
                 spinner.enable_steady_tick(Duration::from_millis(200));
-                let built = go.build_test_binary(&out.join("go").join("time.test"));
+                let built = tree.build_test_binary(&out.join("go").join("time.test"));
                 spinner.finish_and_clear();
                 match built {
                     Ok(bin) => {
@@ -356,7 +354,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
                             "Go: {} (one benchmark at a time, with the test binary of `go test -c -tags \
                              timetzdata time`; same as `(cd {} && {} {})`)",
                             go.version,
-                            go.goroot.join("src/time").display(),
+                            tree.goroot.join("src/time").display(),
                             go.path.display(),
                             equivalent
                                 .iter()
