@@ -14,14 +14,14 @@
 //! | `<-t.C` | `t.c().recv()` |
 //! | `t.Stop()` | [`t.stop()`](Timer::stop) |
 //! | `t.Reset(d)` | [`t.reset(d)`](Timer::reset) |
-//! | `time.After(d)` | [`after(d)`] |
+//! | `time.After(d)` | [`after(d)`](after) |
 //! | `time.AfterFunc(d, f)` | [`after_func(d, f)`](after_func) |
 //! | `tk := time.NewTicker(d)`, `tk.C`, `tk.Stop()`, `tk.Reset(d)` | [`Ticker::new(d)`](Ticker::new), [`tk.c()`](Ticker::c), [`tk.stop()`](Ticker::stop), [`tk.reset(d)`](Ticker::reset) |
-//! | `time.Tick(d)` | [`tick(d)`] |
-//! | `time.Sleep(d)` | [`sleep(d)`] |
+//! | `time.Tick(d)` | [`tick(d)`](tick) |
+//! | `time.Sleep(d)` | [`sleep(d)`](sleep) |
 //! | `select { case v := <-t.C: … }` | `crossbeam_channel::select! { recv(t.c()) -> v => … }` |
 //! | dropping the last reference to a `*Timer` | dropping the [`Timer`]: cancels it and frees it at once |
-//! | `go tool pprof …/debug/pprof/heap` | [`profile::snapshot`], `profile::write_pprof`, `debug::serve` (feature `http`) |
+//! | `go tool pprof …/debug/pprof/heap` | `profile::snapshot`, `profile::write_pprof`, `debug::serve` (feature `http`) |
 //!
 //! # Go 1.23 semantics
 //!
@@ -83,6 +83,7 @@ mod origin;
 #[cfg(feature = "profile")]
 pub mod profile;
 mod runtime;
+mod sites;
 mod sync;
 mod ticker;
 mod timer;

@@ -1,8 +1,8 @@
 //! Where a timer was created, and the per-site accounting that the profile reads.
 //!
-//! With the `profile` feature (the default) an `Origin` points at its site's counters, which count
-//! the timer's creation here and its freeing when its entry drops. Without the feature it is just the
-//! `#[track_caller]` location, kept for the panic report of `after_func` callbacks.
+//! An `Origin` names its call site in `crate::sites`. With the `profile` feature (the default) the
+//! site's counters count the timer's creation here and its freeing when its entry drops; without it
+//! the site only gives the `#[track_caller]` location for the panic report of `after_func`.
 
 use std::panic::Location;
 
@@ -46,31 +46,20 @@ impl Kind {
 
 #[derive(Clone, Copy)]
 pub(crate) struct Origin {
-    /// The site's id in the profile registry: 4 bytes, so an entry stays small.
-    #[cfg(feature = "profile")]
+    /// The site's id in `crate::sites`: 4 bytes, not an 8-byte pointer, so an entry stays small.
     site: u32,
-    #[cfg(not(feature = "profile"))]
-    location: &'static Location<'static>,
 }
 
 impl Origin {
     /// Records the creation of a timer of `kind` at `location` that holds `bytes_each` bytes.
-    #[cfg_attr(not(feature = "profile"), allow(unused_variables))]
     pub(crate) fn new(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> Self {
-        #[cfg(feature = "profile")]
-        {
-            let site = crate::profile::create(location, kind, bytes_each);
-            Origin { site }
+        Origin {
+            site: crate::sites::create(location, kind, bytes_each),
         }
-        #[cfg(not(feature = "profile"))]
-        Origin { location }
     }
 
     pub(crate) fn location(self) -> &'static Location<'static> {
-        #[cfg(feature = "profile")]
-        return self.stats().location;
-        #[cfg(not(feature = "profile"))]
-        self.location
+        self.stats().location
     }
 
     /// Records that the timer's entry was freed.
@@ -80,8 +69,7 @@ impl Origin {
         self.stats().on_free();
     }
 
-    #[cfg(feature = "profile")]
-    pub(crate) fn stats(self) -> &'static crate::profile::SiteStats {
-        crate::profile::stats(self.site)
+    pub(crate) fn stats(self) -> &'static crate::sites::SiteStats {
+        crate::sites::stats(self.site)
     }
 }

@@ -22,12 +22,10 @@
 //! ```
 
 pub mod pprof;
-mod registry;
 mod watch;
 
 pub use crate::origin::Kind;
 pub use pprof::write_pprof;
-pub(crate) use registry::{create, stats, SiteStats};
 pub use watch::{Growth, LeakWatch};
 
 use std::collections::HashMap;
@@ -69,16 +67,16 @@ pub struct Site {
 pub fn snapshot() -> Vec<Site> {
     let mut deadlines: HashMap<usize, (Instant, Instant)> = HashMap::new();
     crate::runtime::for_each_pending(|due, origin| {
-        let key = origin.stats() as *const SiteStats as usize;
+        let key = origin.stats() as *const crate::sites::SiteStats as usize;
         let span = deadlines.entry(key).or_insert((due, due));
         span.0 = span.0.min(due);
         span.1 = span.1.max(due);
     });
-    let mut sites: Vec<Site> = registry::all()
+    let mut sites: Vec<Site> = crate::sites::all()
         .into_iter()
         .map(|s| {
             let live = s.live();
-            let span = deadlines.get(&(s as *const SiteStats as usize));
+            let span = deadlines.get(&(s as *const crate::sites::SiteStats as usize));
             Site {
                 file: s.location.file(),
                 line: s.location.line(),

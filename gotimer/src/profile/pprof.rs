@@ -1,6 +1,6 @@
 //! The timer profile in pprof's format: a gzipped `profile.proto`, readable by `go tool pprof`.
 //!
-//! [`write_pprof`] writes what [`snapshot`](super::snapshot) returns. The messages below are
+//! [`write_pprof`] writes what [`snapshot`] returns. The messages below are
 //! declared by hand from pprof's `profile.proto` (field numbers included) and encoded with
 //! `prost`'s derive, so no `protoc` runs at build time. They are public so that a program (or a test)
 //! can read a profile back:
@@ -382,7 +382,7 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
     profile
 }
 
-/// Writes the timer profile, a [`snapshot`](super::snapshot) of every call site's live timers, to
+/// Writes the timer profile, a [`snapshot`] of every call site's live timers, to
 /// `w` as a gzipped pprof `profile.proto` (see the [module docs](self) for what it holds). Read it
 /// with `go tool pprof -top FILE`, or serve it with `debug::serve` (feature `http`).
 ///

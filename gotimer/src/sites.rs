@@ -1,5 +1,6 @@
-//! Per-call-site counters: one `SiteStats` per (call site, kind), created on the site's first timer
-//! and kept for the life of the process (call sites are finitely many).
+//! Call sites: one `SiteStats` per (call site, kind), created on the site's first timer and kept for
+//! the life of the process (call sites are finitely many), and, with the `profile` feature, its
+//! counters. Without the feature a site is only interned, for the panic report of `after_func`.
 //!
 //! The hot path is `lookup` on every timer creation, so it goes through a small direct-mapped cache
 //! per thread, keyed by the address of the `Location` that `#[track_caller]` hands us, and takes the
@@ -16,14 +17,15 @@
 //! budget with its wheel node. Ids index a two-level table that is only ever appended to, so reading
 //! it takes no lock.
 
-use super::Kind;
+use crate::origin::Kind;
+#[cfg(feature = "profile")]
 use crossbeam_utils::CachePadded;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::atomic::{
-    AtomicPtr, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
-};
+use std::sync::atomic::{AtomicPtr, Ordering::Acquire, Ordering::Release};
+#[cfg(feature = "profile")]
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 pub(crate) struct SiteStats {
@@ -32,22 +34,29 @@ pub(crate) struct SiteStats {
     /// Its index in `TABLE`.
     id: u32,
     /// Bytes one timer of this site holds (its entry, wheel node, channel, closure).
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
     pub(crate) bytes_each: u64,
+    #[cfg(feature = "profile")]
     stripes: [CachePadded<Counts>; OWNED + 1],
 }
 
+#[cfg(feature = "profile")]
 #[derive(Default)]
 struct Counts {
     created: AtomicU64,
     freed: AtomicU64,
 }
 
+#[cfg(feature = "profile")]
 /// Stripes that a thread can own alone.
 const OWNED: usize = 16;
+#[cfg(feature = "profile")]
 /// The stripe of threads that own none: counted with atomic read-modify-writes.
 const SHARED: u8 = OWNED as u8;
+#[cfg(feature = "profile")]
 const UNSET: u8 = u8::MAX;
 
+#[cfg(feature = "profile")]
 /// Bit `i` is set while a live thread owns stripe `i`.
 static OWNERS: AtomicU32 = AtomicU32::new(0);
 
@@ -56,6 +65,7 @@ const CACHE_SLOTS: usize = 64;
 /// A thread's view of the registry: one thread-local, so the hot path touches one.
 struct Local {
     /// This thread's stripe: `UNSET` until its first timer.
+    #[cfg(feature = "profile")]
     stripe: Cell<u8>,
     /// Direct-mapped by `Location` address: the sites this thread created timers at lately.
     cache: [Cell<(usize, Option<&'static SiteStats>)>; CACHE_SLOTS],
@@ -66,16 +76,20 @@ thread_local! {
     /// dropped at thread exit.
     static LOCAL: Local = const {
         Local {
+            #[cfg(feature = "profile")]
             stripe: Cell::new(UNSET),
             cache: [const { Cell::new((0, None)) }; CACHE_SLOTS],
         }
     };
     /// Gives an owned stripe back when the thread exits.
+    #[cfg(feature = "profile")]
     static OWNERSHIP: Ownership = const { Ownership(Cell::new(UNSET)) };
 }
 
+#[cfg(feature = "profile")]
 struct Ownership(Cell<u8>);
 
+#[cfg(feature = "profile")]
 impl Drop for Ownership {
     fn drop(&mut self) {
         // Count in the shared stripe from now on (timers dropped by later destructors), then let
@@ -85,6 +99,7 @@ impl Drop for Ownership {
     }
 }
 
+#[cfg(feature = "profile")]
 /// This thread's stripe, taking a free one on first use.
 #[inline]
 fn stripe(local: &Local) -> u8 {
@@ -95,6 +110,7 @@ fn stripe(local: &Local) -> u8 {
     take_stripe(local)
 }
 
+#[cfg(feature = "profile")]
 #[cold]
 fn take_stripe(local: &Local) -> u8 {
     let mut owners = OWNERS.load(Relaxed);
@@ -122,6 +138,7 @@ fn take_stripe(local: &Local) -> u8 {
     taken
 }
 
+#[cfg(feature = "profile")]
 /// Adds one to a counter: a plain load and store in an owned stripe (one writer), an atomic
 /// read-modify-write in the shared one.
 #[inline]
@@ -140,23 +157,26 @@ impl SiteStats {
             kind,
             id,
             bytes_each,
+            #[cfg(feature = "profile")]
             stripes: Default::default(),
         }
     }
 
+    #[cfg(feature = "profile")]
     pub(crate) fn created(&self) -> u64 {
         self.stripes.iter().map(|c| c.created.load(Relaxed)).sum()
     }
 
     /// Timers of this site alive now. `freed` is read first, so a racing creation can only make the
     /// figure higher, never wrap below zero.
+    #[cfg(feature = "profile")]
     pub(crate) fn live(&self) -> u64 {
         let freed: u64 = self.stripes.iter().map(|c| c.freed.load(Relaxed)).sum();
         self.created().saturating_sub(freed)
     }
 
     /// Counts a creation at this site on the calling thread (tests; `create` does it inline).
-    #[cfg(test)]
+    #[cfg(all(test, feature = "profile"))]
     fn on_create(&self) {
         LOCAL.with(|l| {
             let s = stripe(l);
@@ -165,6 +185,7 @@ impl SiteStats {
     }
 
     /// Counts a timer of this site freed on the calling thread.
+    #[cfg(feature = "profile")]
     #[inline]
     pub(crate) fn on_free(&self) {
         LOCAL.with(|l| {
@@ -189,8 +210,8 @@ type Chunk = [AtomicPtr<SiteStats>; CHUNK];
 /// `TABLE[id / CHUNK][id % CHUNK]`: chunks are allocated on demand and never freed.
 static TABLE: [AtomicPtr<Chunk>; CHUNK] = [const { AtomicPtr::new(std::ptr::null_mut()) }; CHUNK];
 
-/// Counts the creation of a timer of `kind` at `location`, each holding `bytes_each` bytes, and
-/// returns the id of its site.
+/// Returns the id of the site of a timer of `kind` created at `location`, each holding
+/// `bytes_each` bytes, and (feature `profile`) counts the creation.
 #[inline]
 pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> u32 {
     let addr = location as *const Location<'static> as usize;
@@ -204,8 +225,11 @@ pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_eac
                 site
             }
         };
-        let s = stripe(l);
-        bump(&site.stripes[s as usize].created, s);
+        #[cfg(feature = "profile")]
+        {
+            let s = stripe(l);
+            bump(&site.stripes[s as usize].created, s);
+        }
         site.id
     })
 }
@@ -257,6 +281,7 @@ pub(crate) fn stats(id: u32) -> &'static SiteStats {
 }
 
 /// Every site seen so far.
+#[cfg(feature = "profile")]
 pub(crate) fn all() -> Vec<&'static SiteStats> {
     let sites = SITES
         .lock()
@@ -265,7 +290,7 @@ pub(crate) fn all() -> Vec<&'static SiteStats> {
     (0..taken).map(stats).collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "profile"))]
 mod tests {
     use super::*;
 
