@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -136,14 +137,10 @@ pub fn line_chart(
         |y| (y - y0) / (y1 - y0),
     );
     {
-        let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
+        let root = svg(path, (960, 540))?;
+        let mut chart = frame(&root, title, 22)
             .margin_right(28)
             .x_label_area_size(48)
-            .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(chart_err)?;
         let x_fmt = |v: &f64| {
@@ -181,14 +178,7 @@ pub fn line_chart(
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
                 .map_err(chart_err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(legend_at)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(chart_err)?;
+        legend(&mut chart, legend_at)?;
         root.present().map_err(chart_err)?;
     }
     Ok(())
@@ -235,13 +225,9 @@ pub fn bar_chart(
     let ymax = bars.iter().map(|b| b.1).fold(0f64, f64::max);
     let ymax = if ymax > 0.0 { ymax * 1.12 } else { 1.0 };
     {
-        let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
+        let root = svg(path, (960, 540))?;
+        let mut chart = frame(&root, title, 22)
             .x_label_area_size(40)
-            .y_label_area_size(80)
             .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
             .map_err(chart_err)?;
         let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
@@ -280,7 +266,7 @@ pub fn bar_chart(
                 }))
                 .map_err(chart_err)?
                 .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+                .legend(move |p| swatch(p, c));
         }
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
@@ -291,20 +277,59 @@ pub fn bar_chart(
                 )
             }))
             .map_err(chart_err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(chart_err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(chart_err)?;
     }
     Ok(())
 }
 
-fn chart_err<E: std::error::Error + Send + Sync + 'static>(
+/// A white SVG canvas of `size` pixels at `path`, for every chart of the lab.
+pub fn svg(path: &Path, size: (u32, u32)) -> anyhow::Result<DrawingArea<SVGBackend<'_>, Shift>> {
+    let root = SVGBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(chart_err)?;
+    Ok(root)
+}
+
+/// The lab's chart frame on `area`: `title` in a `caption_px` sans-serif caption, a 12 px margin and
+/// 80 px for the y labels. Callers add their x label area and margins, then build the axes.
+pub fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    caption_px: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, ("sans-serif", caption_px))
+        .margin(12)
+        .y_label_area_size(80);
+    builder
+}
+
+/// The legend mark of a bar series: a small filled square at `(x, y)`.
+pub fn swatch((x, y): (i32, i32), c: RGBColor) -> Rectangle<(i32, i32)> {
+    Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
+}
+
+/// Draws the series' legend at `position`: a bordered, mostly opaque white box.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(chart_err)
+}
+
+/// A plotters drawing error as an anyhow error.
+pub fn chart_err<E: std::error::Error + Send + Sync + 'static>(
     e: DrawingAreaErrorKind<E>,
 ) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart: {e}")

@@ -1,6 +1,10 @@
 //! `bench.svg`: grouped bars, one group per benchmark and one bar per engine, on a log scale. A bar
-//! chart rather than the report's line chart: the x axis is a list of names, not a quantity.
+//! chart rather than the report's line chart: the x axis is a list of names, not a quantity. Not
+//! the report's bar chart either (one bar per category, linear, values on the bars): this one is
+//! several panels of grouped bars on a log scale. The canvas, frame and legend marks are the
+//! report's ([`report::svg`], [`report::frame`], [`report::swatch`]).
 
+use crate::report::{self, chart_err};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -34,13 +38,12 @@ fn color(engine: &str) -> RGBColor {
 /// Draws the panels one under the other into an SVG file.
 pub fn draw(path: &Path, panels: &[Panel]) -> anyhow::Result<()> {
     let height = 480 * panels.len().max(1) as u32;
-    let root = SVGBackend::new(path, (1200, height)).into_drawing_area();
-    root.fill(&WHITE)?;
+    let root = report::svg(path, (1200, height))?;
     let areas = root.split_evenly((panels.len().max(1), 1));
     for (panel, area) in panels.iter().zip(&areas) {
         draw_panel(&root, area, panel)?;
     }
-    root.present()?;
+    root.present().map_err(chart_err)?;
     Ok(())
 }
 
@@ -67,13 +70,11 @@ where
         (lo / 3.0, hi * 3.0)
     };
     let n = panel.categories.len().max(1);
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, ("sans-serif", 20))
-        .margin(12)
+    let mut chart = report::frame(area, &panel.title, 20)
         .margin_top(40)
         .x_label_area_size(130)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0f64..n as f64, (lo..hi).log_scale())?;
+        .build_cartesian_2d(0f64..n as f64, (lo..hi).log_scale())
+        .map_err(chart_err)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -104,7 +105,7 @@ where
                 ))
             }))?
             .label(engine.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+            .legend(move |p| report::swatch(p, c));
     }
     // The legend: one row above the caption, clear of the bars.
     let shown: Vec<&String> = series.iter().map(|(e, _)| e).collect();
