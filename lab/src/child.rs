@@ -6,6 +6,7 @@ use anyhow::{bail, Context as _};
 use indicatif::ProgressBar;
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, Stdio};
+use std::str::FromStr;
 
 /// A command that re-runs this executable with `args` (a hidden child subcommand).
 pub fn lab(args: &[String]) -> anyhow::Result<Command> {
@@ -13,6 +14,81 @@ pub fn lab(args: &[String]) -> anyhow::Result<Command> {
     let mut cmd = Command::new(exe);
     cmd.args(args);
     Ok(cmd)
+}
+
+/// [`run`], parsing every line of stdout with `parse` (which gives `Ok(None)` for lines that are not
+/// data) and moving the bar with `progress` for each item. Returns the items in order.
+pub fn collect<T>(
+    cmd: Command,
+    label: &str,
+    len: u64,
+    parse: impl Fn(&str) -> anyhow::Result<Option<T>>,
+    progress: impl Fn(&T, &ProgressBar),
+) -> anyhow::Result<Vec<T>> {
+    let mut items = Vec::new();
+    run(cmd, label, len, |line, pb| {
+        if let Some(item) = parse(line)? {
+            progress(&item, pb);
+            items.push(item);
+        }
+        Ok(())
+    })?;
+    Ok(items)
+}
+
+/// One line of a child's CSV output, split into the fields that its header names.
+pub struct Fields<'a> {
+    line: &'a str,
+    names: Vec<&'a str>,
+    values: Vec<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    /// Splits `line`: `Ok(None)` for `header` itself or a blank line, Err unless it has as many
+    /// fields as `header`.
+    pub fn split(line: &'a str, header: &'a str) -> anyhow::Result<Option<Self>> {
+        let line = line.trim();
+        if line.is_empty() || line == header {
+            return Ok(None);
+        }
+        let names: Vec<&str> = header.split(',').collect();
+        let values: Vec<&str> = line.split(',').collect();
+        if values.len() != names.len() {
+            bail!("expected {} fields ({header}), got {line:?}", names.len());
+        }
+        Ok(Some(Fields {
+            line,
+            names,
+            values,
+        }))
+    }
+
+    /// The text of field `i`.
+    pub fn str(&self, i: usize) -> &'a str {
+        self.values[i]
+    }
+
+    /// Field `i`, parsed; Err names the field and the line.
+    pub fn get<T: FromStr>(&self, i: usize) -> anyhow::Result<T>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        self.values[i]
+            .parse()
+            .with_context(|| format!("bad {} in {:?}", self.names[i], self.line))
+    }
+
+    /// Field `i`, parsed, or None when it is empty.
+    pub fn opt<T: FromStr>(&self, i: usize) -> anyhow::Result<Option<T>>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        if self.values[i].is_empty() {
+            Ok(None)
+        } else {
+            self.get(i).map(Some)
+        }
+    }
 }
 
 /// Runs `cmd` to completion with a progress bar of `len` steps labelled `label`, calling `on_line`

@@ -165,38 +165,22 @@ impl Row {
 
 /// Parses one line: `Ok(None)` for the header or a blank line.
 pub fn parse_line(line: &str) -> anyhow::Result<Option<Row>> {
-    let line = line.trim();
-    if line.is_empty() || line == HEADER {
+    let Some(f) = child::Fields::split(line, HEADER)? else {
         return Ok(None);
-    }
-    let f: Vec<&str> = line.split(',').collect();
-    if f.len() != 8 {
-        bail!("expected 8 fields ({HEADER}), got {line:?}");
-    }
-    let num = |i: usize| -> anyhow::Result<i64> {
-        f[i].parse()
-            .with_context(|| format!("bad field {} in {line:?}", i + 1))
     };
-    let opt = |i: usize| -> anyhow::Result<Option<i64>> {
-        if f[i].is_empty() {
-            Ok(None)
-        } else {
-            num(i).map(Some)
-        }
-    };
-    let count = num(1)?;
+    let count: i64 = f.get(1)?;
     if count <= 0 {
-        bail!("count must be positive in {line:?}");
+        bail!("count must be positive in {:?}", line.trim());
     }
     Ok(Some(Row {
-        kind: f[0].to_string(),
+        kind: f.str(0).to_string(),
         count: count as u64,
-        heap_before: num(2)?,
-        heap_after: num(3)?,
-        heap_dropped: opt(4)?,
-        rss_before: num(5)?,
-        rss_after: num(6)?,
-        rss_dropped: opt(7)?,
+        heap_before: f.get(2)?,
+        heap_after: f.get(3)?,
+        heap_dropped: f.opt(4)?,
+        rss_before: f.get(5)?,
+        rss_after: f.get(6)?,
+        rss_dropped: f.opt(7)?,
     }))
 }
 
@@ -326,15 +310,9 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
 }
 
 fn run_child(cmd: std::process::Command, label: &str) -> anyhow::Result<Row> {
-    let mut row = None;
-    child::run(cmd, label, 1, |line, pb| {
-        if let Some(r) = parse_line(line)? {
-            row = Some(r);
-            pb.inc(1);
-        }
-        Ok(())
-    })?;
-    row.with_context(|| format!("{label} printed no measurement"))
+    child::collect(cmd, label, 1, parse_line, |_, pb| pb.inc(1))?
+        .pop()
+        .with_context(|| format!("{label} printed no measurement"))
 }
 
 /// Deadline `i` of `n`, spread evenly over [1 h, 2 h).

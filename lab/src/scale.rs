@@ -12,7 +12,7 @@
 
 use crate::report::{self, Series, Table};
 use crate::{child, golang};
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,19 +58,13 @@ pub struct Point {
 
 /// Parses one line: `Ok(None)` for the header or a blank line.
 pub fn parse_line(line: &str) -> anyhow::Result<Option<Point>> {
-    let line = line.trim();
-    if line.is_empty() || line == HEADER {
+    let Some(f) = child::Fields::split(line, HEADER)? else {
         return Ok(None);
-    }
-    let f: Vec<&str> = line.split(',').collect();
-    if f.len() != 3 {
-        bail!("expected 3 fields ({HEADER}), got {line:?}");
-    }
-    let bad = |what: &str| format!("bad {what} in {line:?}");
+    };
     Ok(Some(Point {
-        pending: f[0].parse().with_context(|| bad("pending"))?,
-        insert_cancel_ns: f[1].parse().with_context(|| bad("insert_cancel_ns"))?,
-        reset_ns: f[2].parse().with_context(|| bad("reset_ns"))?,
+        pending: f.get(0)?,
+        insert_cancel_ns: f.get(1)?,
+        reset_ns: f.get(2)?,
     }))
 }
 
@@ -197,14 +191,13 @@ fn growth(points: &[Point]) -> Option<(Point, Point)> {
 }
 
 fn run_child(cmd: std::process::Command, label: &str, len: usize) -> anyhow::Result<Vec<Point>> {
-    let mut points = Vec::new();
-    child::run(cmd, &format!("scale: {label}"), len as u64, |line, pb| {
-        if let Some(p) = parse_line(line)? {
-            points.push(p);
-            pb.inc(1);
-        }
-        Ok(())
-    })?;
+    let points = child::collect(
+        cmd,
+        &format!("scale: {label}"),
+        len as u64,
+        parse_line,
+        |_, pb| pb.inc(1),
+    )?;
     if points.len() != len {
         bail!("{label} printed {} of {len} steps", points.len());
     }

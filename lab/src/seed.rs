@@ -7,7 +7,6 @@
 
 use crate::report::{self, Series, Table};
 use crate::{alloc, child, golang};
-use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, select};
 use std::io::Write as _;
 use std::path::Path;
@@ -88,20 +87,14 @@ pub struct Sample {
 
 /// Parses one line of a program's output: `Ok(None)` for the header or a blank line.
 pub fn parse_line(line: &str) -> anyhow::Result<Option<Sample>> {
-    let line = line.trim();
-    if line.is_empty() || line == HEADER {
+    let Some(f) = child::Fields::split(line, HEADER)? else {
         return Ok(None);
-    }
-    let f: Vec<&str> = line.split(',').collect();
-    if f.len() != 4 {
-        bail!("expected 4 fields ({HEADER}), got {line:?}");
-    }
-    let bad = |what: &str| format!("bad {what} in {line:?}");
+    };
     Ok(Some(Sample {
-        seconds: f[0].parse().with_context(|| bad("seconds"))?,
-        messages: f[1].parse().with_context(|| bad("messages"))?,
-        heap_bytes: f[2].parse().with_context(|| bad("heap_bytes"))?,
-        rss_bytes: f[3].parse().with_context(|| bad("rss_bytes"))?,
+        seconds: f.get(0)?,
+        messages: f.get(1)?,
+        heap_bytes: f.get(2)?,
+        rss_bytes: f.get(3)?,
     }))
 }
 
@@ -112,7 +105,7 @@ pub fn parse_samples(text: &str) -> anyhow::Result<Vec<Sample>> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     match lines.next() {
         Some(h) if h.trim() == HEADER => {}
-        other => bail!("expected the header {HEADER:?}, got {other:?}"),
+        other => anyhow::bail!("expected the header {HEADER:?}, got {other:?}"),
     }
     let mut out = Vec::new();
     for line in lines {
@@ -374,13 +367,9 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
 
 /// Runs one program's process, reading its samples as they come, with a progress bar.
 fn run_child(cmd: Command, label: &str, seconds: f64) -> anyhow::Result<Vec<Sample>> {
-    let mut samples = Vec::new();
-    child::run(cmd, label, (seconds * 1000.0).round() as u64, |line, pb| {
-        if let Some(s) = parse_line(line)? {
-            pb.set_position((s.seconds * 1000.0).round() as u64);
-            samples.push(s);
-        }
-        Ok(())
+    let ms = |s: f64| (s * 1000.0).round() as u64;
+    let samples = child::collect(cmd, label, ms(seconds), parse_line, |s, pb| {
+        pb.set_position(ms(s.seconds))
     })?;
     anyhow::ensure!(!samples.is_empty(), "{label} printed no samples");
     Ok(samples)
