@@ -1,14 +1,11 @@
 //! Smoke runs of `gotimer-lab bench` with tiny sizes: every benchmark and peer runs once, Go is
 //! skipped (GO=/nonexistent) and the output says so; the CSV and SVG are written.
 
+mod common;
+
+use common::out_dir;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gotimer-lab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 fn bench(out: &PathBuf, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gotimer-lab"))

@@ -2,27 +2,14 @@
 //! leaking line and not the fixed one; with Go installed (required under CI), `go tool pprof -top`
 //! against the lab's own endpoint must show the leaking line with every pending callback.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn go_available() -> bool {
-    let candidates: Vec<PathBuf> = match std::env::var_os("GO") {
-        Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
-        _ => vec!["go".into(), "/usr/lib/go-1.19/bin/go".into()],
-    };
-    candidates.iter().any(|g| {
-        Command::new(g)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
+use common::go_available;
+use std::process::Command;
 
 #[test]
 fn leak_finds_the_leaking_line() {
-    let out = std::env::temp_dir().join(format!("gotimer-lab-leak-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).unwrap();
+    let out = common::out_dir("leak");
     let o = Command::new(env!("CARGO_BIN_EXE_gotimer-lab"))
         .arg("--out")
         .arg(&out)

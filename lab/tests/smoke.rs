@@ -2,20 +2,16 @@
 //! Go hidden (`GO=/nonexistent`: the Go columns are skipped, and the output says so), and once with
 //! whatever Go the machine has (skipped, saying so, when it has none).
 
+mod common;
+
+use common::go_available;
 use std::path::PathBuf;
 use std::process::Command;
-
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gotimer-lab-smoke-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Runs the lab into a fresh directory; returns it with stdout and stderr. `hide_go` sets
 /// `GO=/nonexistent`; otherwise the lab looks for Go as usual.
 fn lab(name: &str, args: &[&str], hide_go: bool) -> (PathBuf, String, String) {
-    let out = out_dir(name);
+    let out = common::out_dir(&format!("smoke-{name}"));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gotimer-lab"));
     cmd.arg("--out").arg(&out).args(args);
     if hide_go {
@@ -26,19 +22,6 @@ fn lab(name: &str, args: &[&str], hide_go: bool) -> (PathBuf, String, String) {
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{args:?} failed:\n{stdout}\n{stderr}");
     (out, stdout, stderr)
-}
-
-fn go_available() -> bool {
-    let candidates = match std::env::var_os("GO") {
-        Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
-        _ => vec!["go".into(), "/usr/lib/go-1.19/bin/go".into()],
-    };
-    candidates.iter().any(|g| {
-        Command::new(g)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
 }
 
 fn assert_files(out: &std::path::Path, files: &[&str]) {
