@@ -101,7 +101,7 @@ impl Server {
     }
 
     /// Stops accepting, lets the workers finish the requests they hold, and waits for every thread to
-    /// end. Connections still queued are closed without an answer.
+    /// end. Connections already queued for a worker are still answered first.
     ///
     /// ```
     /// let server = gotimer::debug::serve("127.0.0.1:0").unwrap();

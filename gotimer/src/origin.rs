@@ -69,6 +69,12 @@ impl Origin {
         self.stats().on_free();
     }
 
+    /// The site's id in `crate::sites`.
+    #[cfg(feature = "profile")]
+    pub(crate) fn id(self) -> u32 {
+        self.site
+    }
+
     pub(crate) fn stats(self) -> &'static crate::sites::SiteStats {
         crate::sites::stats(self.site)
     }

@@ -28,7 +28,6 @@ pub use crate::origin::Kind;
 pub use pprof::write_pprof;
 pub use watch::{Growth, LeakWatch};
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// One call site's timers at the moment of a [`snapshot`].
@@ -65,18 +64,14 @@ pub struct Site {
 /// drop(t);
 /// ```
 pub fn snapshot() -> Vec<Site> {
-    let mut deadlines: HashMap<usize, (Instant, Instant)> = HashMap::new();
-    crate::runtime::for_each_pending(|due, origin| {
-        let key = origin.stats() as *const crate::sites::SiteStats as usize;
-        let span = deadlines.entry(key).or_insert((due, due));
-        span.0 = span.0.min(due);
-        span.1 = span.1.max(due);
-    });
+    let spans = crate::runtime::pending_spans();
+    // `all()` lists the sites in id order, which is how `spans` is indexed.
     let mut sites: Vec<Site> = crate::sites::all()
         .into_iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(id, s)| {
             let live = s.live();
-            let span = deadlines.get(&(s as *const crate::sites::SiteStats as usize));
+            let span = spans.get(id).copied().flatten();
             Site {
                 file: s.location.file(),
                 line: s.location.line(),

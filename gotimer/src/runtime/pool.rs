@@ -1,14 +1,16 @@
 //! The callback pool: the threads that run `after_func` callbacks.
 //!
-//! Go starts a goroutine per callback; threads cost more, so they are reused. The rule that keeps a
+//! Go starts a goroutine per callback; threads cost more, so they are reused. The rules that keep a
 //! slow callback from delaying others: a worker that takes the last idle slot spawns a replacement
-//! *before* it runs the callback. So while fewer than [`MAX_WORKERS`] threads exist there is always
-//! an idle worker, or one being started, for the next callback, and a callback that sleeps a second
-//! holds up only its own thread. Past the cap, callbacks wait in the queue for a free worker.
+//! *before* it runs the callback, and a dispatch that finds no idle worker (they all idled out while
+//! others run long callbacks, say) spawns one. So while fewer than [`MAX_WORKERS`] threads exist,
+//! every queued callback has an idle worker or one being started, and a callback that sleeps a
+//! second holds up only its own thread. Past the cap, callbacks wait in the queue for a free worker.
 //! Workers idle for [`IDLE_EXIT`] exit, so a burst does not leave threads behind.
 //!
-//! The driver only sends on a channel here; it never spawns (unless no worker exists at all) and
-//! never runs user code.
+//! The driver only sends on a channel here and never runs user code; it spawns a thread only when no
+//! worker is idle. Nothing a callback does, panicking or panicking in the drop of its captures, can
+//! kill a worker or unbalance the counts.
 
 use super::entry::EntryRef;
 use crate::sync::{fence, AtomicUsize, Ordering::SeqCst};
@@ -58,7 +60,9 @@ impl Pool {
             .send(job)
             .expect("gotimer: the pool owns its receiver");
         fence(SeqCst);
-        if self.workers.load(SeqCst) == 0 {
+        // Dekker with the idle exit in `work`: either that worker sees this job and stays, or we
+        // see it gone and start another.
+        if self.idle.load(SeqCst) == 0 {
             self.spawn();
         }
     }
@@ -83,9 +87,9 @@ impl Pool {
         if let Err(e) = started {
             self.idle.fetch_sub(1, SeqCst);
             self.workers.fetch_sub(1, SeqCst);
-            eprintln!(
+            report(format_args!(
                 "gotimer: cannot start a callback thread ({e}); callbacks wait for a free one"
-            );
+            ));
         }
     }
 
@@ -103,7 +107,7 @@ impl Pool {
                     self.idle.fetch_sub(1, SeqCst);
                     self.workers.fetch_sub(1, SeqCst);
                     fence(SeqCst);
-                    // A job sent while we were leaving saw us counted and spawned nobody.
+                    // A job sent while we were leaving saw us counted as idle and spawned nobody.
                     if self.rx.is_empty() {
                         return;
                     }
@@ -117,17 +121,32 @@ impl Pool {
 
     fn run(&self, job: EntryRef) {
         let site = job.origin.location();
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job.action.run())) {
+        // The job is dropped inside too: it may hold the last reference to the user's closure,
+        // whose captures may panic when dropped.
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            job.action.run();
+            drop(job);
+        }));
+        if let Err(payload) = outcome {
             self.panics.fetch_add(1, SeqCst);
             let msg = payload
                 .downcast_ref::<&str>()
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("(non-string panic payload)");
-            eprintln!(
+            report(format_args!(
                 "gotimer: the after_func callback created at {site} panicked: {msg}; \
                  other timers keep running"
-            );
+            ));
+            // A payload whose own drop panics must not take the worker down either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
         }
     }
+}
+
+/// Writes a line to stderr, ignoring failure: `eprintln!` panics when stderr is a closed pipe, and
+/// a report must never kill the thread that makes it.
+fn report(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -9,7 +9,8 @@
 //! (cascade) or, once due, come out of [`Wheel::poll`].
 //!
 //! Costs: `insert`, `remove` and `reschedule` are O(1). `next_expiration` is O(levels) bitmap scans.
-//! An entry cascades at most once per level over its whole life, and an entry that is removed before
+//! An entry cascades at most once per level per schedule (a lazily rescheduled entry is relinked again
+//! when its stale slot comes up), and an entry that is removed before
 //! its slot comes up (the usual fate of a timeout) never cascades at all.
 //!
 //! `reschedule` to a later deadline is lazy, as Go's `timerModifiedLater` is: the node keeps its slot

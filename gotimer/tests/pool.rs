@@ -1,0 +1,97 @@
+//! Regression tests for the callback pool, found in review: both need the spare worker to idle out
+//! first, so they wait `IDLE_EXIT` (10 s); they run in parallel.
+
+use gotimer::{after_func, stats, IDLE_EXIT};
+use std::sync::mpsc::channel;
+use std::sync::Mutex;
+use std::time::Duration;
+
+const ON_TIME: Duration = Duration::from_secs(5);
+
+/// Callback threads that exist, counted from /proc (Linux), to check `stats().callback_threads`.
+#[cfg(target_os = "linux")]
+fn callback_threads_alive() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| {
+            let tid = e.ok()?.file_name().into_string().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).ok()?;
+            // Linux keeps 15 bytes of a thread name: "gotimer-callbac".
+            comm.trim().starts_with("gotimer-callba").then_some(())
+        })
+        .count()
+}
+
+/// A callback that outlives `IDLE_EXIT` used to leave the pool with no idle worker and a `workers`
+/// count of one, so the next callback waited behind it.
+#[test]
+fn a_long_callback_does_not_hold_up_later_ones_after_the_spare_idles_out() {
+    let (release, blocked) = channel::<()>();
+    let blocked = Mutex::new(blocked);
+    after_func(Duration::ZERO, move || {
+        let _ = blocked
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(60));
+    });
+    std::thread::sleep(IDLE_EXIT + Duration::from_secs(2));
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    after_func(Duration::from_millis(1), move || {
+        tx.lock().unwrap().send(()).unwrap()
+    });
+    let ran = rx.recv_timeout(ON_TIME);
+    drop(release);
+    assert!(
+        ran.is_ok(),
+        "a callback waited behind one that was still running"
+    );
+}
+
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("drop of a captured value panics");
+        }
+    }
+}
+
+/// A closure whose captures panic when dropped used to kill its worker after the catch, leaving the
+/// pool's counts wrong (a thread counted that no longer existed) and later callbacks unrun.
+#[test]
+fn a_panic_in_the_drop_of_a_callback_kills_no_worker() {
+    let before = stats().callback_panics;
+    let capture = PanicsOnDrop;
+    after_func(Duration::ZERO, move || {
+        let _keep = &capture;
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        stats().callback_panics,
+        before + 1,
+        "the drop's panic is caught and counted"
+    );
+    std::thread::sleep(IDLE_EXIT + Duration::from_secs(2));
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    after_func(Duration::from_millis(1), move || {
+        tx.lock().unwrap().send(()).unwrap()
+    });
+    assert!(
+        rx.recv_timeout(ON_TIME).is_ok(),
+        "a later callback never ran"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        // Allow the other test's threads to come and go: the count must never claim more threads
+        // than exist.
+        std::thread::sleep(Duration::from_millis(100));
+        let (counted, alive) = (stats().callback_threads, callback_threads_alive());
+        assert!(
+            counted <= alive + 1,
+            "{counted} callback threads counted, {alive} alive"
+        );
+    }
+}
