@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args)]
 pub struct Args {
     /// How long the loops run, in seconds.
-    #[arg(long, default_value_t = 10.0, value_parser = positive)]
+    #[arg(long, default_value_t = 10.0, value_parser = crate::positive_seconds)]
     pub seconds: f64,
     /// Where to serve /debug/pprof/ while they run (use port 0 for any free port).
     #[arg(long, default_value = "127.0.0.1:6060")]
@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20_000)]
     pub rate: u64,
     /// Seconds between two samples of the leak watch.
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::positive_seconds)]
     pub every: f64,
     /// Rises in a row before the watch reports a call site.
     #[arg(long, default_value_t = LeakWatch::DEFAULT_WINDOW)]
@@ -43,13 +43,6 @@ pub struct Args {
     /// Do not run `go tool pprof`, even when Go is installed.
     #[arg(long)]
     pub no_go: bool,
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number")),
-    }
 }
 
 /// The article's timeout.

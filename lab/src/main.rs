@@ -48,6 +48,14 @@ enum Command {
     ScaleChild(scale::ChildArgs),
 }
 
+/// A `--seconds`-like argument: a positive, finite number.
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {

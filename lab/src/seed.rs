@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args)]
 pub struct Args {
     /// How long each program runs, in seconds.
-    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
+    #[arg(long, default_value_t = 5.0, value_parser = crate::positive_seconds)]
     pub seconds: f64,
     /// Serve gotimer's /debug/pprof/ endpoint at this address (e.g. 127.0.0.1:6060) while each
     /// Rust program runs, for `go tool pprof http://ADDR/debug/pprof/timers`.
@@ -29,18 +29,11 @@ pub struct Args {
 #[derive(clap::Args)]
 pub struct ChildArgs {
     pub program: Program,
-    #[arg(value_parser = positive_seconds)]
+    #[arg(value_parser = crate::positive_seconds)]
     pub seconds: f64,
     /// Serve the /debug/pprof/ endpoint here while the program runs.
     #[arg(long)]
     pub pprof: Option<String>,
-}
-
-fn positive_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number of seconds")),
-    }
 }
 
 /// The article's three programs.
