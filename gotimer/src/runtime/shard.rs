@@ -21,6 +21,7 @@ pub(crate) struct Shard {
 
 /// What the caller of `schedule` must do once it has released the lock.
 #[must_use]
+#[derive(Default)]
 pub(crate) struct Scheduled {
     /// A callback that came due at once: hand it to the pool.
     pub(crate) dispatch: Option<EntryRef>,
@@ -87,9 +88,9 @@ impl Shard {
         for (due, entry) in buf.drain(..) {
             entry.set_slot(IDLE);
             let fired = entry.action.fire(due, now, clock);
-            if let Some(job) = locked.after_fire(entry, fired) {
-                jobs.push(job);
-            }
+            // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
+            let done = locked.after_fire(entry, fired);
+            jobs.extend(done.dispatch);
         }
         let next = locked.wheel.next_expiration().unwrap_or(u64::MAX);
         self.next.store(next, SeqCst);
@@ -144,10 +145,7 @@ impl Locked<'_> {
         now: u64,
         clock: &Clock,
     ) -> Scheduled {
-        let mut done = Scheduled {
-            dispatch: None,
-            deadline: None,
-        };
+        let mut done = Scheduled::default();
         match deadline {
             None => {
                 self.cancel(entry);
@@ -156,7 +154,7 @@ impl Locked<'_> {
             Some(due) if due <= now => {
                 self.cancel(entry);
                 let fired = entry.action.fire(due, now, clock);
-                done.dispatch = self.after_fire(entry.clone(), fired);
+                done = self.after_fire(entry.clone(), fired);
             }
             Some(due) => {
                 match entry.slot() {
@@ -173,17 +171,22 @@ impl Locked<'_> {
         done
     }
 
-    /// Applies what `fire` decided; returns the entry if its callback must be dispatched.
-    fn after_fire(&mut self, entry: EntryRef, fired: Fired) -> Option<EntryRef> {
+    /// Applies what `fire` decided: the callback to dispatch, or the entry back in the wheel (and
+    /// its deadline, for the caller to notify the driver with).
+    fn after_fire(&mut self, entry: EntryRef, fired: Fired) -> Scheduled {
         match fired {
-            Fired::Done => None,
-            Fired::Dispatch => Some(entry),
+            Fired::Done => Scheduled::default(),
+            Fired::Dispatch => Scheduled {
+                dispatch: Some(entry),
+                deadline: None,
+            },
             Fired::Again(due) => {
                 let key = self.wheel.insert(due, entry.clone());
                 entry.set_slot(key.to_bits());
-                // The driver recomputes `next` after its poll; on the immediate path we lower it.
-                self.lower_next(due);
-                None
+                Scheduled {
+                    dispatch: None,
+                    deadline: self.lower_next(due),
+                }
             }
         }
     }
