@@ -64,10 +64,13 @@ impl Drop for PanicsOnDrop {
 fn a_panic_in_the_drop_of_a_callback_kills_no_worker() {
     let before = stats().callback_panics;
     let capture = PanicsOnDrop;
-    after_func(Duration::ZERO, move || {
+    // The handle is dropped before the callback is due, so the callback thread holds the last
+    // reference and drops the closure (and its panicking capture) after running it.
+    let handle = after_func(Duration::from_millis(50), move || {
         let _keep = &capture;
     });
-    std::thread::sleep(Duration::from_millis(200));
+    drop(handle);
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         stats().callback_panics,
         before + 1,
