@@ -115,12 +115,12 @@ fn print_growth(at: f64, found: &[Growth], sites: usize) {
         };
         println!(
             "{head} RISING {}:{}:{} {} live {} ({:.1} MB), +{:.0}/s, rose {} samples in a row",
-            g.file,
-            g.line,
-            g.column,
-            g.kind.name(),
-            g.live,
-            g.live_bytes as f64 / 1e6,
+            g.site.file,
+            g.site.line,
+            g.site.column,
+            g.site.kind.name(),
+            g.site.live,
+            g.site.live_bytes as f64 / 1e6,
             g.per_second,
             g.rising_for,
         );
@@ -184,7 +184,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         let found = watch.observe(&snapshot, Instant::now());
         print_growth(start.elapsed().as_secs_f64(), &found, snapshot.len());
         for g in &found {
-            let name = site_name(g.file, g.line);
+            let name = site_name(g.site.file, g.site.line);
             reported_leak |= name == sites[0].1;
             reported_fixed |= name == sites[1].1;
         }
@@ -326,9 +326,13 @@ mod tests {
         let leak = LEAKY_SITE.load(Relaxed);
         let fix = FIXED_SITE.load(Relaxed);
         assert!(
-            found.iter().any(|g| g.file == file!() && g.line == leak),
+            found
+                .iter()
+                .any(|g| g.site.file == file!() && g.site.line == leak),
             "{found:?}"
         );
-        assert!(!found.iter().any(|g| g.file == file!() && g.line == fix));
+        assert!(!found
+            .iter()
+            .any(|g| g.site.file == file!() && g.site.line == fix));
     }
 }

@@ -14,18 +14,8 @@ type SiteKey = (&'static str, u32, u32, Kind);
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Growth {
-    /// The source file of the call that creates the timers.
-    pub file: &'static str,
-    /// Its line.
-    pub line: u32,
-    /// Its column.
-    pub column: u32,
-    /// What the call creates.
-    pub kind: Kind,
-    /// Live timers at this site in the latest sample.
-    pub live: u64,
-    /// Bytes they hold.
-    pub live_bytes: u64,
+    /// The call site as the latest sample saw it (its live count and bytes included).
+    pub site: Site,
     /// How many live timers the site gained over the last `k` samples.
     pub grown: u64,
     /// That gain per second.
@@ -61,10 +51,10 @@ struct History {
 ///     leaked.push(gotimer::after_func(Duration::from_secs(180), || {}));
 ///     found = watch.sample();
 /// }
-/// let site = found.iter().find(|g| g.line == line!() - 3).expect("the leaking line is reported");
-/// assert_eq!(site.kind, gotimer::profile::Kind::AfterFunc);
-/// assert_eq!(site.grown, 2);
-/// assert!(site.per_second > 0.0);
+/// let g = found.iter().find(|g| g.site.line == line!() - 3).expect("the leaking line is reported");
+/// assert_eq!(g.site.kind, gotimer::profile::Kind::AfterFunc);
+/// assert_eq!(g.grown, 2);
+/// assert!(g.per_second > 0.0);
 /// for t in leaked {
 ///     t.stop();
 /// }
@@ -124,7 +114,7 @@ impl LeakWatch {
     /// let mut watch = gotimer::profile::LeakWatch::new();
     /// for _ in 0..4 {
     ///     for g in watch.sample() {
-    ///         println!("{}:{} {:?} +{:.0}/s", g.file, g.line, g.kind, g.per_second);
+    ///         println!("{}:{} {:?} +{:.0}/s", g.site.file, g.site.line, g.site.kind, g.per_second);
     ///     }
     /// }
     /// ```
@@ -162,12 +152,7 @@ impl LeakWatch {
             let grown = site.live - live0;
             let secs = at.saturating_duration_since(t0).as_secs_f64();
             found.push(Growth {
-                file: site.file,
-                line: site.line,
-                column: site.column,
-                kind: site.kind,
-                live: site.live,
-                live_bytes: site.live_bytes,
+                site: site.clone(),
                 grown,
                 per_second: if secs > 0.0 {
                     grown as f64 / secs
@@ -181,7 +166,11 @@ impl LeakWatch {
             b.per_second
                 .total_cmp(&a.per_second)
                 .then(b.grown.cmp(&a.grown))
-                .then((a.file, a.line, a.column).cmp(&(b.file, b.line, b.column)))
+                .then((a.site.file, a.site.line, a.site.column).cmp(&(
+                    b.site.file,
+                    b.site.line,
+                    b.site.column,
+                )))
         });
         found
     }
