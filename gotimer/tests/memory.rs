@@ -3,32 +3,10 @@
 //! One test function on purpose: the allocator counts every thread of this binary, so the
 //! measurements must not overlap with other tests.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
+mod common;
+
+use common::counting::{live, Counting};
 use std::time::{Duration, Instant};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to `System` unchanged; only counts the sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as isize - layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -40,11 +18,11 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// `size_of` is not counted: they live in a vector allocated beforehand).
 fn per_item<T>(make: impl Fn() -> T) -> f64 {
     let mut keep = Vec::with_capacity(N);
-    let before = LIVE.load(SeqCst);
+    let before = live();
     for _ in 0..N {
         keep.push(make());
     }
-    let after = LIVE.load(SeqCst);
+    let after = live();
     drop(keep);
     (after - before) as f64 / N as f64
 }
@@ -61,9 +39,9 @@ fn bytes_per_pending_timer() {
     let after = per_item(|| gotimer::after(HOUR));
 
     // `after_func` handles are dropped: the pending callback alone must cost at most 64 bytes.
-    let before = LIVE.load(SeqCst);
+    let before = live();
     let timers: Vec<gotimer::Timer> = (0..N).map(|_| gotimer::after_func(HOUR, || {})).collect();
-    let with_handles = LIVE.load(SeqCst);
+    let with_handles = live();
     let handles_bytes = N * std::mem::size_of::<gotimer::Timer>();
     for t in &timers {
         assert!(t.stop());
@@ -73,7 +51,7 @@ fn bytes_per_pending_timer() {
 
     // A closure that captures 24 bytes costs 24 more.
     let big = [1u64, 2, 3];
-    let before = LIVE.load(SeqCst);
+    let before = live();
     let timers: Vec<gotimer::Timer> = (0..N)
         .map(|_| {
             gotimer::after_func(HOUR, move || {
@@ -81,7 +59,7 @@ fn bytes_per_pending_timer() {
             })
         })
         .collect();
-    let with_closure = (LIVE.load(SeqCst) - before - handles_bytes as isize) as f64 / N as f64;
+    let with_closure = (live() - before - handles_bytes as isize) as f64 / N as f64;
     timers.iter().for_each(|t| assert!(t.stop()));
     drop(timers);
 
@@ -108,11 +86,11 @@ fn bytes_per_pending_timer() {
     assert!(ticker < channel + 150.0, "Ticker costs {ticker} B");
 
     // Dropped `after` receivers retain nothing, and nothing else was left behind.
-    let before = LIVE.load(SeqCst);
+    let before = live();
     for _ in 0..N {
         drop(gotimer::after(HOUR));
     }
-    assert!(LIVE.load(SeqCst) - before <= 0);
+    assert!(live() - before <= 0);
     assert_eq!(gotimer::stats().pending, 0);
 
     #[cfg(feature = "profile")]
