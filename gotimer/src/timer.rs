@@ -53,7 +53,7 @@ impl Timer {
     pub fn new(d: Duration) -> Timer {
         let (tx, rx) = bounded(1);
         Timer {
-            handle: Handle::start(Location::caller(), Kind::Timer, Deliver(tx), d),
+            handle: Handle::start(Location::caller(), Kind::Timer, Deliver::new(tx), d),
             rx,
             cancel_on_drop: true,
         }

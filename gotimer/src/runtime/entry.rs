@@ -18,7 +18,10 @@
 
 use crate::clock::Clock;
 use crate::origin::Origin;
-use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use crate::sync::{
+    AtomicU32, AtomicU64,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
 use crossbeam_channel::{Sender, TrySendError};
 use std::time::Instant;
 
@@ -92,20 +95,97 @@ pub(crate) trait Action: Send + Sync + 'static {
     fn heap_bytes(&self) -> u64 {
         0
     }
+
+    /// Records the entry's deadline while it is in the wheel (`None`: not in the wheel); called under
+    /// the shard lock on every schedule and cancel. Only `Deliver` keeps it, for `reset_later`.
+    fn set_deadline(&self, _deadline: Option<u64>) {}
+
+    /// Moves a pending entry to a later `deadline` without the shard lock; false if it cannot (not
+    /// pending, or the deadline is earlier), and then the caller takes the locked path.
+    fn reset_later(&self, _deadline: u64) -> bool {
+        false
+    }
+
+    /// The deadline the entry will really fire at, if it differs from its wheel node's.
+    fn deadline(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// What `crossbeam_channel::bounded::<Instant>(1)` allocates (checked by `tests/memory.rs`).
 pub(crate) const CHANNEL_BYTES: u64 = 664;
 
 /// `Timer::new`: one value on a channel of capacity 1.
-pub(crate) struct Deliver(pub(crate) Sender<Instant>);
+///
+/// Its `when` makes the idle-timeout loop (`reset` to a later deadline on every message) lock-free,
+/// as Go's `timerModifiedLater` does: `when` is the deadline the timer will really fire at, at or
+/// after its wheel node's, and `reset_later` moves it with one compare-and-swap. The driver claims
+/// the entry with a compare-and-swap of its own before it sends, so exactly one of the two wins:
+/// either the reset lands first and the driver puts the entry back in the wheel at the new `when`,
+/// or the driver sends first and the reset, finding `NOT_IN_WHEEL`, takes the locked path (which
+/// drains the value and reports it kept one from being received).
+pub(crate) struct Deliver {
+    pub(crate) tx: Sender<Instant>,
+    pub(crate) when: AtomicU64,
+}
+
+/// `Deliver::when` of an entry that is not in the wheel.
+const NOT_IN_WHEEL: u64 = u64::MAX;
+
+impl Deliver {
+    pub(crate) fn new(tx: Sender<Instant>) -> Self {
+        Deliver {
+            tx,
+            when: AtomicU64::new(NOT_IN_WHEEL),
+        }
+    }
+}
 
 impl Action for Deliver {
-    fn fire(&self, due: u64, _now: u64, clock: &Clock) -> Fired {
+    fn fire(&self, due: u64, now: u64, clock: &Clock) -> Fired {
+        // `when` is set by every schedule under this same lock, so it is in the wheel; the check
+        // only guards the loop.
+        let mut when = self.when.load(Acquire);
+        let mut at = due;
+        while when != NOT_IN_WHEEL {
+            if when > now {
+                // Reset to later since it was put in the wheel: back in at the new deadline.
+                return Fired::Again(when);
+            }
+            match self
+                .when
+                .compare_exchange(when, NOT_IN_WHEEL, AcqRel, Acquire)
+            {
+                Ok(_) => {
+                    at = when;
+                    break;
+                }
+                Err(moved) => when = moved,
+            }
+        }
         // Full cannot happen: every schedule drains the channel first. Disconnected means the
         // handle is gone, and then nobody is left to tell.
-        let _ = self.0.try_send(clock.instant(due));
+        let _ = self.tx.try_send(clock.instant(at));
         Fired::Done
+    }
+
+    fn set_deadline(&self, deadline: Option<u64>) {
+        self.when.store(deadline.unwrap_or(NOT_IN_WHEEL), Release);
+    }
+
+    fn reset_later(&self, deadline: u64) -> bool {
+        let mut when = self.when.load(Acquire);
+        while when != NOT_IN_WHEEL && deadline >= when {
+            match self.when.compare_exchange(when, deadline, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(moved) => when = moved,
+            }
+        }
+        false
+    }
+
+    fn deadline(&self) -> Option<u64> {
+        Some(self.when.load(Relaxed)).filter(|&w| w != NOT_IN_WHEEL)
     }
 
     fn heap_bytes(&self) -> u64 {

@@ -42,11 +42,22 @@ const LAST: u64 = 1000 * RES;
 /// and prints how many executions that took.
 #[track_caller]
 fn model(f: impl Fn() + Send + Sync + 'static) {
+    model_bounded(None, f)
+}
+
+/// `model`, with at most `bound` preemptions per execution. For the models with three threads that
+/// each do several atomic steps (the lock-free `reset_later` added two per reset and one per fire),
+/// exhaustive search takes many minutes (over 8 for the reset storm); loom's guidance is that a
+/// bound of 2 or 3 finds almost all bugs. These use 5, and every interleaving within it is explored
+/// (about 100,000 for the storm, under 30 s).
+#[track_caller]
+fn model_bounded(bound: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
     let mut b = loom::model::Builder::new();
     b.max_branches = 10_000;
+    b.preemption_bound = bound;
     b.check(move || {
         counter.fetch_add(1, Ordering::Relaxed);
         f()
@@ -96,7 +107,7 @@ impl World {
     #[track_caller]
     fn timer(&self, due: u64) -> (EntryRef, Receiver<Instant>) {
         let (tx, rx) = bounded(1);
-        let entry: EntryRef = Arc::new(Entry::new(origin(Kind::Timer), Deliver(tx)));
+        let entry: EntryRef = Arc::new(Entry::new(origin(Kind::Timer), Deliver::new(tx)));
         let done = self.reset(&entry, Some(due), 0, |_| false).1;
         assert!(done.dispatch.is_none());
         (entry, rx)
@@ -289,7 +300,7 @@ fn loom_timer_fire_vs_reset_vs_receive() {
 /// values reveal: the old value is never observed, and the new one exactly when reset came last.
 #[test]
 fn loom_timer_stop_vs_reset_vs_fire() {
-    model(|| {
+    model_bounded(Some(5), || {
         let w = World::new();
         let (entry, rx) = w.timer(T1);
         let driver = {
@@ -332,19 +343,21 @@ fn loom_timer_stop_vs_reset_vs_fire() {
 }
 
 /// Two threads reset one timer to different deadlines while it fires: exactly one value arrives in
-/// the end, that of the reset that took the lock last; no value of an older schedule survives.
+/// the end, that of the reset that came last; no value of an older schedule survives. A reset to a
+/// later deadline of a pending timer takes no lock (`Deliver::reset_later`); when both resets took
+/// the lock, the order they took it in says which came last.
 #[test]
 fn loom_timer_reset_storm() {
-    model(|| {
+    model_bounded(Some(5), || {
         let w = World::new();
         let (entry, rx) = w.timer(T1);
         let order = Arc::new(AtomicUsize::new(0));
         let spawn_reset = |due: u64| {
             let (w, entry, rx, order) = (w.clone(), entry.clone(), rx.clone(), order.clone());
             thread::spawn(move || {
-                let mut seq = 0;
+                let mut seq = None;
                 let (active, _) = w.reset(&entry, Some(due), POLL1 / 2, |p| {
-                    seq = order.fetch_add(1, SeqCst);
+                    seq = Some(order.fetch_add(1, SeqCst));
                     timer_drain(p, &rx)
                 });
                 (seq, active)
@@ -359,9 +372,17 @@ fn loom_timer_reset_storm() {
         assert!(active_a && active_b);
         w.check_next();
         w.poll(LAST);
-        let last = if seq_a > seq_b { T2 } else { T3 };
         let finally: Vec<Instant> = rx.try_iter().collect();
-        assert_eq!(finally, vec![w.at(last)], "the last reset's value, once");
+        match (seq_a, seq_b) {
+            (Some(a), Some(b)) => {
+                let last = if a > b { T2 } else { T3 };
+                assert_eq!(finally, vec![w.at(last)], "the last reset's value, once");
+            }
+            _ => assert!(
+                finally == vec![w.at(T2)] || finally == vec![w.at(T3)],
+                "one value, of one of the two resets: {finally:?}"
+            ),
+        }
         assert_eq!(w.shard.len(), 0);
     });
 }

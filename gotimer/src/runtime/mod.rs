@@ -105,7 +105,8 @@ pub(crate) fn pending_spans() -> Vec<Option<(std::time::Instant, std::time::Inst
     let rt = runtime();
     let mut spans: Vec<Option<(u64, u64)>> = Vec::new();
     for shard in rt.shards.iter() {
-        shard.for_each(|due, entry| {
+        shard.for_each(|node, entry| {
+            let due = entry.action.deadline().unwrap_or(node);
             let id = entry.origin.id() as usize;
             if id >= spans.len() {
                 spans.resize(id + 1, None);

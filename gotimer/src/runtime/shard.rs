@@ -53,7 +53,8 @@ impl Shard {
     }
 
     /// A handle's `reset`: runs `under_lock(was_pending)` first, then gives the entry `deadline`
-    /// (`None`: never), all under the lock. Returns whether it was pending or `under_lock` returned
+    /// (`None`: never), all under the lock; except that a pending entry whose action can move
+    /// itself later without the lock (a `Timer`'s) does so. Returns whether it was pending or `under_lock` returned
     /// true, and what the caller must do once the lock is released.
     pub(crate) fn reset(
         &self,
@@ -63,6 +64,11 @@ impl Shard {
         clock: &Clock,
         under_lock: impl FnOnce(bool) -> bool,
     ) -> (bool, Scheduled) {
+        // A pending one-shot timer moved later takes no lock (see `entry::Deliver`). It was
+        // pending, so the call kept a value from being received.
+        if deadline.is_some_and(|due| due > now && entry.action.reset_later(due)) {
+            return (true, Scheduled::default());
+        }
         let mut locked = self.lock();
         let pending = locked.is_pending(entry);
         let drained = under_lock(pending);
@@ -122,6 +128,7 @@ impl Locked<'_> {
 
     /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
     pub(crate) fn cancel(&mut self, entry: &EntryRef) -> bool {
+        entry.action.set_deadline(None);
         match entry.slot() {
             IDLE => false,
             NEVER => {
@@ -153,6 +160,7 @@ impl Locked<'_> {
             }
             Some(due) if due <= now => {
                 self.cancel(entry);
+                entry.action.set_deadline(Some(due));
                 let fired = entry.action.fire(due, now, clock);
                 done = self.after_fire(entry.clone(), fired);
             }
@@ -165,6 +173,7 @@ impl Locked<'_> {
                     // Later deadlines are a store in the node; earlier ones relink.
                     key => self.wheel.reschedule(Key::from_bits(key), due),
                 }
+                entry.action.set_deadline(Some(due));
                 done.deadline = self.lower_next(due);
             }
         }
@@ -181,6 +190,8 @@ impl Locked<'_> {
                 deadline: None,
             },
             Fired::Again(due) => {
+                // Not `set_deadline`: for a `Deliver`, `when` is already `due` and a lock-free
+                // `reset_later` may be moving it on right now.
                 let key = self.wheel.insert(due, entry.clone());
                 entry.set_slot(key.to_bits());
                 Scheduled {
