@@ -72,7 +72,7 @@
 //! under the shard lock (which is what makes `stop`/`reset` exact) and hands callbacks to the pool.
 //!
 //! Memory per pending timer (measured by `tests/memory.rs`): `after_func` 56 bytes plus its
-//! closure; `Timer` 736 bytes, of which 664 are crossbeam's `bounded(1)` channel; `Ticker` 744;
+//! closure; `Timer` 744 bytes, of which 664 are crossbeam's `bounded(1)` channel; `Ticker` 744;
 //! a held `after` receiver 40, and nothing once dropped.
 #![warn(missing_docs)]
 
