@@ -15,6 +15,11 @@
 //!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
+//!
+//! One transition happens without the lock: a `Timer` (`Deliver`) that is in the wheel can move its
+//! deadline later with one compare-and-swap of `Deliver::when`, which the driver claims with a
+//! compare-and-swap of its own before it sends (see `Deliver`). Its `slot` does not change: the
+//! entry stays pending, in the same node, and the driver re-inserts it when the node comes up early.
 
 use crate::clock::Clock;
 use crate::origin::Origin;
