@@ -179,6 +179,12 @@ impl World {
         }
     }
 
+    /// `poll(now)` on a thread of its own: the driver racing the other threads of a model.
+    fn spawn_poll(self: &Arc<Self>, now: u64) -> thread::JoinHandle<()> {
+        let w = self.clone();
+        thread::spawn(move || w.poll(now))
+    }
+
     /// The shard's published `next` is at or before every deadline in its wheel, so the driver,
     /// which reads only `next`, never sleeps through a deadline.
     fn check_next(&self) {
@@ -215,10 +221,7 @@ fn loom_timer_fire_vs_stop_vs_receive() {
     model(|| {
         let w = World::new();
         let (entry, rx) = w.timer(T1);
-        let driver = {
-            let w = w.clone();
-            thread::spawn(move || w.poll(POLL1))
-        };
+        let driver = w.spawn_poll(POLL1);
         let stopper = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
@@ -258,10 +261,7 @@ fn loom_timer_fire_vs_reset_vs_receive() {
     model(|| {
         let w = World::new();
         let (entry, rx) = w.timer(T1);
-        let driver = {
-            let w = w.clone();
-            thread::spawn(move || w.poll(POLL1))
-        };
+        let driver = w.spawn_poll(POLL1);
         let resetter = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
@@ -303,10 +303,7 @@ fn loom_timer_stop_vs_reset_vs_fire() {
     model_bounded(Some(5), || {
         let w = World::new();
         let (entry, rx) = w.timer(T1);
-        let driver = {
-            let w = w.clone();
-            thread::spawn(move || w.poll(POLL1))
-        };
+        let driver = w.spawn_poll(POLL1);
         let resetter = {
             let (w, entry, rx) = (w.clone(), entry.clone(), rx.clone());
             thread::spawn(move || {
