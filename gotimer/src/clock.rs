@@ -1,42 +1,373 @@
-//! The runtime's time line: nanoseconds since the runtime started, as the wheel counts them.
-//!
-//! `Instant` is opaque and 16 bytes; the wheel wants a `u64` it can shift. Converting at the edges
-//! keeps exact nanoseconds, so the value a timer delivers is its deadline to the nanosecond.
+//! `Clock`: the handle through which timers are made, on the system clock or on a fake one, and the
+//! clock that the free functions (`Timer::new`, `after`, `sleep`, …) use on each thread.
 
-use crate::wheel::MAX_DEADLINE;
+use crate::runtime::time::Due;
+use crate::runtime::{Rt, Stats};
+use crate::{Receiver, Ticker, Timer};
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
-pub(crate) struct Clock {
-    base: Instant,
+/// A source of time and timers: the system clock, or a [`FakeClock`](crate::FakeClock) that a test
+/// moves by hand. `Send + Sync`, and cheap to clone (a pointer).
+///
+/// Its methods are the free functions of this crate, on this clock: `clock.timer(d)` is
+/// [`Timer::new(d)`](Timer::new), `clock.after(d)` is [`after(d)`](crate::after), and so on. The
+/// timers it makes are the same [`Timer`], [`Ticker`] and [`Receiver`] types on every clock, so code
+/// that takes a `Clock` needs no generics, and its tests can pass a fake one. The free functions
+/// use [`Clock::current`], which is the system clock unless the thread [entered](Clock::enter)
+/// another.
+///
+/// ```
+/// use gotimer::{Clock, FakeClock};
+/// use std::time::Duration;
+///
+/// // Code under test takes the clock it should use.
+/// fn wait_twice(clock: &Clock) -> Duration {
+///     let start = clock.now();
+///     clock.sleep(Duration::from_millis(5));
+///     clock.sleep(Duration::from_millis(5));
+///     clock.now() - start
+/// }
+///
+/// assert!(wait_twice(&Clock::system()) >= Duration::from_millis(10));
+///
+/// let fake = FakeClock::new();
+/// let clock = fake.clock();
+/// let worker = std::thread::spawn(move || wait_twice(&clock));
+/// for _ in 0..2 {
+///     assert!(fake.wait_for_waiters(1, Duration::from_secs(10)));
+///     fake.advance(Duration::from_millis(5));
+/// }
+/// assert_eq!(worker.join().unwrap(), Duration::from_millis(10));
+/// ```
+#[derive(Clone)]
+pub struct Clock {
+    rt: Rt,
+}
+
+thread_local! {
+    /// The clocks this thread entered, innermost last; empty means the system clock.
+    static ENTERED: RefCell<Vec<Rt>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The runtime the free functions use on this thread: the innermost entered clock's, or the system
+/// clock's (also during thread-local destruction, when `ENTERED` is gone).
+#[inline]
+pub(crate) fn current_rt() -> Rt {
+    ENTERED
+        .try_with(|e| e.borrow().last().cloned())
+        .ok()
+        .flatten()
+        .unwrap_or(Rt::System)
 }
 
 impl Clock {
-    pub(crate) fn new() -> Self {
-        Clock {
-            base: Instant::now(),
+    pub(crate) fn from_rt(rt: Rt) -> Clock {
+        Clock { rt }
+    }
+
+    pub(crate) fn rt(&self) -> &Rt {
+        &self.rt
+    }
+
+    /// The real clock: `Instant::now()`, a driver thread and callback threads. This is what the free
+    /// functions use unless the thread entered another clock.
+    ///
+    /// ```
+    /// let clock = gotimer::Clock::system();
+    /// let before = std::time::Instant::now();
+    /// assert!(clock.now() >= before);
+    /// ```
+    pub fn system() -> Clock {
+        Clock { rt: Rt::System }
+    }
+
+    /// The clock the free functions use on this thread now: the one most recently
+    /// [entered](Clock::enter) and not yet left, or else [`Clock::system`].
+    ///
+    /// ```
+    /// use gotimer::{Clock, FakeClock};
+    /// let fake = FakeClock::new();
+    /// assert!(!Clock::current().is_fake());
+    /// let _guard = fake.clock().enter();
+    /// assert_eq!(Clock::current().now(), fake.now());
+    /// ```
+    pub fn current() -> Clock {
+        Clock { rt: current_rt() }
+    }
+
+    /// True for a [`FakeClock`](crate::FakeClock)'s clock.
+    ///
+    /// ```
+    /// assert!(!gotimer::Clock::system().is_fake());
+    /// assert!(gotimer::FakeClock::new().clock().is_fake());
+    /// ```
+    pub fn is_fake(&self) -> bool {
+        matches!(self.rt, Rt::Fake(_))
+    }
+
+    /// The current time on this clock. On a fake clock it stands still until the test advances it.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let t0 = fake.clock().now();
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(fake.clock().now() - t0, Duration::from_secs(1));
+    /// ```
+    pub fn now(&self) -> Instant {
+        self.rt.get().now()
+    }
+
+    /// [`Timer::new(d)`](Timer::new) on this clock.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let t = fake.clock().timer(Duration::from_secs(5));
+    /// fake.advance(Duration::from_secs(5));
+    /// assert_eq!(t.c().try_recv().unwrap(), fake.now());
+    /// ```
+    #[track_caller]
+    #[must_use = "dropping a Timer cancels it: keep it while you wait on its channel"]
+    pub fn timer(&self, d: Duration) -> Timer {
+        Timer::start(self.rt.clone(), Location::caller(), Due::In(d))
+    }
+
+    /// [`after(d)`](crate::after) on this clock.
+    ///
+    /// On the system clock it registers nothing (the receiving thread's own timeout is the timer).
+    /// A fake clock cannot lend its time to the operating system, so there `after` registers a timer
+    /// with no handle: a receiver dropped unreceived leaves that timer pending (counted by
+    /// [`FakeClock::waiters`](crate::FakeClock::waiters)) until the clock reaches its deadline, when
+    /// it is freed, or until the fake clock is dropped.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let rx = fake.clock().after(Duration::from_millis(3));
+    /// assert!(rx.try_recv().is_err());
+    /// fake.advance(Duration::from_millis(3));
+    /// assert!(rx.try_recv().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn after(&self, d: Duration) -> Receiver<Instant> {
+        crate::timer::after_on(&self.rt, Location::caller(), Due::In(d))
+    }
+
+    /// [`after_func(d, f)`](crate::after_func) on this clock. On a fake clock, `f` runs on the
+    /// thread that advances the clock past `d`, before time moves further.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let runs = Arc::new(AtomicUsize::new(0));
+    /// let r = runs.clone();
+    /// fake.clock().after_func(Duration::from_secs(1), move || {
+    ///     r.fetch_add(1, Ordering::SeqCst);
+    /// });
+    /// fake.advance(Duration::from_millis(999));
+    /// assert_eq!(runs.load(Ordering::SeqCst), 0);
+    /// fake.advance(Duration::from_millis(1));
+    /// assert_eq!(runs.load(Ordering::SeqCst), 1);
+    /// ```
+    #[track_caller]
+    pub fn after_func<F>(&self, d: Duration, f: F) -> Timer
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        Timer::start_func(self.rt.clone(), Location::caller(), Due::In(d), f)
+    }
+
+    /// [`Ticker::new(d)`](Ticker::new) on this clock.
+    ///
+    /// # Panics
+    /// If `d` is zero, with "non-positive interval for Ticker::new", as Go does.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let t0 = fake.now();
+    /// let ticker = fake.clock().ticker(Duration::from_secs(1));
+    /// fake.advance(Duration::from_secs(3));
+    /// // The first tick waits in the channel; the two after it found it full and were dropped.
+    /// assert_eq!(ticker.c().try_recv().unwrap(), t0 + Duration::from_secs(1));
+    /// assert!(ticker.c().try_recv().is_err());
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(ticker.c().try_recv().unwrap(), t0 + Duration::from_secs(4));
+    /// ```
+    #[track_caller]
+    #[must_use = "dropping a Ticker stops it: keep it while you receive its ticks"]
+    pub fn ticker(&self, d: Duration) -> Ticker {
+        Ticker::start(self.rt.clone(), Location::caller(), d)
+    }
+
+    /// [`tick(d)`](crate::tick) on this clock.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let ticks = fake.clock().tick(Duration::from_secs(1));
+    /// fake.advance(Duration::from_secs(1));
+    /// assert!(ticks.try_recv().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn tick(&self, d: Duration) -> Receiver<Instant> {
+        crate::ticker::tick_on(&self.rt, Location::caller(), d)
+    }
+
+    /// [`sleep(d)`](crate::sleep) on this clock. On a fake clock it blocks the calling thread until
+    /// the clock reaches `now + d` (a timer, counted by
+    /// [`FakeClock::waiters`](crate::FakeClock::waiters) while it waits); `Duration::ZERO` returns at
+    /// once.
+    ///
+    /// # Panics
+    /// On a fake clock, when called from one of that clock's own callbacks with a non-zero `d`: the
+    /// advance running the callback would wait for the callback, which waits for the advance.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let clock = fake.clock();
+    /// let sleeper = std::thread::spawn(move || clock.sleep(Duration::from_secs(60)));
+    /// assert!(fake.wait_for_waiters(1, Duration::from_secs(10)));
+    /// fake.advance(Duration::from_secs(60));
+    /// sleeper.join().unwrap();
+    /// ```
+    pub fn sleep(&self, d: Duration) {
+        if !self.is_fake() {
+            return crate::sleep_os(d);
+        }
+        if d.is_zero() {
+            return;
+        }
+        assert!(
+            !self.rt.get().in_own_callback(),
+            "gotimer: Clock::sleep on a fake clock from one of its own callbacks would never return"
+        );
+        let timer = self.timer(d);
+        // The timer's handle holds the clock, so its channel stays connected.
+        let _ = timer.c().recv();
+    }
+
+    /// Makes this the clock of the free functions on the calling thread until the guard is dropped.
+    /// Guards nest; dropping one restores the clock that was current before it.
+    ///
+    /// Other threads do not inherit it, including threads this one spawns: pass them the `Clock`
+    /// (it is `Send`), or have them `enter` it themselves.
+    ///
+    /// # Panics
+    /// When guards are dropped in another order than the reverse of their creation.
+    ///
+    /// ```
+    /// use gotimer::{Clock, FakeClock};
+    /// use std::time::Duration;
+    ///
+    /// let fake = FakeClock::new();
+    /// let clock = fake.clock();
+    /// let worker = std::thread::spawn(move || {
+    ///     let _guard = clock.enter(); // this thread's free functions now use the fake clock
+    ///     gotimer::sleep(Duration::from_secs(3600));
+    /// });
+    /// assert!(fake.wait_for_waiters(1, Duration::from_secs(10)));
+    /// fake.advance(Duration::from_secs(3600));
+    /// worker.join().unwrap();
+    /// assert!(!Clock::current().is_fake(), "this thread never entered it");
+    /// ```
+    pub fn enter(&self) -> ClockGuard {
+        let depth = ENTERED.with(|e| {
+            let mut e = e.borrow_mut();
+            e.push(self.rt.clone());
+            e.len()
+        });
+        ClockGuard {
+            depth,
+            _not_send: PhantomData,
         }
     }
 
-    pub(crate) fn now(&self) -> u64 {
-        self.ns_at(Instant::now())
+    /// This clock's counters: pending timers, callback threads, panicked callbacks.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// fake.clock().after_func(Duration::from_secs(1), || panic!("boom"));
+    /// assert_eq!(fake.clock().stats().pending, 1);
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(fake.clock().stats().callback_panics, 1);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.rt.get().stats()
     }
+}
 
-    /// Nanoseconds from the base to `t` (0 for an instant before the base).
-    pub(crate) fn ns_at(&self, t: Instant) -> u64 {
-        let d = t.saturating_duration_since(self.base);
-        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.rt {
+            Rt::System => f.write_str("Clock::system()"),
+            Rt::Fake(_) => f
+                .debug_struct("Clock")
+                .field("fake", &true)
+                .field("now", &self.now())
+                .finish(),
+        }
     }
+}
 
-    pub(crate) fn instant(&self, ns: u64) -> Instant {
-        self.base + Duration::from_nanos(ns)
+impl PartialEq for Clock {
+    /// Two handles of the same clock.
+    fn eq(&self, other: &Clock) -> bool {
+        self.rt.same(&other.rt)
     }
+}
 
-    /// The deadline `d` after `now`, or `None` if it is beyond the wheel's range (146 years from the
-    /// base), which we treat as never.
-    pub(crate) fn deadline(now: u64, d: Duration) -> Option<u64> {
-        u64::try_from(d.as_nanos())
-            .ok()
-            .and_then(|d| now.checked_add(d))
-            .filter(|&t| t <= MAX_DEADLINE)
+impl Eq for Clock {}
+
+/// Returned by [`Clock::enter`]: while it lives, the free functions on this thread use that clock.
+/// Not `Send`: it must be dropped on the thread that made it.
+#[must_use = "the clock is current only while the guard lives"]
+pub struct ClockGuard {
+    /// The length of the thread's stack of entered clocks with this one on top.
+    depth: usize,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for ClockGuard {
+    fn drop(&mut self) {
+        let popped = ENTERED.try_with(|e| {
+            let mut e = e.borrow_mut();
+            let in_order = e.len() == self.depth;
+            if in_order {
+                e.pop();
+            }
+            in_order
+        });
+        if popped == Ok(false) && !std::thread::panicking() {
+            panic!(
+                "gotimer: ClockGuards dropped out of order: drop the guard of the innermost \
+                 Clock::enter first"
+            );
+        }
+    }
+}
+
+impl fmt::Debug for ClockGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClockGuard")
+            .field("depth", &self.depth)
+            .finish()
     }
 }

@@ -79,6 +79,7 @@
 mod clock;
 #[cfg(feature = "http")]
 pub mod debug;
+mod fake;
 mod origin;
 #[cfg(feature = "profile")]
 pub mod profile;
@@ -89,7 +90,9 @@ mod ticker;
 mod timer;
 mod wheel;
 
+pub use clock::{Clock, ClockGuard};
 pub use crossbeam_channel::Receiver;
+pub use fake::FakeClock;
 pub use runtime::{stats, Stats, IDLE_EXIT, MAX_WORKERS};
 pub use ticker::{tick, Ticker};
 pub use timer::{after, after_func, Timer};
@@ -97,8 +100,10 @@ pub use timer::{after, after_func, Timer};
 use std::time::Duration;
 
 /// Blocks the calling thread for at least `d`. Go's `time.Sleep`. `Duration::ZERO` returns at once.
+/// It sleeps on [`Clock::current`]: on a thread that entered a fake clock, until that clock reaches
+/// `now + d` (see [`Clock::sleep`]).
 ///
-/// A sleeping thread needs no timer entry: this is the operating system's sleep
+/// On the system clock a sleeping thread needs no timer entry: this is the operating system's sleep
 /// (`std::thread::sleep`), except below [`SPIN_BELOW`], where the kernel's default timer slack of
 /// 50 µs would stretch the sleep to several times `d`; such short waits yield the CPU in a loop
 /// (`std::thread::yield_now`) until `d` has passed, as Go's scheduler does not sleep in the kernel
@@ -111,6 +116,14 @@ use std::time::Duration;
 /// assert!(start.elapsed() >= Duration::from_millis(2));
 /// ```
 pub fn sleep(d: Duration) {
+    match clock::current_rt() {
+        runtime::Rt::System => sleep_os(d),
+        fake => Clock::from_rt(fake).sleep(d),
+    }
+}
+
+/// The system clock's sleep.
+fn sleep_os(d: Duration) {
     if d >= SPIN_BELOW {
         return std::thread::sleep(d);
     }

@@ -24,10 +24,12 @@ pub enum Kind {
     AfterFunc,
     /// `tick`.
     Tick,
+    /// `after` on a fake clock (the system clock's `after` registers nothing, so it has no site).
+    After,
 }
 
 impl Kind {
-    /// The Go-style name: `Timer`, `Ticker`, `AfterFunc` or `Tick`.
+    /// The Go-style name: `Timer`, `Ticker`, `AfterFunc`, `Tick` or `After`.
     ///
     /// ```
     /// # #[cfg(feature = "profile")]
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Ticker => "Ticker",
             Kind::AfterFunc => "AfterFunc",
             Kind::Tick => "Tick",
+            Kind::After => "After",
         }
     }
 }

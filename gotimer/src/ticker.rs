@@ -1,9 +1,10 @@
 //! `Ticker` and `tick`: Go's periodic timers.
 
+use crate::clock::current_rt;
 use crate::origin::Kind;
-use crate::runtime::entry::Tick;
-use crate::runtime::Handle;
-use crate::sync::AtomicU64;
+use crate::runtime::entry::{Tick, View};
+use crate::runtime::time::Due;
+use crate::runtime::{Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::panic::Location;
@@ -44,14 +45,15 @@ impl Ticker {
     /// ```
     #[track_caller]
     pub fn new(d: Duration) -> Ticker {
+        Ticker::start(current_rt(), Location::caller(), d)
+    }
+
+    pub(crate) fn start(rt: Rt, site: &'static Location<'static>, d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::new");
         let (tx, rx) = bounded(1);
-        let tick = Tick {
-            tx,
-            period: AtomicU64::new(period_ns(d)),
-        };
+        let tick = Tick::new(tx, period_ns(d));
         Ticker {
-            handle: Handle::start(Location::caller(), Kind::Ticker, tick, d),
+            handle: Handle::start(rt, site, Kind::Ticker, tick, Due::In(d)),
             rx,
         }
     }
@@ -84,7 +86,7 @@ impl Ticker {
     /// ```
     pub fn stop(&self) {
         // A pending ticker may have a tick waiting: always drain.
-        self.handle.stop(|_| self.rx.try_recv().is_ok());
+        self.handle.stop(|_, _| self.rx.try_recv().is_ok());
     }
 
     /// Stops the ticker and restarts it with period `d`: the next tick comes `d` from now. A tick
@@ -104,9 +106,11 @@ impl Ticker {
     /// ```
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
-        let entry = self.handle.entry();
-        self.handle.reset(d, |_| {
-            entry.action.set_period(period_ns(d));
+        let View::Tick(tick) = self.handle.entry().action.view() else {
+            unreachable!("gotimer: a Ticker's entry ticks")
+        };
+        self.handle.reset(Due::In(d), |locked, _| {
+            tick.set_period(locked, period_ns(d));
             self.rx.try_recv().is_ok()
         });
     }
@@ -114,7 +118,7 @@ impl Ticker {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.handle.stop(|_| false);
+        self.handle.stop(|_, _| false);
     }
 }
 
@@ -143,17 +147,18 @@ impl fmt::Debug for Ticker {
 /// ```
 #[track_caller]
 pub fn tick(d: Duration) -> Receiver<Instant> {
+    tick_on(&current_rt(), Location::caller(), d)
+}
+
+pub(crate) fn tick_on(rt: &Rt, site: &'static Location<'static>, d: Duration) -> Receiver<Instant> {
     // Nothing would ever be sent: a channel that never delivers (not one that is disconnected).
-    if d.is_zero() || !crate::runtime::fires_within_range(d) {
+    if d.is_zero() || !rt.get().fires_within_range(Due::In(d)) {
         return never();
     }
     let (tx, rx) = bounded(1);
-    let tick = Tick {
-        tx,
-        period: AtomicU64::new(period_ns(d)),
-    };
+    let tick = Tick::new(tx, period_ns(d));
     // No handle: the entry lives in the wheel until a tick finds every receiver gone.
-    drop(Handle::start(Location::caller(), Kind::Tick, tick, d));
+    drop(Handle::start(rt.clone(), site, Kind::Tick, tick, Due::In(d)));
     rx
 }
 

@@ -1,8 +1,10 @@
 //! `Timer`, `after` and `after_func`: Go's one-shot timers.
 
+use crate::clock::current_rt;
 use crate::origin::Kind;
 use crate::runtime::entry::{Deliver, Func};
-use crate::runtime::Handle;
+use crate::runtime::time::Due;
+use crate::runtime::{Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::panic::Location;
@@ -51,11 +53,26 @@ impl Timer {
     /// ```
     #[track_caller]
     pub fn new(d: Duration) -> Timer {
+        Timer::start(current_rt(), Location::caller(), Due::In(d))
+    }
+
+    pub(crate) fn start(rt: Rt, site: &'static Location<'static>, due: Due) -> Timer {
         let (tx, rx) = bounded(1);
         Timer {
-            handle: Handle::start(Location::caller(), Kind::Timer, Deliver::new(tx), d),
+            handle: Handle::start(rt, site, Kind::Timer, Deliver::new(tx), due),
             rx,
             cancel_on_drop: true,
+        }
+    }
+
+    pub(crate) fn start_func<F>(rt: Rt, site: &'static Location<'static>, due: Due, f: F) -> Timer
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        Timer {
+            handle: Handle::start(rt, site, Kind::AfterFunc, Func(f), due),
+            rx: never(),
+            cancel_on_drop: false,
         }
     }
 
@@ -96,7 +113,7 @@ impl Timer {
     /// assert!(t.c().try_recv().is_err());
     /// ```
     pub fn stop(&self) -> bool {
-        self.handle.stop(|pending| self.drain(pending))
+        self.handle.stop(|_, pending| self.drain(pending))
     }
 
     /// Changes the timer to fire `d` from now, on a pending, fired, received or stopped timer alike.
@@ -114,7 +131,23 @@ impl Timer {
     /// t.c().recv().unwrap();
     /// ```
     pub fn reset(&self, d: Duration) -> bool {
-        self.handle.reset(d, |pending| self.drain(pending))
+        self.handle.reset(Due::In(d), |_, pending| self.drain(pending))
+    }
+
+    /// [`reset`](Timer::reset) to the instant `deadline` rather than a duration from now: the timer
+    /// fires at `deadline` (at once if it is past), with the same result and the same guarantee. An
+    /// instant too far away to represent never fires.
+    ///
+    /// ```
+    /// # use gotimer::Timer;
+    /// # use std::time::{Duration, Instant};
+    /// let t = Timer::new(Duration::from_secs(3600));
+    /// let deadline = Instant::now() + Duration::from_millis(2);
+    /// assert!(t.reset_at(deadline));
+    /// assert_eq!(t.c().recv().unwrap(), deadline);
+    /// ```
+    pub fn reset_at(&self, deadline: Instant) -> bool {
+        self.handle.reset(Due::At(deadline), |_, pending| self.drain(pending))
     }
 
     /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile. A pending
@@ -127,7 +160,7 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         if self.cancel_on_drop {
-            self.handle.stop(|_| false);
+            self.handle.stop(|_, _| false);
         }
     }
 }
@@ -164,7 +197,23 @@ impl fmt::Debug for Timer {
 /// ```
 #[track_caller]
 pub fn after(d: Duration) -> Receiver<Instant> {
-    crossbeam_channel::after(d)
+    after_on(&current_rt(), Location::caller(), Due::In(d))
+}
+
+/// `after` on `rt`: crossbeam's `after`/`at` on the system clock (the receiving thread's own
+/// timeout is the timer, so nothing is registered), and on a fake clock, whose time the operating
+/// system cannot wait for, a channel timer with no handle, freed when it fires.
+pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> Receiver<Instant> {
+    match (rt, due) {
+        (Rt::System, Due::In(d)) => crossbeam_channel::after(d),
+        (Rt::System, Due::At(t)) => crossbeam_channel::at(t),
+        (Rt::Fake(_), due) => {
+            let (tx, rx) = bounded(1);
+            // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
+            drop(Handle::start(rt.clone(), site, Kind::After, Deliver::new(tx), due));
+            rx
+        }
+    }
 }
 
 /// Runs `f` on a callback thread after at least `d`, and returns a [`Timer`] that can stop or
@@ -189,9 +238,5 @@ pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: Fn() + Send + Sync + 'static,
 {
-    Timer {
-        handle: Handle::start(Location::caller(), Kind::AfterFunc, Func(f), d),
-        rx: never(),
-        cancel_on_drop: false,
-    }
+    Timer::start_func(current_rt(), Location::caller(), Due::In(d), f)
 }

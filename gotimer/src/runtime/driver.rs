@@ -33,7 +33,8 @@ impl Driver {
             .name("gotimer-driver".into())
             .spawn(move || {
                 tighten_timer_slack();
-                run(runtime())
+                let rt = runtime();
+                run(rt, rt.driver())
             })
             .expect("gotimer: cannot spawn the timer driver thread");
         Driver {
@@ -68,25 +69,16 @@ fn tighten_timer_slack() {
     }
 }
 
-fn run(rt: &'static Runtime) {
-    let driver = &rt.driver;
+/// The driver thread's loop: fire what is due, then sleep until the earliest deadline left.
+fn run(rt: &'static Runtime, driver: &Driver) {
     let mut buf = Vec::new();
     let mut jobs = Vec::new();
     loop {
-        let now = rt.clock.now();
-        for shard in rt.shards.iter() {
-            if shard.next() <= now {
-                shard.poll(now, &rt.clock, &mut buf, &mut jobs);
-            }
-        }
-        for job in jobs.drain(..) {
-            rt.pool.dispatch(job);
-        }
+        let next = rt.poll_due(rt.time.now(), &mut buf, &mut jobs);
         // A burst of timers due at once must not leave the driver bigger for good.
         buf.shrink_to(KEEP);
         jobs.shrink_to(KEEP);
-        let next = rt.earliest();
-        if next <= rt.clock.now() {
+        if next <= rt.time.now() {
             continue;
         }
         driver.sleep_until.store(next, SeqCst);
@@ -97,7 +89,7 @@ fn run(rt: &'static Runtime) {
         if next == u64::MAX {
             std::thread::park();
         } else {
-            let now = rt.clock.now();
+            let now = rt.time.now();
             if next > now {
                 std::thread::park_timeout(Duration::from_nanos(next - now));
             }

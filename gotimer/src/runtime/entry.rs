@@ -1,8 +1,9 @@
 //! A timer entry: what the wheel holds, and the state machine every kind of timer shares.
 //!
 //! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node in
-//! a shard's wheel. Its state is one word, `slot`, and it changes only under the lock of the shard the
-//! entry belongs to. Delivery (sending on the channel, or committing a callback) happens under that
+//! a shard's wheel. Its state is one word (`Entry::state`: idle, never, or its wheel key), which
+//! changes only under the lock of the shard the entry belongs to; the accessors take the `Locked`
+//! shard to say so. Delivery (sending on the channel, or committing a callback) happens under that
 //! same lock, which is what makes `stop`/`reset` exact: they either find the entry still pending, or
 //! find its value already in the channel, where they can drain it.
 //!
@@ -16,41 +17,54 @@
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 //!
-//! One transition happens without the lock: a `Timer` (`Deliver`) that is in the wheel can move its
-//! deadline later with one compare-and-swap of `Deliver::when`, which the driver claims with a
-//! compare-and-swap of its own before it sends (see `Deliver`). Its `slot` does not change: the
-//! entry stays pending, in the same node, and the driver re-inserts it when the node comes up early.
+//! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
+//! its wheel node was filed under, and its *true* deadline is when it really fires. They differ only
+//! for a `Timer` (`Deliver`) moved later by the one transition that takes no lock: one
+//! compare-and-swap of `Deliver::true_when`, which the driver claims with a compare-and-swap of its
+//! own before it sends. Its state does not change: the entry stays pending in the same node, and the
+//! driver re-files it when the node comes up early.
 
-use crate::clock::Clock;
+use super::shard::Locked;
+use super::time::Timeline;
 use crate::origin::Origin;
 use crate::sync::{
     AtomicU32, AtomicU64,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
+use crate::wheel::Key;
 use crossbeam_channel::{Sender, TrySendError};
 use std::time::Instant;
 
-/// `slot` value: not pending.
-pub(crate) const IDLE: u32 = u32::MAX;
-/// `slot` value: pending with a deadline too far away to ever come (kept out of the wheel).
-pub(crate) const NEVER: u32 = u32::MAX - 1;
+/// `Entry::state` value: not pending.
+const IDLE: u32 = u32::MAX;
+/// `Entry::state` value: pending with a deadline too far away to ever come (kept out of the wheel).
+const NEVER: u32 = u32::MAX - 1;
 
 /// The wheel's payload: a type-erased entry.
 pub(crate) type EntryRef = std::sync::Arc<Entry<dyn Action>>;
 
 pub(crate) struct Entry<A: ?Sized> {
-    /// `IDLE`, `NEVER`, or the entry's wheel key. Read and written only under the shard lock, so
-    /// `Relaxed` suffices: the lock orders every access.
-    slot: AtomicU32,
+    /// `IDLE`, `NEVER`, or the entry's wheel key (below 2^31). Read and written only under the shard
+    /// lock, so `Relaxed` suffices: the lock orders every access.
+    state: AtomicU32,
     /// Where the timer was created (`#[track_caller]`), for the profile and reports.
     pub(crate) origin: Origin,
     pub(crate) action: A,
 }
 
+/// Where an entry stands, from `Entry::state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Idle,
+    /// Pending, but its deadline is out of range: held only by its handle, never fires.
+    Never,
+    InWheel(Key),
+}
+
 impl<A> Entry<A> {
     pub(crate) fn new(origin: Origin, action: A) -> Self {
         Entry {
-            slot: AtomicU32::new(IDLE),
+            state: AtomicU32::new(IDLE),
             origin,
             action,
         }
@@ -64,14 +78,31 @@ impl<A: ?Sized> Drop for Entry<A> {
 }
 
 impl<A: ?Sized> Entry<A> {
-    /// Caller holds the shard lock.
-    pub(crate) fn slot(&self) -> u32 {
-        self.slot.load(Relaxed)
+    pub(crate) fn state(&self, _: &Locked<'_>) -> State {
+        match self.state.load(Relaxed) {
+            IDLE => State::Idle,
+            NEVER => State::Never,
+            key => State::InWheel(Key::from_bits(key)),
+        }
     }
 
-    /// Caller holds the shard lock.
-    pub(crate) fn set_slot(&self, slot: u32) {
-        self.slot.store(slot, Relaxed)
+    pub(crate) fn set_state(&self, _: &Locked<'_>, state: State) {
+        let bits = match state {
+            State::Idle => IDLE,
+            State::Never => NEVER,
+            State::InWheel(key) => key.to_bits(),
+        };
+        self.state.store(bits, Relaxed)
+    }
+}
+
+impl Entry<dyn Action> {
+    /// When the entry really fires, given the deadline its wheel node is registered under.
+    pub(crate) fn true_when(&self, registered_when: u64) -> u64 {
+        match self.action.view() {
+            View::Deliver(d) => d.true_when().unwrap_or(registered_when),
+            _ => registered_when,
+        }
     }
 }
 
@@ -79,78 +110,81 @@ impl<A: ?Sized> Entry<A> {
 pub(crate) enum Fired {
     /// Nothing more: the entry is idle.
     Done,
-    /// Put the entry back in the wheel at this deadline (a ticker's next tick).
+    /// Put the entry back in the wheel at this deadline (a ticker's next tick, or a `Timer` whose
+    /// true deadline was moved later).
     Again(u64),
-    /// Run the entry's callback on a pool thread.
+    /// Run the entry's callback, outside the shard lock.
     Dispatch,
 }
 
-/// The kind-specific part of an entry.
+/// The kind-specific part of an entry, type-erased: the one thing the trait does is let an
+/// `Entry<dyn Action>` say which kind it is, so each kind's behaviour is plain code on its own type
+/// (`Deliver::fire`, `Tick::fire`) rather than hooks that the other kinds leave empty.
 pub(crate) trait Action: Send + Sync + 'static {
-    /// Called under the shard lock when the entry's deadline `due` has passed; `now >= due`.
-    fn fire(&self, due: u64, now: u64, clock: &Clock) -> Fired;
+    fn view(&self) -> View<'_>;
+}
 
-    /// Runs the callback, on a pool thread, after `fire` returned `Fired::Dispatch`.
-    fn run(&self) {}
+/// An entry's action, by kind.
+#[derive(Clone, Copy)]
+pub(crate) enum View<'a> {
+    Deliver(&'a Deliver),
+    Tick(&'a Tick),
+    Func(&'a (dyn Fn() + Send + Sync)),
+}
 
-    /// Sets a ticker's period in nanoseconds (not 0); called under the shard lock.
-    fn set_period(&self, _period: u64) {}
-
-    /// Heap bytes the action owns outside the entry itself (its channel).
-    fn heap_bytes(&self) -> u64 {
-        0
+impl View<'_> {
+    /// Called under the shard lock when the entry's registered deadline `due` has passed;
+    /// `now >= due`.
+    pub(crate) fn fire(self, due: u64, now: u64, time: &Timeline) -> Fired {
+        match self {
+            View::Deliver(d) => d.fire(due, now, time),
+            View::Tick(t) => t.fire(due, now, time),
+            View::Func(_) => Fired::Dispatch,
+        }
     }
 
-    /// Records the entry's deadline while it is in the wheel (`None`: not in the wheel); called under
-    /// the shard lock on every schedule and cancel. Only `Deliver` keeps it, for `reset_later`.
-    fn set_deadline(&self, _deadline: Option<u64>) {}
-
-    /// Moves a pending entry to a later `deadline` without the shard lock; false if it cannot (not
-    /// pending, or the deadline is earlier), and then the caller takes the locked path.
-    fn reset_later(&self, _deadline: u64) -> bool {
-        false
-    }
-
-    /// The deadline the entry will really fire at, if it differs from its wheel node's.
-    fn deadline(&self) -> Option<u64> {
-        None
+    /// Heap bytes the action owns outside the entry itself: its channel.
+    pub(crate) fn heap_bytes(self) -> u64 {
+        match self {
+            View::Deliver(_) | View::Tick(_) => CHANNEL_BYTES,
+            View::Func(_) => 0,
+        }
     }
 }
 
 /// What `crossbeam_channel::bounded::<Instant>(1)` allocates (checked by `tests/memory.rs`).
 pub(crate) const CHANNEL_BYTES: u64 = 664;
 
-/// `Timer::new`: one value on a channel of capacity 1.
+/// `Timer::new` (and `after` on a fake clock): one value on a channel of capacity 1.
 ///
-/// Its `when` makes the idle-timeout loop (`reset` to a later deadline on every message) lock-free,
-/// as Go's `timerModifiedLater` does: `when` is the deadline the timer will really fire at, at or
-/// after its wheel node's, and `reset_later` moves it with one compare-and-swap. The driver claims
-/// the entry with a compare-and-swap of its own before it sends, so exactly one of the two wins:
-/// either the reset lands first and the driver puts the entry back in the wheel at the new `when`,
-/// or the driver sends first and the reset, finding `NOT_IN_WHEEL`, takes the locked path (which
-/// drains the value and reports it kept one from being received).
+/// Its `true_when` makes the idle-timeout loop (`reset` to a later deadline on every message)
+/// lock-free, as Go's `timerModifiedLater` does: `true_when` is the deadline the timer will really
+/// fire at, at or after its wheel node's registered one, and `reset_later` moves it with one
+/// compare-and-swap. The driver claims the entry with a compare-and-swap of its own before it sends,
+/// so exactly one of the two wins: either the reset lands first and the driver puts the entry back
+/// in the wheel at the new `true_when`, or the driver sends first and the reset, finding
+/// `NOT_IN_WHEEL`, takes the locked path (which drains the value and reports it kept one from being
+/// received).
 pub(crate) struct Deliver {
     pub(crate) tx: Sender<Instant>,
-    pub(crate) when: AtomicU64,
+    true_when: AtomicU64,
 }
 
-/// `Deliver::when` of an entry that is not in the wheel.
+/// `Deliver::true_when` of an entry that is not in the wheel.
 const NOT_IN_WHEEL: u64 = u64::MAX;
 
 impl Deliver {
     pub(crate) fn new(tx: Sender<Instant>) -> Self {
         Deliver {
             tx,
-            when: AtomicU64::new(NOT_IN_WHEEL),
+            true_when: AtomicU64::new(NOT_IN_WHEEL),
         }
     }
-}
 
-impl Action for Deliver {
-    fn fire(&self, due: u64, now: u64, clock: &Clock) -> Fired {
-        // `when` is set by every schedule under this same lock, so it is in the wheel; the check
-        // only guards the loop.
-        let mut when = self.when.load(Acquire);
+    fn fire(&self, due: u64, now: u64, time: &Timeline) -> Fired {
+        // `true_when` is set by every schedule under this same lock, so it is in the wheel; the
+        // check only guards the loop.
+        let mut when = self.true_when.load(Acquire);
         let mut at = due;
         while when != NOT_IN_WHEEL {
             if when > now {
@@ -158,7 +192,7 @@ impl Action for Deliver {
                 return Fired::Again(when);
             }
             match self
-                .when
+                .true_when
                 .compare_exchange(when, NOT_IN_WHEEL, AcqRel, Acquire)
             {
                 Ok(_) => {
@@ -170,18 +204,26 @@ impl Action for Deliver {
         }
         // Full cannot happen: every schedule drains the channel first. Disconnected means the
         // handle is gone, and then nobody is left to tell.
-        let _ = self.tx.try_send(clock.instant(at));
+        let _ = self.tx.try_send(time.instant(at));
         Fired::Done
     }
 
-    fn set_deadline(&self, deadline: Option<u64>) {
-        self.when.store(deadline.unwrap_or(NOT_IN_WHEEL), Release);
+    /// Records the entry's true deadline as it is filed in the wheel (`None`: taken out). Caller
+    /// holds the shard lock.
+    pub(crate) fn set_true_when(&self, _: &Locked<'_>, deadline: Option<u64>) {
+        self.true_when
+            .store(deadline.unwrap_or(NOT_IN_WHEEL), Release);
     }
 
-    fn reset_later(&self, deadline: u64) -> bool {
-        let mut when = self.when.load(Acquire);
+    /// Moves a pending entry to a later `deadline` without the shard lock; false if it cannot (not
+    /// in the wheel, or the deadline is earlier), and then the caller takes the locked path.
+    pub(crate) fn reset_later(&self, deadline: u64) -> bool {
+        let mut when = self.true_when.load(Acquire);
         while when != NOT_IN_WHEEL && deadline >= when {
-            match self.when.compare_exchange(when, deadline, AcqRel, Acquire) {
+            match self
+                .true_when
+                .compare_exchange(when, deadline, AcqRel, Acquire)
+            {
                 Ok(_) => return true,
                 Err(moved) => when = moved,
             }
@@ -189,12 +231,14 @@ impl Action for Deliver {
         false
     }
 
-    fn deadline(&self) -> Option<u64> {
-        Some(self.when.load(Relaxed)).filter(|&w| w != NOT_IN_WHEEL)
+    fn true_when(&self) -> Option<u64> {
+        Some(self.true_when.load(Relaxed)).filter(|&w| w != NOT_IN_WHEEL)
     }
+}
 
-    fn heap_bytes(&self) -> u64 {
-        CHANNEL_BYTES
+impl Action for Deliver {
+    fn view(&self) -> View<'_> {
+        View::Deliver(self)
     }
 }
 
@@ -202,12 +246,24 @@ impl Action for Deliver {
 pub(crate) struct Tick {
     pub(crate) tx: Sender<Instant>,
     /// Period in nanoseconds, never 0. Changed only under the shard lock, by `Ticker::reset`.
-    pub(crate) period: AtomicU64,
+    period: AtomicU64,
 }
 
-impl Action for Tick {
-    fn fire(&self, due: u64, now: u64, clock: &Clock) -> Fired {
-        if let Err(TrySendError::Disconnected(_)) = self.tx.try_send(clock.instant(due)) {
+impl Tick {
+    pub(crate) fn new(tx: Sender<Instant>, period: u64) -> Self {
+        Tick {
+            tx,
+            period: AtomicU64::new(period),
+        }
+    }
+
+    /// Sets the period (not 0) for the ticks after the next schedule. Caller holds the shard lock.
+    pub(crate) fn set_period(&self, _: &Locked<'_>, period: u64) {
+        self.period.store(period, Relaxed)
+    }
+
+    fn fire(&self, due: u64, now: u64, time: &Timeline) -> Fired {
+        if let Err(TrySendError::Disconnected(_)) = self.tx.try_send(time.instant(due)) {
             return Fired::Done; // every receiver is gone: the ticker frees itself
         }
         let period = self.period.load(Relaxed);
@@ -222,13 +278,11 @@ impl Action for Tick {
             None => Fired::Done,
         }
     }
+}
 
-    fn set_period(&self, period: u64) {
-        self.period.store(period, Relaxed)
-    }
-
-    fn heap_bytes(&self) -> u64 {
-        CHANNEL_BYTES
+impl Action for Tick {
+    fn view(&self) -> View<'_> {
+        View::Tick(self)
     }
 }
 
@@ -236,11 +290,7 @@ impl Action for Tick {
 pub(crate) struct Func<F>(pub(crate) F);
 
 impl<F: Fn() + Send + Sync + 'static> Action for Func<F> {
-    fn fire(&self, _due: u64, _now: u64, _clock: &Clock) -> Fired {
-        Fired::Dispatch
-    }
-
-    fn run(&self) {
-        (self.0)()
+    fn view(&self) -> View<'_> {
+        View::Func(&self.0)
     }
 }

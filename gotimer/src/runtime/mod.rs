@@ -1,50 +1,79 @@
-//! The timer runtime: shards of wheels, the driver thread, and the callback pool, started on first use.
+//! The timer runtime, as a value: a time line, shards of wheels, and what fires what is due.
 //!
-//! Data flows one way: a handle (`Timer`, `Ticker`) schedules its entry into the shard of the thread
-//! that created it; the driver polls due shards; what fires is sent on its channel under the shard
-//! lock, or handed to the pool if it is a callback. Nothing here needs shutting down: the threads
-//! never keep the process alive, and pending timers are simply dropped at exit.
+//! Data flows one way: a handle (`Timer`, `Ticker`) schedules its entry into a shard of its runtime;
+//! what comes due is sent on its channel under the shard lock, or run as a callback. Two kinds of
+//! runtime share all of that code and differ in one seam, `Timeline` (where the time comes from)
+//! and `Drive` (who fires what is due):
+//! - the system clock: one static runtime on the monotonic clock, started on first use, with a
+//!   driver thread that sleeps until the next deadline and a pool of callback threads. Nothing needs
+//!   shutting down: the threads never keep the process alive, and pending timers are simply dropped
+//!   at exit;
+//! - a fake clock (`FakeClock`): a runtime per clock, on a manual time line, with one shard and no
+//!   thread; `advance` fires and runs callbacks on the calling thread. It lives while any handle of
+//!   it does (`FakeClock`, `Clock`, `Timer`, `Ticker`), and then everything pending on it is freed.
 
+mod callback;
 mod driver;
 pub(crate) mod entry;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod manual;
 mod pool;
 mod shard;
+pub(crate) mod time;
 
 pub use pool::{IDLE_EXIT, MAX_WORKERS};
 
-use crate::clock::Clock;
 use crate::origin::{Kind, Origin};
 use crossbeam_utils::CachePadded;
 use driver::Driver;
 use entry::{Action, Entry, EntryRef};
+use manual::Manual;
 use pool::Pool;
-use shard::{Scheduled, Shard};
+use shard::{Locked, Scheduled, Shard};
 use std::cell::Cell;
 use std::panic::Location;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use time::{Due, Timeline};
 
 pub(crate) struct Runtime {
-    clock: Clock,
+    time: Timeline,
     shards: Box<[CachePadded<Shard>]>,
-    driver: Driver,
-    pool: Pool,
+    drive: Drive,
 }
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// Who fires what is due: the other half of the seam between the system clock and a fake one.
+enum Drive {
+    /// A driver thread that sleeps until the next deadline, and a pool of callback threads.
+    System { driver: Driver, pool: Pool },
+    /// `FakeClock::advance`, on the thread that calls it.
+    Manual(Manual),
+}
 
-/// The process's runtime, started by the first call.
-pub(crate) fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(|| Runtime {
-        clock: Clock::new(),
+static SYSTEM: OnceLock<Runtime> = OnceLock::new();
+
+/// The system clock's runtime, started by the first call.
+fn system() -> &'static Runtime {
+    SYSTEM.get_or_init(|| Runtime {
+        time: Timeline::monotonic(),
         shards: (0..shard_count())
             .map(|_| CachePadded::new(Shard::new()))
             .collect(),
-        driver: Driver::start(|| RUNTIME.wait()),
-        pool: Pool::new(),
+        drive: Drive::System {
+            driver: Driver::start(|| SYSTEM.wait()),
+            pool: Pool::new(),
+        },
     })
+}
+
+/// The system clock's callback pool. Its workers borrow it for as long as they run, which is why
+/// it is reached through the static rather than through `&self`.
+fn system_pool() -> &'static Pool {
+    match &system().drive {
+        Drive::System { pool, .. } => pool,
+        Drive::Manual(_) => unreachable!("gotimer: the system runtime is on the system clock"),
+    }
 }
 
 /// Four shards per core, rounded up to a power of two: enough that threads rarely share one.
@@ -53,13 +82,55 @@ fn shard_count() -> usize {
     (cores * 4).next_power_of_two().min(256)
 }
 
+/// A runtime, as handles and clocks hold it: the system one (a static) or a fake clock's (shared).
+#[derive(Clone)]
+pub(crate) enum Rt {
+    System,
+    Fake(Arc<Runtime>),
+}
+
+impl Rt {
+    /// A new fake clock's runtime: manual time, one shard, no thread.
+    pub(crate) fn fake() -> Rt {
+        Rt::Fake(Arc::new(Runtime {
+            time: Timeline::manual(),
+            shards: vec![CachePadded::new(Shard::new())].into_boxed_slice(),
+            drive: Drive::Manual(Manual::new()),
+        }))
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> &Runtime {
+        match self {
+            Rt::System => system(),
+            Rt::Fake(rt) => rt,
+        }
+    }
+
+    pub(crate) fn same(&self, other: &Rt) -> bool {
+        match (self, other) {
+            (Rt::System, Rt::System) => true,
+            (Rt::Fake(a), Rt::Fake(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
 thread_local! {
     static LOCAL_SHARD: Cell<u32> = const { Cell::new(u32::MAX) };
 }
 
 impl Runtime {
-    /// The shard of the calling thread: assigned round-robin on the thread's first timer.
+    pub(crate) fn now(&self) -> Instant {
+        self.time.instant(self.time.now())
+    }
+
+    /// The shard of the calling thread: assigned round-robin on the thread's first timer. A runtime
+    /// with one shard (a fake clock's) has no choice to make.
     fn local_shard(&self) -> u32 {
+        if self.shards.len() == 1 {
+            return 0;
+        }
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         LOCAL_SHARD.with(|s| {
             if s.get() == u32::MAX {
@@ -68,6 +139,41 @@ impl Runtime {
             }
             s.get()
         })
+    }
+
+    /// What a schedule leaves to do once the shard lock is released: run a callback that came due
+    /// at once, and make sure whoever fires timers knows of an earlier deadline.
+    fn finish(&self, done: Scheduled) {
+        match &self.drive {
+            Drive::System { driver, .. } => {
+                if let Some(job) = done.dispatch {
+                    system_pool().dispatch(job);
+                }
+                if let Some(deadline) = done.deadline {
+                    driver.notify(deadline);
+                }
+            }
+            Drive::Manual(manual) => {
+                if let Some(job) = done.dispatch {
+                    manual.queue(job);
+                }
+                manual.scheduled();
+            }
+        }
+    }
+
+    /// The system driver's step (this is the system runtime): fires what is due at `now` in every
+    /// due shard and hands the callbacks to the pool. Returns the earliest deadline left, for the driver to sleep until.
+    fn poll_due(&self, now: u64, buf: &mut Vec<(u64, EntryRef)>, jobs: &mut Vec<EntryRef>) -> u64 {
+        for shard in self.shards.iter() {
+            if shard.next() <= now {
+                shard.poll(now, &self.time, buf, jobs);
+            }
+        }
+        for job in jobs.drain(..) {
+            system_pool().dispatch(job);
+        }
+        self.earliest()
     }
 
     /// The earliest published deadline over all shards.
@@ -79,34 +185,88 @@ impl Runtime {
             .unwrap_or(u64::MAX)
     }
 
-    fn finish(&'static self, done: Scheduled) {
-        if let Some(job) = done.dispatch {
-            self.pool.dispatch(job);
-        }
-        if let Some(deadline) = done.deadline {
-            self.driver.notify(deadline);
+    fn driver(&self) -> &Driver {
+        match &self.drive {
+            Drive::System { driver, .. } => driver,
+            Drive::Manual(_) => unreachable!("gotimer: a fake clock has no driver thread"),
         }
     }
-}
 
-/// True if a timer set `d` from now would ever fire (its deadline is within the wheel's range).
-pub(crate) fn fires_within_range(d: Duration) -> bool {
-    Clock::deadline(runtime().clock.now(), d).is_some()
+    fn manual(&self) -> &Manual {
+        match &self.drive {
+            Drive::Manual(m) => m,
+            Drive::System { .. } => unreachable!("gotimer: the system clock is not a fake clock"),
+        }
+    }
+
+    /// A fake clock's `advance(d)`.
+    pub(crate) fn advance(&self, d: Duration) {
+        let target = self
+            .time
+            .deadline(self.time.now(), Due::In(d))
+            .unwrap_or(crate::wheel::MAX_DEADLINE);
+        self.manual().advance_to(&self.time, &self.shards[0], target);
+    }
+
+    /// A fake clock's `advance_to_next`: how far it moved, or `None` if nothing is pending.
+    pub(crate) fn advance_to_next(&self) -> Option<Duration> {
+        let from = self.manual().advance_to_next(&self.time, &self.shards[0])?;
+        Some(Duration::from_nanos(self.time.now() - from))
+    }
+
+    /// A fake clock's earliest pending deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let at = self.shards[0].lock().earliest_true_when()?;
+        Some(self.time.instant(at))
+    }
+
+    /// A fake clock's `waiters`: its timers with a deadline.
+    pub(crate) fn waiters(&self) -> usize {
+        self.shards[0].len()
+    }
+
+    pub(crate) fn wait_for_waiters(&self, n: usize, timeout: Duration) -> bool {
+        self.manual().wait_for(n, timeout, || self.waiters())
+    }
+
+    /// True if the calling thread is running a callback of this (fake) clock's advance.
+    pub(crate) fn in_own_callback(&self) -> bool {
+        matches!(&self.drive, Drive::Manual(m) if m.in_advance())
+    }
+
+    /// True if a timer set `d` from now would ever fire (its deadline is within the wheel's range).
+    pub(crate) fn fires_within_range(&self, due: Due) -> bool {
+        self.time.deadline(self.time.now(), due).is_some()
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let (callback_threads, callback_panics) = match &self.drive {
+            Drive::System { pool, .. } => (pool.workers(), pool.panics()),
+            Drive::Manual(m) => (0, m.panics()),
+        };
+        Stats {
+            pending: self.shards.iter().map(|s| s.len()).sum(),
+            callback_threads,
+            callback_panics,
+            shards: self.shards.len(),
+        }
+    }
 }
 
 /// Bytes a timer holds besides its `Entry`: the `Arc` counts and its wheel node.
 const ENTRY_OVERHEAD: u64 = 16 + 32;
 
-/// The earliest and latest deadline of the timers pending in the wheels, per site id (`None`: the
-/// site has none pending). Each shard is locked in turn, only for a pass of array updates, so the
-/// driver is held up for a few milliseconds per million timers, not for the profile's own work.
+/// The earliest and latest deadline of the timers pending in the system clock's wheels, per site
+/// id (`None`: the site has none pending). Each shard is locked in turn, only for a pass of array
+/// updates, so the driver is held up for a few milliseconds per million timers, not for the
+/// profile's own work. Fake clocks' timers are counted by their sites like any other, but their
+/// deadlines are on a time line of their own, so they are left out of these spans.
 #[cfg(feature = "profile")]
 pub(crate) fn pending_spans() -> Vec<Option<(std::time::Instant, std::time::Instant)>> {
-    let rt = runtime();
+    let rt = system();
     let mut spans: Vec<Option<(u64, u64)>> = Vec::new();
     for shard in rt.shards.iter() {
-        shard.for_each(|node, entry| {
-            let due = entry.action.deadline().unwrap_or(node);
+        shard.for_each(|due, entry| {
             let id = entry.origin.id() as usize;
             if id >= spans.len() {
                 spans.resize(id + 1, None);
@@ -118,33 +278,37 @@ pub(crate) fn pending_spans() -> Vec<Option<(std::time::Instant, std::time::Inst
     }
     spans
         .into_iter()
-        .map(|s| s.map(|(a, b)| (rt.clock.instant(a), rt.clock.instant(b))))
+        .map(|s| s.map(|(a, b)| (rt.time.instant(a), rt.time.instant(b))))
         .collect()
 }
 
-/// A scheduled entry and the shard it lives in: the part of `Timer` and `Ticker` that talks to the
-/// runtime. It does not cancel on drop; the handles decide that.
+/// A scheduled entry, the shard it lives in and its runtime: the part of `Timer` and `Ticker` that
+/// talks to the runtime. It does not cancel on drop; the handles decide that.
 pub(crate) struct Handle {
     entry: EntryRef,
     shard: u32,
+    rt: Rt,
 }
 
 impl Handle {
-    /// Creates an entry in the calling thread's shard and schedules it `d` from now.
+    /// Creates an entry in the calling thread's shard of `rt` and schedules it for `due`.
     pub(crate) fn start<A: Action>(
+        rt: Rt,
         site: &'static Location<'static>,
         kind: Kind,
         action: A,
-        d: Duration,
+        due: Due,
     ) -> Self {
-        let rt = runtime();
-        let bytes = ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.heap_bytes();
+        let bytes = ENTRY_OVERHEAD
+            + std::mem::size_of::<Entry<A>>() as u64
+            + action.view().heap_bytes();
         let entry: EntryRef = Arc::new(Entry::new(Origin::new(site, kind, bytes), action));
         let handle = Handle {
             entry,
-            shard: rt.local_shard(),
+            shard: rt.get().local_shard(),
+            rt,
         };
-        handle.reset(d, |_| false);
+        handle.reset(due, |_, _| false);
         handle
     }
 
@@ -152,49 +316,52 @@ impl Handle {
         &self.entry
     }
 
-    fn shard(&self, rt: &'static Runtime) -> &'static Shard {
+    fn shard<'r>(&self, rt: &'r Runtime) -> &'r Shard {
         &rt.shards[self.shard as usize]
     }
 
-    /// Cancels the entry. `under_lock(was_pending)` runs while the entry cannot fire, to drain its
-    /// channel. Returns true if the entry was pending or `under_lock` returned true.
-    pub(crate) fn stop(&self, under_lock: impl FnOnce(bool) -> bool) -> bool {
-        self.shard(runtime()).stop(&self.entry, under_lock)
+    /// Cancels the entry. `under_lock(locked, was_pending)` runs while the entry cannot fire, to
+    /// drain its channel. Returns true if the entry was pending or `under_lock` returned true.
+    pub(crate) fn stop(&self, under_lock: impl FnOnce(&Locked<'_>, bool) -> bool) -> bool {
+        self.shard(self.rt.get()).stop(&self.entry, under_lock)
     }
 
-    /// Reschedules the entry `d` from now, replacing its old schedule. `under_lock(was_pending)` runs
-    /// first, while the entry cannot fire. Returns true if the entry was pending or `under_lock`
-    /// returned true.
-    pub(crate) fn reset(&self, d: Duration, under_lock: impl FnOnce(bool) -> bool) -> bool {
-        let rt = runtime();
-        let now = rt.clock.now();
-        let deadline = Clock::deadline(now, d);
-        let (active, done) =
-            self.shard(rt)
-                .reset(&self.entry, deadline, now, &rt.clock, under_lock);
+    /// Reschedules the entry for `due`, replacing its old schedule. On the locked path,
+    /// `under_lock(locked, was_pending)` runs first, while the entry cannot fire; a pending `Timer`
+    /// moved later takes the lock-free path and skips it (see `Shard::reset`). Returns true if the
+    /// entry was pending or `under_lock` returned true.
+    pub(crate) fn reset(&self, due: Due, under_lock: impl FnOnce(&Locked<'_>, bool) -> bool) -> bool {
+        let rt = self.rt.get();
+        let (active, done) = self
+            .shard(rt)
+            .reset(&self.entry, due, &rt.time, under_lock);
         rt.finish(done);
         active
     }
 }
 
-/// Counters of the timer runtime at one moment, from [`stats`].
+/// Counters of a timer runtime at one moment, from [`stats`] (the system clock) or
+/// [`Clock::stats`](crate::Clock::stats) (any clock).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Timers waiting in the wheels: pending `Timer`s, `Ticker`s, `tick`s and `after_func`s. A
-    /// timer whose deadline is out of range (`Duration::MAX`) is held only by its handle and is not
-    /// counted; `after` channels are never in a wheel.
+    /// Timers waiting in the wheels: pending `Timer`s, `Ticker`s, `tick`s and `after_func`s (and,
+    /// on a fake clock, `after`s and sleeps). A timer whose deadline is out of range
+    /// (`Duration::MAX`) is held only by its handle and is not counted; the system clock's `after`
+    /// channels are crossbeam's and never in a wheel.
     pub pending: usize,
-    /// Callback threads alive (running a callback or idle), at most [`MAX_WORKERS`].
+    /// Callback threads alive (running a callback or idle), at most [`MAX_WORKERS`]; always 0 for a
+    /// fake clock, whose callbacks run on the thread that advances it.
     pub callback_threads: usize,
-    /// Callbacks that panicked since the process started.
+    /// Callbacks that panicked since the runtime started (the process, for the system clock).
     pub callback_panics: usize,
-    /// The number of shards the timers are spread over.
+    /// The number of shards the timers are spread over (1 for a fake clock).
     pub shards: usize,
 }
 
-/// Reads the runtime's counters, starting the runtime if it is not running yet. It locks each shard
-/// briefly, one at a time.
+/// Reads the system clock's counters, starting its runtime if it is not running yet. It locks each
+/// shard briefly, one at a time. Timers on fake clocks are not counted: see
+/// [`Clock::stats`](crate::Clock::stats).
 ///
 /// ```
 /// let t = gotimer::Timer::new(std::time::Duration::from_secs(60));
@@ -202,11 +369,5 @@ pub struct Stats {
 /// drop(t);
 /// ```
 pub fn stats() -> Stats {
-    let rt = runtime();
-    Stats {
-        pending: rt.shards.iter().map(|s| s.len()).sum(),
-        callback_threads: rt.pool.workers(),
-        callback_panics: rt.pool.panics(),
-        shards: rt.shards.len(),
-    }
+    system().stats()
 }

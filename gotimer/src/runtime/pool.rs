@@ -12,10 +12,10 @@
 //! worker is idle. Nothing a callback does, panicking or panicking in the drop of its captures, can
 //! kill a worker or unbalance the counts.
 
+use super::callback::{self, report};
 use super::entry::EntryRef;
 use crate::sync::{fence, AtomicUsize, Ordering::SeqCst};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 /// The most callback threads that run at once; beyond it callbacks queue until one is free.
@@ -100,7 +100,7 @@ impl Pool {
                     if self.idle.fetch_sub(1, SeqCst) == 1 {
                         self.spawn();
                     }
-                    self.run(job);
+                    callback::run(job, &self.panics);
                     self.idle.fetch_add(1, SeqCst);
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -118,35 +118,4 @@ impl Pool {
             }
         }
     }
-
-    fn run(&self, job: EntryRef) {
-        let site = job.origin.location();
-        // The job is dropped inside too: it may hold the last reference to the user's closure,
-        // whose captures may panic when dropped.
-        let outcome = catch_unwind(AssertUnwindSafe(move || {
-            job.action.run();
-            drop(job);
-        }));
-        if let Err(payload) = outcome {
-            self.panics.fetch_add(1, SeqCst);
-            let msg = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("(non-string panic payload)");
-            report(format_args!(
-                "gotimer: the after_func callback created at {site} panicked: {msg}; \
-                 other timers keep running"
-            ));
-            // A payload whose own drop panics must not take the worker down either.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-        }
-    }
-}
-
-/// Writes a line to stderr, ignoring failure: `eprintln!` panics when stderr is a closed pipe, and
-/// a report must never kill the thread that makes it.
-fn report(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

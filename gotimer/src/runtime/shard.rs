@@ -3,14 +3,16 @@
 //! Timers are spread over several shards (each thread creates in its own) so that threads creating and
 //! stopping timers do not queue on one lock (tokio #6504). The driver finds due shards by reading each
 //! shard's `next` without locking, and locks only those, so a wakeup does not touch every shard (the
-//! cost that made tokio revert its sharded timer).
+//! cost that made tokio revert its sharded timer). A fake clock's runtime has one shard, so that its
+//! timers fire in one reproducible order.
 //!
-//! Every transition of an entry's state machine (see `entry.rs`) happens here, under the lock.
+//! Every transition of an entry's state machine (see `entry.rs`) happens here, under the lock, but
+//! one: a `Timer` moved to a later deadline takes no lock (`Deliver::reset_later`).
 
-use super::entry::{EntryRef, Fired, IDLE, NEVER};
-use crate::clock::Clock;
+use super::entry::{EntryRef, Fired, State, View};
+use super::time::{Due, Timeline};
 use crate::sync::{lock, AtomicU64, Mutex, MutexGuard, Ordering::SeqCst};
-use crate::wheel::{Key, Wheel};
+use crate::wheel::{Wheel, RESOLUTION_NS};
 
 pub(crate) struct Shard {
     wheel: Mutex<Wheel<EntryRef>>,
@@ -23,7 +25,7 @@ pub(crate) struct Shard {
 #[must_use]
 #[derive(Default)]
 pub(crate) struct Scheduled {
-    /// A callback that came due at once: hand it to the pool.
+    /// A callback that came due at once: run it.
     pub(crate) dispatch: Option<EntryRef>,
     /// A deadline that may be earlier than the driver's planned wakeup.
     pub(crate) deadline: Option<u64>,
@@ -46,33 +48,46 @@ impl Shard {
 
     /// A handle's `stop`: cancels the entry, then runs `under_lock(was_pending)` (the channel drain)
     /// while the entry cannot fire. True if it was pending or `under_lock` returned true.
-    pub(crate) fn stop(&self, entry: &EntryRef, under_lock: impl FnOnce(bool) -> bool) -> bool {
+    pub(crate) fn stop(
+        &self,
+        entry: &EntryRef,
+        under_lock: impl FnOnce(&Locked<'_>, bool) -> bool,
+    ) -> bool {
         let mut locked = self.lock();
         let pending = locked.cancel(entry);
-        under_lock(pending) | pending
+        under_lock(&locked, pending) | pending
     }
 
-    /// A handle's `reset`: runs `under_lock(was_pending)` first, then gives the entry `deadline`
-    /// (`None`: never), all under the lock; except that a pending entry whose action can move
-    /// itself later without the lock (a `Timer`'s) does so. Returns whether it was pending or `under_lock` returned
-    /// true, and what the caller must do once the lock is released.
+    /// A handle's `reset`: gives the entry the deadline of `due` on `time`, replacing its old
+    /// schedule, and returns whether it was pending (or `under_lock` returned true) and what the
+    /// caller must do once the lock is released.
+    ///
+    /// On the locked path `under_lock(was_pending)` runs first, while the entry cannot fire (the
+    /// channel drain). A pending `Timer` moved later takes the lock-free path instead
+    /// (`Deliver::reset_later`), and then `under_lock` does not run: there is nothing to drain, since
+    /// a pending one-shot timer has sent nothing.
     pub(crate) fn reset(
         &self,
         entry: &EntryRef,
-        deadline: Option<u64>,
-        now: u64,
-        clock: &Clock,
-        under_lock: impl FnOnce(bool) -> bool,
+        due: Due,
+        time: &Timeline,
+        under_lock: impl FnOnce(&Locked<'_>, bool) -> bool,
     ) -> (bool, Scheduled) {
-        // A pending one-shot timer moved later takes no lock (see `entry::Deliver`). It was
-        // pending, so the call kept a value from being received.
-        if deadline.is_some_and(|due| due > now && entry.action.reset_later(due)) {
-            return (true, Scheduled::default());
+        let early = time.unlocked_now();
+        if let (Some(now), View::Deliver(deliver)) = (early, entry.action.view()) {
+            // It was pending, so the call kept a value from being received.
+            if time
+                .deadline(now, due)
+                .is_some_and(|t| t > now && deliver.reset_later(t))
+            {
+                return (true, Scheduled::default());
+            }
         }
         let mut locked = self.lock();
+        let now = early.unwrap_or_else(|| time.now());
         let pending = locked.is_pending(entry);
-        let drained = under_lock(pending);
-        let done = locked.schedule(entry, deadline, now, clock);
+        let drained = under_lock(&locked, pending);
+        let done = locked.schedule(entry, time.deadline(now, due), now, time);
         (pending | drained, done)
     }
 
@@ -81,25 +96,90 @@ impl Shard {
         self.next.load(SeqCst)
     }
 
-    /// Driver side: fires everything due at `now`. Callbacks to run are pushed to `jobs`.
+    /// The system driver's step: fires everything due at `now`. Callbacks to run are pushed to
+    /// `jobs`.
     pub(crate) fn poll(
         &self,
         now: u64,
-        clock: &Clock,
+        time: &Timeline,
         buf: &mut Vec<(u64, EntryRef)>,
         jobs: &mut Vec<EntryRef>,
     ) {
         let mut locked = self.lock();
         locked.wheel.poll(now, buf);
         for (due, entry) in buf.drain(..) {
-            entry.set_slot(IDLE);
-            let fired = entry.action.fire(due, now, clock);
+            entry.set_state(&locked, State::Idle);
+            let fired = entry.action.view().fire(due, now, time);
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
             let done = locked.after_fire(entry, fired);
             jobs.extend(done.dispatch);
         }
-        let next = locked.wheel.next_expiration().unwrap_or(u64::MAX);
-        self.next.store(next, SeqCst);
+        locked.publish_next();
+    }
+
+    /// A manual clock's step: finds the earliest true deadline in the wheel; if it is at or before
+    /// `limit`, moves `time` to exactly that deadline, fires every entry due then (callbacks to
+    /// `jobs`) and returns it. Returns `None` if no deadline is at or before `limit`, after moving
+    /// `time` to `limit` if `settle`: under the lock, so that no timer can be scheduled between the
+    /// check and the move.
+    ///
+    /// The wheel polls by ticks of 1.024 µs, which is fine for a driver that wakes up late anyway, but
+    /// a fake clock promises to stop at each deadline to the nanosecond, in order. So a step polls the
+    /// earliest tick, fires the entries whose true deadline is the earliest of the batch, and files
+    /// the others back (a later nanosecond of the same tick, or a `Timer` whose true deadline moved
+    /// later); they come out again at the next step.
+    pub(crate) fn step(
+        &self,
+        limit: u64,
+        settle: bool,
+        time: &Timeline,
+        buf: &mut Vec<(u64, EntryRef)>,
+        jobs: &mut Vec<EntryRef>,
+    ) -> Option<u64> {
+        let mut locked = self.lock();
+        let stepped = loop {
+            let Some(start) = locked.wheel.next_expiration() else {
+                break None;
+            };
+            // Deadlines round up to a tick: everything in the earliest slot is due after
+            // `start - RESOLUTION_NS`, and nothing elsewhere is due before `start`.
+            if start.saturating_sub(RESOLUTION_NS - 1) > limit {
+                break None;
+            }
+            locked.wheel.poll(start, buf);
+            let Some(first) = buf.iter().map(|(due, e)| e.true_when(*due)).min() else {
+                continue; // only cascaded or lazily moved entries: relinked further on
+            };
+            // `first <= start` means no entry left in the wheel is due before it.
+            if first <= start && first <= limit {
+                time.set(first);
+                for (due, entry) in buf.drain(..) {
+                    if entry.true_when(due) == first {
+                        entry.set_state(&locked, State::Idle);
+                        let fired = entry.action.view().fire(due, first, time);
+                        let done = locked.after_fire(entry, fired);
+                        jobs.extend(done.dispatch);
+                    } else {
+                        let again = entry.true_when(due);
+                        let _ = locked.after_fire(entry, Fired::Again(again));
+                    }
+                }
+                break Some(first);
+            }
+            for (due, entry) in buf.drain(..) {
+                let again = entry.true_when(due);
+                let _ = locked.after_fire(entry, Fired::Again(again));
+            }
+            if first > start {
+                continue; // all moved later: look again from the new earliest slot
+            }
+            break None;
+        };
+        if stepped.is_none() && settle && limit > time.now() {
+            time.set(limit);
+        }
+        locked.publish_next();
+        stepped
     }
 
     /// The number of entries in the wheel.
@@ -107,14 +187,17 @@ impl Shard {
         self.lock().wheel.len()
     }
 
-    /// Calls `f(deadline, entry)` for every pending entry with a deadline, under the lock.
-    #[cfg(feature = "profile")]
-    pub(crate) fn for_each(&self, f: impl FnMut(u64, &EntryRef)) {
-        self.lock().wheel.for_each(f);
+    /// Calls `f(true deadline, entry)` for every pending entry with a deadline, under the lock.
+    #[cfg(any(feature = "profile", test))]
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &EntryRef)) {
+        self.lock()
+            .wheel
+            .for_each(|registered, entry| f(entry.true_when(registered), entry));
     }
 }
 
-/// A locked shard: the operations on one entry that handles need.
+/// A locked shard: the operations on one entry that handles need. Functions that must only run
+/// under the shard lock take a `&Locked` to say so.
 pub(crate) struct Locked<'a> {
     wheel: MutexGuard<'a, Wheel<EntryRef>>,
     next: &'a AtomicU64,
@@ -123,21 +206,23 @@ pub(crate) struct Locked<'a> {
 impl Locked<'_> {
     /// True if the entry is waiting to fire (including a deadline too far away to ever come).
     pub(crate) fn is_pending(&self, entry: &EntryRef) -> bool {
-        entry.slot() != IDLE
+        entry.state(self) != State::Idle
     }
 
     /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
     pub(crate) fn cancel(&mut self, entry: &EntryRef) -> bool {
-        entry.action.set_deadline(None);
-        match entry.slot() {
-            IDLE => false,
-            NEVER => {
-                entry.set_slot(IDLE);
+        if let View::Deliver(d) = entry.action.view() {
+            d.set_true_when(self, None);
+        }
+        match entry.state(self) {
+            State::Idle => false,
+            State::Never => {
+                entry.set_state(self, State::Idle);
                 true
             }
-            key => {
-                entry.set_slot(IDLE);
-                drop(self.wheel.remove(Key::from_bits(key)));
+            State::InWheel(key) => {
+                entry.set_state(self, State::Idle);
+                drop(self.wheel.remove(key));
                 true
             }
         }
@@ -150,30 +235,35 @@ impl Locked<'_> {
         entry: &EntryRef,
         deadline: Option<u64>,
         now: u64,
-        clock: &Clock,
+        time: &Timeline,
     ) -> Scheduled {
         let mut done = Scheduled::default();
+        let view = entry.action.view();
         match deadline {
             None => {
                 self.cancel(entry);
-                entry.set_slot(NEVER);
+                entry.set_state(self, State::Never);
             }
             Some(due) if due <= now => {
                 self.cancel(entry);
-                entry.action.set_deadline(Some(due));
-                let fired = entry.action.fire(due, now, clock);
+                if let View::Deliver(d) = view {
+                    d.set_true_when(self, Some(due));
+                }
+                let fired = view.fire(due, now, time);
                 done = self.after_fire(entry.clone(), fired);
             }
             Some(due) => {
-                match entry.slot() {
-                    IDLE | NEVER => {
+                match entry.state(self) {
+                    State::Idle | State::Never => {
                         let key = self.wheel.insert(due, entry.clone());
-                        entry.set_slot(key.to_bits());
+                        entry.set_state(self, State::InWheel(key));
                     }
                     // Later deadlines are a store in the node; earlier ones relink.
-                    key => self.wheel.reschedule(Key::from_bits(key), due),
+                    State::InWheel(key) => self.wheel.reschedule(key, due),
                 }
-                entry.action.set_deadline(Some(due));
+                if let View::Deliver(d) = view {
+                    d.set_true_when(self, Some(due));
+                }
                 done.deadline = self.lower_next(due);
             }
         }
@@ -190,10 +280,10 @@ impl Locked<'_> {
                 deadline: None,
             },
             Fired::Again(due) => {
-                // Not `set_deadline`: for a `Deliver`, `when` is already `due` and a lock-free
+                // Not `set_true_when`: for a `Deliver`, it is already `due` and a lock-free
                 // `reset_later` may be moving it on right now.
                 let key = self.wheel.insert(due, entry.clone());
-                entry.set_slot(key.to_bits());
+                entry.set_state(self, State::InWheel(key));
                 Scheduled {
                     dispatch: None,
                     deadline: self.lower_next(due),
@@ -208,5 +298,22 @@ impl Locked<'_> {
             self.next.fetch_min(due, SeqCst);
             due
         })
+    }
+
+    /// Recomputes `next` from the wheel, after a poll took entries out.
+    fn publish_next(&mut self) {
+        let next = self.wheel.next_expiration().unwrap_or(u64::MAX);
+        self.next.store(next, SeqCst);
+    }
+
+    /// The earliest true deadline in the wheel, exactly: `next_expiration` is only a lower bound
+    /// (ticks, and lazily moved entries). Walks the wheel; for a fake clock's `next_deadline`.
+    pub(crate) fn earliest_true_when(&self) -> Option<u64> {
+        let mut best: Option<u64> = None;
+        self.wheel.for_each(|registered, entry| {
+            let when = entry.true_when(registered);
+            best = Some(best.map_or(when, |b| b.min(when)));
+        });
+        best
     }
 }

@@ -147,7 +147,6 @@ impl<T> Wheel<T> {
     }
 
     /// Calls `f(deadline, value)` for every entry, in no particular order.
-    #[cfg(feature = "profile")]
     pub fn for_each(&self, mut f: impl FnMut(u64, &T)) {
         self.nodes.for_each(|n| f(n.deadline, &n.value));
     }

@@ -124,7 +124,6 @@ impl<T> Slab<T> {
     }
 
     /// Calls `f` on every node, in no particular order.
-    #[cfg(any(test, feature = "profile"))]
     pub(super) fn for_each(&self, mut f: impl FnMut(&Node<T>)) {
         for page in self.pages.iter().flatten() {
             page.nodes.iter().flatten().for_each(&mut f);

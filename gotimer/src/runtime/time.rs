@@ -1,0 +1,106 @@
+//! A runtime's time line: nanoseconds since the runtime started, as its wheels count them, read
+//! from the monotonic clock (the system clock) or from a number that only `FakeClock::advance`
+//! moves (a manual clock).
+//!
+//! `Instant` is opaque and 16 bytes; the wheel wants a `u64` it can shift. Converting at the edges
+//! keeps exact nanoseconds, so the value a timer delivers is its deadline to the nanosecond, on
+//! either kind of clock.
+//!
+//! This is half of the one seam between the system clock and a fake one (the other half is who
+//! fires what is due: `runtime::Drive`). Everything above it (entries, shards, handles) is the same
+//! code on both.
+
+use crate::sync::{AtomicU64, Ordering::SeqCst};
+use crate::wheel::MAX_DEADLINE;
+use std::time::{Duration, Instant};
+
+pub(crate) struct Timeline {
+    base: Instant,
+    source: Source,
+}
+
+enum Source {
+    /// `Instant::now()`.
+    Monotonic,
+    /// Nanoseconds since `base`. Written only by the manual drive, and only while it holds the lock
+    /// of the runtime's one shard: a time read under that lock cannot be overtaken.
+    Manual(AtomicU64),
+}
+
+impl Timeline {
+    /// The monotonic clock, counted from now.
+    pub(crate) fn monotonic() -> Self {
+        Timeline {
+            base: Instant::now(),
+            source: Source::Monotonic,
+        }
+    }
+
+    /// A clock that reads `Instant::now()` at creation and stands still until `set` moves it.
+    pub(crate) fn manual() -> Self {
+        Timeline {
+            base: Instant::now(),
+            source: Source::Manual(AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        match &self.source {
+            Source::Monotonic => self.ns_at(Instant::now()),
+            Source::Manual(ns) => ns.load(SeqCst),
+        }
+    }
+
+    /// The time, if it may be used before taking a shard lock: always for the monotonic clock (it
+    /// moves on regardless, and the driver fires whatever turns out to be overdue); never for a
+    /// manual one, which `advance` moves under the shard lock, so that a time read before the lock
+    /// could be stale by the whole advance and schedule a timer in the past that nobody will fire.
+    pub(crate) fn unlocked_now(&self) -> Option<u64> {
+        match &self.source {
+            Source::Monotonic => Some(self.ns_at(Instant::now())),
+            Source::Manual(_) => None,
+        }
+    }
+
+    /// Moves a manual clock to `ns`. Caller holds the lock of the runtime's shard, and `ns` is not
+    /// before the current time.
+    pub(crate) fn set(&self, ns: u64) {
+        match &self.source {
+            Source::Manual(now) => {
+                debug_assert!(ns >= now.load(SeqCst), "gotimer: a manual clock went back");
+                now.store(ns, SeqCst)
+            }
+            Source::Monotonic => unreachable!("gotimer: the monotonic clock cannot be set"),
+        }
+    }
+
+    /// Nanoseconds from the base to `t` (0 for an instant before the base).
+    pub(crate) fn ns_at(&self, t: Instant) -> u64 {
+        let d = t.saturating_duration_since(self.base);
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn instant(&self, ns: u64) -> Instant {
+        self.base + Duration::from_nanos(ns)
+    }
+
+    /// The deadline of `due` at time `now`, or `None` if it is beyond the wheel's range (146 years
+    /// from the base), which we treat as never. An instant before the base counts as the base: it is
+    /// past either way.
+    pub(crate) fn deadline(&self, now: u64, due: Due) -> Option<u64> {
+        match due {
+            Due::In(d) => u64::try_from(d.as_nanos())
+                .ok()
+                .and_then(|d| now.checked_add(d)),
+            Due::At(at) => Some(self.ns_at(at)),
+        }
+        .filter(|&t| t <= MAX_DEADLINE)
+    }
+}
+
+/// When a schedule is due: a duration from the time it is made (Go's `Reset(d)`), or an instant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Due {
+    In(Duration),
+    At(Instant),
+}
