@@ -70,7 +70,12 @@ fn a_panic_in_the_drop_of_a_callback_kills_no_worker() {
         let _keep = &capture;
     });
     drop(handle);
-    std::thread::sleep(Duration::from_millis(300));
+    // Poll rather than sleep a fixed time: on a loaded 2-core machine the callback thread can take
+    // a while to be scheduled.
+    let deadline = std::time::Instant::now() + ON_TIME;
+    while stats().callback_panics == before && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(
         stats().callback_panics,
         before + 1,
