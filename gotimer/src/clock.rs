@@ -4,7 +4,7 @@
 use crate::runtime::time::Due;
 use crate::runtime::{Rt, Stats};
 use crate::{Receiver, Ticker, Timer};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -51,17 +51,23 @@ pub struct Clock {
 thread_local! {
     /// The clocks this thread entered, innermost last; empty means the system clock.
     static ENTERED: RefCell<Vec<Rt>> = const { RefCell::new(Vec::new()) };
+    /// Whether `ENTERED` is non-empty. It has no destructor, so reading it is a plain thread-local
+    /// load: the free functions on a thread that never entered a clock pay only that.
+    static ANY_ENTERED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The runtime the free functions use on this thread: the innermost entered clock's, or the system
 /// clock's (also during thread-local destruction, when `ENTERED` is gone).
 #[inline]
 pub(crate) fn current_rt() -> Rt {
+    if !ANY_ENTERED.with(Cell::get) {
+        return Rt::system();
+    }
     ENTERED
         .try_with(|e| e.borrow().last().cloned())
         .ok()
         .flatten()
-        .unwrap_or(Rt::System)
+        .unwrap_or_else(Rt::system)
 }
 
 impl Clock {
@@ -82,7 +88,7 @@ impl Clock {
     /// assert!(clock.now() >= before);
     /// ```
     pub fn system() -> Clock {
-        Clock { rt: Rt::System }
+        Clock { rt: Rt::system() }
     }
 
     /// The clock the free functions use on this thread now: the one most recently
@@ -106,7 +112,7 @@ impl Clock {
     /// assert!(gotimer::FakeClock::new().clock().is_fake());
     /// ```
     pub fn is_fake(&self) -> bool {
-        matches!(self.rt, Rt::Fake(_))
+        self.rt.is_fake()
     }
 
     /// The current time on this clock. On a fake clock it stands still until the test advances it.
@@ -292,6 +298,7 @@ impl Clock {
             e.push(self.rt.clone());
             e.len()
         });
+        ANY_ENTERED.with(|a| a.set(true));
         ClockGuard {
             depth,
             _not_send: PhantomData,
@@ -317,7 +324,7 @@ impl Clock {
 impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.rt {
-            Rt::System => f.write_str("Clock::system()"),
+            Rt::System(_) => f.write_str("Clock::system()"),
             Rt::Fake(_) => f
                 .debug_struct("Clock")
                 .field("fake", &true)
@@ -352,6 +359,9 @@ impl Drop for ClockGuard {
             let in_order = e.len() == self.depth;
             if in_order {
                 e.pop();
+                if e.is_empty() {
+                    ANY_ENTERED.with(|a| a.set(false));
+                }
             }
             in_order
         });

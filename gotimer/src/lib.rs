@@ -117,7 +117,7 @@ use std::time::Duration;
 /// ```
 pub fn sleep(d: Duration) {
     match clock::current_rt() {
-        runtime::Rt::System => sleep_os(d),
+        runtime::Rt::System(_) => sleep_os(d),
         fake => Clock::from_rt(fake).sleep(d),
     }
 }

@@ -158,7 +158,13 @@ pub(crate) fn tick_on(rt: &Rt, site: &'static Location<'static>, d: Duration) ->
     let (tx, rx) = bounded(1);
     let tick = Tick::new(tx, period_ns(d));
     // No handle: the entry lives in the wheel until a tick finds every receiver gone.
-    drop(Handle::start(rt.clone(), site, Kind::Tick, tick, Due::In(d)));
+    drop(Handle::start(
+        rt.clone(),
+        site,
+        Kind::Tick,
+        tick,
+        Due::In(d),
+    ));
     rx
 }
 

@@ -131,7 +131,8 @@ impl Timer {
     /// t.c().recv().unwrap();
     /// ```
     pub fn reset(&self, d: Duration) -> bool {
-        self.handle.reset(Due::In(d), |_, pending| self.drain(pending))
+        self.handle
+            .reset(Due::In(d), |_, pending| self.drain(pending))
     }
 
     /// [`reset`](Timer::reset) to the instant `deadline` rather than a duration from now: the timer
@@ -147,7 +148,8 @@ impl Timer {
     /// assert_eq!(t.c().recv().unwrap(), deadline);
     /// ```
     pub fn reset_at(&self, deadline: Instant) -> bool {
-        self.handle.reset(Due::At(deadline), |_, pending| self.drain(pending))
+        self.handle
+            .reset(Due::At(deadline), |_, pending| self.drain(pending))
     }
 
     /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile. A pending
@@ -205,12 +207,18 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 /// system cannot wait for, a channel timer with no handle, freed when it fires.
 pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> Receiver<Instant> {
     match (rt, due) {
-        (Rt::System, Due::In(d)) => crossbeam_channel::after(d),
-        (Rt::System, Due::At(t)) => crossbeam_channel::at(t),
+        (Rt::System(_), Due::In(d)) => crossbeam_channel::after(d),
+        (Rt::System(_), Due::At(t)) => crossbeam_channel::at(t),
         (Rt::Fake(_), due) => {
             let (tx, rx) = bounded(1);
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
-            drop(Handle::start(rt.clone(), site, Kind::After, Deliver::new(tx), due));
+            drop(Handle::start(
+                rt.clone(),
+                site,
+                Kind::After,
+                Deliver::new(tx),
+                due,
+            ));
             rx
         }
     }

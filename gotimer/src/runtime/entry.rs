@@ -78,6 +78,7 @@ impl<A: ?Sized> Drop for Entry<A> {
 }
 
 impl<A: ?Sized> Entry<A> {
+    #[inline]
     pub(crate) fn state(&self, _: &Locked<'_>) -> State {
         match self.state.load(Relaxed) {
             IDLE => State::Idle,
@@ -86,6 +87,7 @@ impl<A: ?Sized> Entry<A> {
         }
     }
 
+    #[inline]
     pub(crate) fn set_state(&self, _: &Locked<'_>, state: State) {
         let bits = match state {
             State::Idle => IDLE,
@@ -135,6 +137,7 @@ pub(crate) enum View<'a> {
 impl View<'_> {
     /// Called under the shard lock when the entry's registered deadline `due` has passed;
     /// `now >= due`.
+    #[inline]
     pub(crate) fn fire(self, due: u64, now: u64, time: &Timeline) -> Fired {
         match self {
             View::Deliver(d) => d.fire(due, now, time),
@@ -210,6 +213,7 @@ impl Deliver {
 
     /// Records the entry's true deadline as it is filed in the wheel (`None`: taken out). Caller
     /// holds the shard lock.
+    #[inline]
     pub(crate) fn set_true_when(&self, _: &Locked<'_>, deadline: Option<u64>) {
         self.true_when
             .store(deadline.unwrap_or(NOT_IN_WHEEL), Release);
@@ -237,6 +241,7 @@ impl Deliver {
 }
 
 impl Action for Deliver {
+    #[inline]
     fn view(&self) -> View<'_> {
         View::Deliver(self)
     }
@@ -281,6 +286,7 @@ impl Tick {
 }
 
 impl Action for Tick {
+    #[inline]
     fn view(&self) -> View<'_> {
         View::Tick(self)
     }
@@ -290,6 +296,7 @@ impl Action for Tick {
 pub(crate) struct Func<F>(pub(crate) F);
 
 impl<F: Fn() + Send + Sync + 'static> Action for Func<F> {
+    #[inline]
     fn view(&self) -> View<'_> {
         View::Func(&self.0)
     }

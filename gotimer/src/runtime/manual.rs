@@ -133,7 +133,10 @@ impl Manual {
             // clock there, under the same lock. A callback queued by another thread after this
             // check counts as made after the advance, and waits for the next one.
             let settle = lock(&self.jobs).is_empty();
-            if shard.step(target, settle, time, &mut buf, &mut fired).is_none() {
+            if shard
+                .step(target, settle, time, &mut buf, &mut fired)
+                .is_none()
+            {
                 if settle {
                     return;
                 }

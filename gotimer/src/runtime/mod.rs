@@ -82,10 +82,12 @@ fn shard_count() -> usize {
     (cores * 4).next_power_of_two().min(256)
 }
 
-/// A runtime, as handles and clocks hold it: the system one (a static) or a fake clock's (shared).
+/// A runtime, as handles and clocks hold it: the system one (a static, started by `Rt::system`) or
+/// a fake clock's (shared). The system variant keeps the static's address so that `stop`/`reset`
+/// need not check that it is initialised.
 #[derive(Clone)]
 pub(crate) enum Rt {
-    System,
+    System(&'static Runtime),
     Fake(Arc<Runtime>),
 }
 
@@ -99,20 +101,26 @@ impl Rt {
         }))
     }
 
+    /// The system clock's runtime, started by the first call.
+    #[inline]
+    pub(crate) fn system() -> Rt {
+        Rt::System(system())
+    }
+
     #[inline]
     pub(crate) fn get(&self) -> &Runtime {
         match self {
-            Rt::System => system(),
+            Rt::System(rt) => rt,
             Rt::Fake(rt) => rt,
         }
     }
 
+    pub(crate) fn is_fake(&self) -> bool {
+        matches!(self, Rt::Fake(_))
+    }
+
     pub(crate) fn same(&self, other: &Rt) -> bool {
-        match (self, other) {
-            (Rt::System, Rt::System) => true,
-            (Rt::Fake(a), Rt::Fake(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+        std::ptr::eq(self.get(), other.get())
     }
 }
 
@@ -205,7 +213,8 @@ impl Runtime {
             .time
             .deadline(self.time.now(), Due::In(d))
             .unwrap_or(crate::wheel::MAX_DEADLINE);
-        self.manual().advance_to(&self.time, &self.shards[0], target);
+        self.manual()
+            .advance_to(&self.time, &self.shards[0], target);
     }
 
     /// A fake clock's `advance_to_next`: how far it moved, or `None` if nothing is pending.
@@ -299,9 +308,8 @@ impl Handle {
         action: A,
         due: Due,
     ) -> Self {
-        let bytes = ENTRY_OVERHEAD
-            + std::mem::size_of::<Entry<A>>() as u64
-            + action.view().heap_bytes();
+        let bytes =
+            ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.view().heap_bytes();
         let entry: EntryRef = Arc::new(Entry::new(Origin::new(site, kind, bytes), action));
         let handle = Handle {
             entry,
@@ -330,12 +338,16 @@ impl Handle {
     /// `under_lock(locked, was_pending)` runs first, while the entry cannot fire; a pending `Timer`
     /// moved later takes the lock-free path and skips it (see `Shard::reset`). Returns true if the
     /// entry was pending or `under_lock` returned true.
-    pub(crate) fn reset(&self, due: Due, under_lock: impl FnOnce(&Locked<'_>, bool) -> bool) -> bool {
+    pub(crate) fn reset(
+        &self,
+        due: Due,
+        under_lock: impl FnOnce(&Locked<'_>, bool) -> bool,
+    ) -> bool {
         let rt = self.rt.get();
-        let (active, done) = self
-            .shard(rt)
-            .reset(&self.entry, due, &rt.time, under_lock);
-        rt.finish(done);
+        let (active, done) = self.shard(rt).reset(&self.entry, due, &rt.time, under_lock);
+        if let Some(done) = done {
+            rt.finish(done);
+        }
         active
     }
 }

@@ -60,7 +60,7 @@ impl Shard {
 
     /// A handle's `reset`: gives the entry the deadline of `due` on `time`, replacing its old
     /// schedule, and returns whether it was pending (or `under_lock` returned true) and what the
-    /// caller must do once the lock is released.
+    /// caller must do once the lock is released (`None` after the lock-free path: nothing).
     ///
     /// On the locked path `under_lock(was_pending)` runs first, while the entry cannot fire (the
     /// channel drain). A pending `Timer` moved later takes the lock-free path instead
@@ -72,7 +72,7 @@ impl Shard {
         due: Due,
         time: &Timeline,
         under_lock: impl FnOnce(&Locked<'_>, bool) -> bool,
-    ) -> (bool, Scheduled) {
+    ) -> (bool, Option<Scheduled>) {
         let early = time.unlocked_now();
         if let (Some(now), View::Deliver(deliver)) = (early, entry.action.view()) {
             // It was pending, so the call kept a value from being received.
@@ -80,7 +80,7 @@ impl Shard {
                 .deadline(now, due)
                 .is_some_and(|t| t > now && deliver.reset_later(t))
             {
-                return (true, Scheduled::default());
+                return (true, None);
             }
         }
         let mut locked = self.lock();
@@ -88,7 +88,7 @@ impl Shard {
         let pending = locked.is_pending(entry);
         let drained = under_lock(&locked, pending);
         let done = locked.schedule(entry, time.deadline(now, due), now, time);
-        (pending | drained, done)
+        (pending | drained, Some(done))
     }
 
     /// The published lower bound of this shard's next deadline.
@@ -205,11 +205,13 @@ pub(crate) struct Locked<'a> {
 
 impl Locked<'_> {
     /// True if the entry is waiting to fire (including a deadline too far away to ever come).
+    #[inline]
     pub(crate) fn is_pending(&self, entry: &EntryRef) -> bool {
         entry.state(self) != State::Idle
     }
 
     /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
+    #[inline]
     pub(crate) fn cancel(&mut self, entry: &EntryRef) -> bool {
         if let View::Deliver(d) = entry.action.view() {
             d.set_true_when(self, None);

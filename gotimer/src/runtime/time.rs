@@ -44,6 +44,7 @@ impl Timeline {
         }
     }
 
+    #[inline]
     pub(crate) fn now(&self) -> u64 {
         match &self.source {
             Source::Monotonic => self.ns_at(Instant::now()),
@@ -55,6 +56,7 @@ impl Timeline {
     /// moves on regardless, and the driver fires whatever turns out to be overdue); never for a
     /// manual one, which `advance` moves under the shard lock, so that a time read before the lock
     /// could be stale by the whole advance and schedule a timer in the past that nobody will fire.
+    #[inline]
     pub(crate) fn unlocked_now(&self) -> Option<u64> {
         match &self.source {
             Source::Monotonic => Some(self.ns_at(Instant::now())),
@@ -75,11 +77,13 @@ impl Timeline {
     }
 
     /// Nanoseconds from the base to `t` (0 for an instant before the base).
+    #[inline]
     pub(crate) fn ns_at(&self, t: Instant) -> u64 {
         let d = t.saturating_duration_since(self.base);
         u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
     }
 
+    #[inline]
     pub(crate) fn instant(&self, ns: u64) -> Instant {
         self.base + Duration::from_nanos(ns)
     }
@@ -87,6 +91,7 @@ impl Timeline {
     /// The deadline of `due` at time `now`, or `None` if it is beyond the wheel's range (146 years
     /// from the base), which we treat as never. An instant before the base counts as the base: it is
     /// past either way.
+    #[inline]
     pub(crate) fn deadline(&self, now: u64, due: Due) -> Option<u64> {
         match due {
             Due::In(d) => u64::try_from(d.as_nanos())
