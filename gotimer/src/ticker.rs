@@ -116,6 +116,13 @@ impl Ticker {
     }
 }
 
+#[cfg(all(test, loom))]
+impl Ticker {
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
 impl Drop for Ticker {
     fn drop(&mut self) {
         self.handle.stop(|_, _| false);

@@ -152,6 +152,11 @@ impl Timer {
             .reset(Due::At(deadline), |_, pending| self.drain(pending))
     }
 
+    #[cfg(all(test, loom))]
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile. A pending
     /// one-shot timer has not sent yet, so its channel is known to be empty.
     fn drain(&self, pending: bool) -> bool {

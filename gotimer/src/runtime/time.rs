@@ -25,6 +25,10 @@ enum Source {
     /// Nanoseconds since `base`. Written only by the manual drive, and only while it holds the lock
     /// of the runtime's one shard: a time read under that lock cannot be overtaken.
     Manual(AtomicU64),
+    /// The loom models' time: set by the model between its phases, and read without the lock like
+    /// the monotonic clock, so that the models cover the lock-free reset.
+    #[cfg(all(test, loom))]
+    Simulated(AtomicU64),
 }
 
 impl Timeline {
@@ -49,6 +53,17 @@ impl Timeline {
         match &self.source {
             Source::Monotonic => self.ns_at(Instant::now()),
             Source::Manual(ns) => ns.load(SeqCst),
+            #[cfg(all(test, loom))]
+            Source::Simulated(ns) => ns.load(SeqCst),
+        }
+    }
+
+    /// A time line for the loom models; see `Source::Simulated`.
+    #[cfg(all(test, loom))]
+    pub(crate) fn simulated() -> Self {
+        Timeline {
+            base: Instant::now(),
+            source: Source::Simulated(AtomicU64::new(0)),
         }
     }
 
@@ -61,6 +76,8 @@ impl Timeline {
         match &self.source {
             Source::Monotonic => Some(self.ns_at(Instant::now())),
             Source::Manual(_) => None,
+            #[cfg(all(test, loom))]
+            Source::Simulated(ns) => Some(ns.load(SeqCst)),
         }
     }
 
@@ -72,6 +89,8 @@ impl Timeline {
                 debug_assert!(ns >= now.load(SeqCst), "gotimer: a manual clock went back");
                 now.store(ns, SeqCst)
             }
+            #[cfg(all(test, loom))]
+            Source::Simulated(now) => now.store(ns, SeqCst),
             Source::Monotonic => unreachable!("gotimer: the monotonic clock cannot be set"),
         }
     }
