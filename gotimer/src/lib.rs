@@ -90,6 +90,11 @@ mod ticker;
 mod timer;
 mod wheel;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub use clock::{Clock, ClockGuard};
 pub use crossbeam_channel::Receiver;
 pub use fake::FakeClock;
