@@ -55,6 +55,7 @@ pub(crate) struct Origin {
 
 impl Origin {
     /// Records the creation of a timer of `kind` at `location` that holds `bytes_each` bytes.
+    #[inline(always)]
     pub(crate) fn new(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> Self {
         Origin {
             site: crate::sites::create(location, kind, bytes_each),

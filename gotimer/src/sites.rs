@@ -212,7 +212,7 @@ static TABLE: [AtomicPtr<Chunk>; CHUNK] = [const { AtomicPtr::new(std::ptr::null
 
 /// Returns the id of the site of a timer of `kind` created at `location`, each holding
 /// `bytes_each` bytes, and (feature `profile`) counts the creation.
-#[inline]
+#[inline(always)]
 pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> u32 {
     let addr = location as *const Location<'static> as usize;
     LOCAL.with(|l| {
