@@ -8,10 +8,19 @@
 //! `next` and then reads `sleep_until`; the driver writes `sleep_until` and then reads every `next`.
 //! With `SeqCst` on all four, at least one side sees the other. Of the inserters that see an earlier
 //! deadline, the one whose compare-exchange wins unparks, so a burst of inserts costs one syscall.
+//!
+//! The driver never dies quietly: a panic on it is fatal (see `fatal.rs`). While a callback thread
+//! cannot be started, it retries every [`RETRY`] instead of sleeping until the next deadline, so a
+//! callback runs as soon as a thread can be had again.
 
+use super::fatal::{fatal, panic_message};
 use super::Runtime;
 use crate::sync::{AtomicU64, Ordering::SeqCst};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
+
+/// How often the driver retries starting a callback thread while none can be started.
+pub(crate) const RETRY: Duration = Duration::from_millis(10);
 
 /// Entries the driver's buffers keep room for between polls; a bigger burst is given back after.
 const KEEP: usize = 64;
@@ -34,7 +43,14 @@ impl Driver {
             .spawn(move || {
                 tighten_timer_slack();
                 let rt = runtime();
-                run(rt, rt.driver())
+                let ended = catch_unwind(AssertUnwindSafe(|| run(rt, rt.driver())));
+                let why = match &ended {
+                    Ok(()) => "returned",
+                    Err(payload) => panic_message(payload.as_ref()),
+                };
+                fatal(format_args!(
+                    "the timer driver thread panicked ({why}): no timer could fire again"
+                ))
             })
             .expect("gotimer: cannot spawn the timer driver thread");
         Driver {
@@ -74,7 +90,10 @@ fn run(rt: &'static Runtime, driver: &Driver) {
     let mut buf = Vec::new();
     let mut jobs = Vec::new();
     loop {
-        let next = rt.poll_due(rt.time.now(), &mut buf, &mut jobs);
+        let mut next = rt.poll_due(rt.time.now(), &mut buf, &mut jobs);
+        if rt.retry_callback_threads() {
+            next = next.min(rt.time.now().saturating_add(RETRY.as_nanos() as u64));
+        }
         // A burst of timers due at once must not leave the driver bigger for good.
         buf.shrink_to(KEEP);
         jobs.shrink_to(KEEP);

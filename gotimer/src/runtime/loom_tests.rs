@@ -325,7 +325,7 @@ fn loom_timer_stop_vs_reset_vs_fire() {
         w.set_now(MID);
         let driver = w.spawn_poll(POLL1);
         let resetter = {
-            let (w, timer, rx) = (w.clone(), timer.clone(), rx.clone());
+            let (w, timer) = (w.clone(), timer.clone());
             thread::spawn(move || w.reset(&timer, T2))
         };
         let stopped = w.stop(&timer);

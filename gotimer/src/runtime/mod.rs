@@ -15,6 +15,9 @@
 mod callback;
 mod driver;
 pub(crate) mod entry;
+mod fatal;
+#[cfg(all(test, not(loom)))]
+mod fault_tests;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod manual;
@@ -155,7 +158,10 @@ impl Runtime {
         match &self.drive {
             Drive::System { driver, .. } => {
                 if let Some(job) = done.dispatch {
-                    system_pool().dispatch(job);
+                    if !system_pool().dispatch(job) {
+                        // No callback thread could be started: have the driver retry.
+                        driver.notify(0);
+                    }
                 }
                 if let Some(deadline) = done.deadline {
                     driver.notify(deadline);
@@ -179,9 +185,16 @@ impl Runtime {
             }
         }
         for job in jobs.drain(..) {
-            system_pool().dispatch(job);
+            // A failed start is retried by the driver's loop (`retry_callback_threads`).
+            let _ = system_pool().dispatch(job);
         }
         self.earliest()
+    }
+
+    /// The system driver's retry of a callback thread that could not be started; true while
+    /// callbacks still wait for one.
+    fn retry_callback_threads(&self) -> bool {
+        system_pool().retry()
     }
 
     /// The earliest published deadline over all shards.
@@ -249,14 +262,15 @@ impl Runtime {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let (callback_threads, callback_panics) = match &self.drive {
-            Drive::System { pool, .. } => (pool.workers(), pool.panics()),
-            Drive::Manual(m) => (0, m.panics()),
+        let (callback_threads, callback_panics, callback_spawn_failures) = match &self.drive {
+            Drive::System { pool, .. } => (pool.workers(), pool.panics(), pool.spawn_failures()),
+            Drive::Manual(m) => (0, m.panics(), 0),
         };
         Stats {
             pending: self.shards.iter().map(|s| s.len()).sum(),
             callback_threads,
             callback_panics,
+            callback_spawn_failures,
             shards: self.shards.len(),
         }
     }
@@ -367,6 +381,10 @@ pub struct Stats {
     pub callback_threads: usize,
     /// Callbacks that panicked since the runtime started (the process, for the system clock).
     pub callback_panics: usize,
+    /// Times a callback thread could not be started (the operating system refused a thread).
+    /// Callbacks wait meanwhile, and the driver retries every 10 ms; the first thread that starts
+    /// reports the failure on stderr. Always 0 on a fake clock.
+    pub callback_spawn_failures: usize,
     /// The number of shards the timers are spread over (1 for a fake clock).
     pub shards: usize,
 }

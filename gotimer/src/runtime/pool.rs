@@ -9,12 +9,14 @@
 //! Workers idle for [`IDLE_EXIT`] exit, so a burst does not leave threads behind.
 //!
 //! The driver only sends on a channel here and never runs user code; it spawns a thread only when no
-//! worker is idle. Nothing a callback does, panicking or panicking in the drop of its captures, can
+//! worker is idle. If the operating system refuses a thread, nothing is written from the driver (a
+//! stderr that blocks would stall every timer): the failure is counted, the driver retries every
+//! `driver::RETRY` while callbacks wait, and the first worker that does start reports it. Nothing a callback does, panicking or panicking in the drop of its captures, can
 //! kill a worker or unbalance the counts.
 
 use super::callback::{self, report};
 use super::entry::EntryRef;
-use crate::sync::{fence, AtomicUsize, Ordering::SeqCst};
+use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
@@ -40,7 +42,17 @@ pub(crate) struct Pool {
     idle: AtomicUsize,
     /// Callbacks that panicked, for tests and stats.
     panics: AtomicUsize,
+    /// Threads that could not be started, and the last error, for the next worker to report.
+    spawn_failures: AtomicUsize,
+    unreported: std::sync::Mutex<Option<String>>,
+    /// Set when a start failed; the driver retries while callbacks wait.
+    retry: AtomicBool,
 }
+
+/// Test-only fault injection: while set, starting a callback thread fails.
+#[cfg(all(test, not(loom)))]
+pub(crate) static FAIL_SPAWNS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 impl Pool {
     pub(crate) fn new() -> Self {
@@ -51,20 +63,39 @@ impl Pool {
             workers: AtomicUsize::new(0),
             idle: AtomicUsize::new(0),
             panics: AtomicUsize::new(0),
+            spawn_failures: AtomicUsize::new(0),
+            unreported: std::sync::Mutex::new(None),
+            retry: AtomicBool::new(false),
         }
     }
 
-    /// Queues a callback whose timer fired. Never blocks.
-    pub(crate) fn dispatch(&'static self, job: EntryRef) {
+    /// Queues a callback whose timer fired. Never blocks. False if it needed a new thread and none
+    /// could be started: the job waits, and the driver must retry (`retry`).
+    pub(crate) fn dispatch(&'static self, job: EntryRef) -> bool {
         self.tx
             .send(job)
             .expect("gotimer: the pool owns its receiver");
         fence(SeqCst);
         // Dekker with the idle exit in `work`: either that worker sees this job and stays, or we
         // see it gone and start another.
-        if self.idle.load(SeqCst) == 0 {
-            self.spawn();
+        self.idle.load(SeqCst) != 0 || self.spawn()
+    }
+
+    /// The driver's retry after a failed start: starts a worker if callbacks are still waiting with
+    /// none idle. True while the retry must go on (callbacks wait and no thread could be had).
+    pub(crate) fn retry(&'static self) -> bool {
+        if !self.retry.load(SeqCst) {
+            return false;
         }
+        self.retry.store(false, SeqCst);
+        if self.rx.is_empty() || self.idle.load(SeqCst) != 0 {
+            return false;
+        }
+        !self.spawn()
+    }
+
+    pub(crate) fn spawn_failures(&self) -> usize {
+        self.spawn_failures.load(SeqCst)
     }
 
     pub(crate) fn workers(&self) -> usize {
@@ -75,25 +106,54 @@ impl Pool {
         self.panics.load(SeqCst)
     }
 
-    fn spawn(&'static self) {
+    /// Starts a worker, unless `MAX_WORKERS` run (then callbacks queue: true). False if the
+    /// operating system refused the thread.
+    fn spawn(&'static self) -> bool {
         if self.workers.fetch_add(1, SeqCst) >= MAX_WORKERS {
             self.workers.fetch_sub(1, SeqCst);
-            return;
+            return true;
         }
         self.idle.fetch_add(1, SeqCst);
-        let started = std::thread::Builder::new()
-            .name("gotimer-callback".into())
-            .spawn(move || self.work());
-        if let Err(e) = started {
-            self.idle.fetch_sub(1, SeqCst);
-            self.workers.fetch_sub(1, SeqCst);
-            report(format_args!(
-                "gotimer: cannot start a callback thread ({e}); callbacks wait for a free one"
-            ));
+        let started = self.start_thread();
+        match started {
+            Ok(_) => true,
+            Err(e) => {
+                self.idle.fetch_sub(1, SeqCst);
+                self.workers.fetch_sub(1, SeqCst);
+                self.spawn_failures.fetch_add(1, SeqCst);
+                *self
+                    .unreported
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e.to_string());
+                self.retry.store(true, SeqCst);
+                false
+            }
         }
     }
 
+    fn start_thread(&'static self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        #[cfg(all(test, not(loom)))]
+        if FAIL_SPAWNS.load(SeqCst) {
+            return Err(std::io::Error::other("injected spawn failure"));
+        }
+        std::thread::Builder::new()
+            .name("gotimer-callback".into())
+            .spawn(move || self.work())
+    }
+
     fn work(&'static self) {
+        let unreported = self
+            .unreported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(e) = unreported {
+            report(format_args!(
+                "gotimer: could not start a callback thread ({e}; {} times so far); callbacks \
+                 waited for one",
+                self.spawn_failures()
+            ));
+        }
         loop {
             match self.rx.recv_timeout(IDLE_EXIT) {
                 Ok(job) => {

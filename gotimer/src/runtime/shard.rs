@@ -41,6 +41,7 @@ impl Shard {
 
     pub(crate) fn lock(&self) -> Locked<'_> {
         Locked {
+            unwinding: std::thread::panicking(),
             wheel: lock(&self.wheel),
             next: &self.next,
         }
@@ -106,6 +107,10 @@ impl Shard {
         jobs: &mut Vec<EntryRef>,
     ) {
         let mut locked = self.lock();
+        #[cfg(all(test, not(loom)))]
+        if PANIC_IN_POLL.load(std::sync::atomic::Ordering::SeqCst) {
+            panic!("injected fault: a broken wheel invariant");
+        }
         locked.wheel.poll(now, buf);
         for (due, entry) in buf.drain(..) {
             entry.set_state(&locked, State::Idle);
@@ -199,9 +204,28 @@ impl Shard {
 /// A locked shard: the operations on one entry that handles need. Functions that must only run
 /// under the shard lock take a `&Locked` to say so.
 pub(crate) struct Locked<'a> {
+    /// Whether the thread was already unwinding when it took the lock (dropping a `Timer` during a
+    /// panic, say): only a panic that starts under the lock is a broken invariant.
+    unwinding: bool,
     wheel: MutexGuard<'a, Wheel<EntryRef>>,
     next: &'a AtomicU64,
 }
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if !self.unwinding && std::thread::panicking() {
+            super::fatal::fatal(format_args!(
+                "a panic while holding a timer shard lock: the timer wheel may be corrupt"
+            ));
+        }
+    }
+}
+
+/// Test-only fault injection: while set, the system driver's next poll panics under the shard lock,
+/// as a broken wheel invariant would.
+#[cfg(all(test, not(loom)))]
+pub(crate) static PANIC_IN_POLL: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 impl Locked<'_> {
     /// True if the entry is waiting to fire (including a deadline too far away to ever come).
