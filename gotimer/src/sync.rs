@@ -6,11 +6,16 @@ pub(crate) use loom::sync::{
     atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
+#[cfg(loom)]
+pub(crate) use loom::thread::{current as current_thread, park, Thread};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
     atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use std::thread::{current as current_thread, park, Thread};
 
 /// Locks `m`, ignoring poisoning. A mutex is poisoned only by a panic that starts while it is held;
 /// no user code runs under a runtime lock, and a panic of the runtime's own under a shard lock is

@@ -6,7 +6,10 @@
 //!
 //! The handshake that keeps a wakeup from being lost is Dekker's: the inserter writes the shard's
 //! `next` and then reads `sleep_until`; the driver writes `sleep_until` and then reads every `next`.
-//! With `SeqCst` on all four, at least one side sees the other. Of the inserters that see an earlier
+//! A `SeqCst` fence between the write and the read on each side makes at least one side see the
+//! other. (`SeqCst` on the four accesses alone would do in the language's memory model, but loom
+//! treats `SeqCst` accesses as acquire/release and found the lost wakeup that allows; with the
+//! fences, `loom_driver_park_vs_insert` checks the handshake.) Of the inserters that see an earlier
 //! deadline, the one whose compare-exchange wins unparks, so a burst of inserts costs one syscall.
 //!
 //! The driver never dies quietly: a panic on it is fatal (see `fatal.rs`). While a callback thread
@@ -15,7 +18,7 @@
 
 use super::fatal::{fatal, panic_message};
 use super::Runtime;
-use crate::sync::{AtomicU64, Ordering::SeqCst};
+use crate::sync::{fence, AtomicU64, Ordering::SeqCst, Thread};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -31,12 +34,13 @@ const AWAKE: u64 = 0;
 pub(crate) struct Driver {
     /// When the parked driver will wake on its own (`u64::MAX`: never), or `AWAKE`.
     sleep_until: AtomicU64,
-    thread: std::thread::Thread,
+    thread: Thread,
 }
 
 impl Driver {
     /// Starts the driver thread, which waits for `runtime` to be set before it looks at anything. It
     /// runs until the process exits and never keeps it alive.
+    #[cfg(not(loom))]
     pub(crate) fn start(runtime: fn() -> &'static Runtime) -> Driver {
         let handle = std::thread::Builder::new()
             .name("gotimer-driver".into())
@@ -59,8 +63,42 @@ impl Driver {
         }
     }
 
-    /// Called after a shard's `next` was lowered to `deadline`.
+    #[cfg(loom)]
+    pub(crate) fn start(_: fn() -> &'static Runtime) -> Driver {
+        unreachable!("gotimer: the system runtime does not run under loom")
+    }
+
+    /// A driver whose thread is the calling one: for the loom model of the handshake.
+    #[cfg(all(test, loom))]
+    pub(crate) fn for_current_thread() -> Driver {
+        Driver {
+            sleep_until: AtomicU64::new(AWAKE),
+            thread: crate::sync::current_thread(),
+        }
+    }
+
+    /// The driver's half of the handshake, before it parks until `next`: publishes `next`, then
+    /// rescans with `earliest`. True if it may park (an inserter that lowers a deadline below
+    /// `next` from now on sees `next`, and unparks it); false if a deadline below `next` was
+    /// published meanwhile, and it must rescan instead.
+    pub(crate) fn prepare_park(&self, next: u64, earliest: impl FnOnce() -> u64) -> bool {
+        self.sleep_until.store(next, SeqCst);
+        fence(SeqCst);
+        if earliest() < next {
+            self.sleep_until.store(AWAKE, SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// The driver is awake again: it rescans every shard before it parks again.
+    pub(crate) fn woke(&self) {
+        self.sleep_until.store(AWAKE, SeqCst);
+    }
+
+    /// The inserter's half: called after a shard's `next` was lowered to `deadline`.
     pub(crate) fn notify(&self, deadline: u64) {
+        fence(SeqCst);
         let planned = self.sleep_until.load(SeqCst);
         if deadline < planned
             && self
@@ -76,6 +114,7 @@ impl Driver {
 /// Linux stretches a thread's timed sleeps by its timer slack (50 µs by default) to batch wakeups.
 /// The driver's sleeps end at timer deadlines, so it asks for the least slack, 1 ns. Checked by
 /// `tests/driver.rs`, which reads the driver thread's `timerslack_ns`.
+#[cfg_attr(loom, allow(dead_code))]
 fn tighten_timer_slack() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_TIMERSLACK takes a plain integer and changes only the calling thread's slack;
@@ -86,6 +125,7 @@ fn tighten_timer_slack() {
 }
 
 /// The driver thread's loop: fire what is due, then sleep until the earliest deadline left.
+#[cfg_attr(loom, allow(dead_code))]
 fn run(rt: &'static Runtime, driver: &Driver) {
     let mut buf = Vec::new();
     let mut jobs = Vec::new();
@@ -100,9 +140,7 @@ fn run(rt: &'static Runtime, driver: &Driver) {
         if next <= rt.time.now() {
             continue;
         }
-        driver.sleep_until.store(next, SeqCst);
-        if rt.earliest() < next {
-            driver.sleep_until.store(AWAKE, SeqCst);
+        if !driver.prepare_park(next, || rt.earliest()) {
             continue;
         }
         if next == u64::MAX {
@@ -113,6 +151,6 @@ fn run(rt: &'static Runtime, driver: &Driver) {
                 std::thread::park_timeout(Duration::from_nanos(next - now));
             }
         }
-        driver.sleep_until.store(AWAKE, SeqCst);
+        driver.woke();
     }
 }

@@ -18,7 +18,10 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gotimer --release --lib loom --target-dir target/loom`
 
 use super::callback;
+use super::driver::Driver;
+use super::entry::{Entry, EntryRef, Func};
 use super::manual::Manual;
+use super::pool::Pool;
 use super::shard::Shard;
 use super::time::{Due, Timeline};
 use super::{Drive, Rt, Runtime};
@@ -89,11 +92,25 @@ struct World {
 }
 
 impl World {
+    /// A world whose callbacks run on the polling thread, as the manual drive runs them.
     fn new() -> Arc<World> {
+        World::with(Drive::Manual(Manual::new()))
+    }
+
+    /// A world with the system clock's drive: its driver is the calling (model) thread, so that
+    /// inserts notify it through the real handshake.
+    fn with_driver() -> Arc<World> {
+        World::with(Drive::System {
+            driver: Driver::for_current_thread(),
+            pool: Pool::new(),
+        })
+    }
+
+    fn with(drive: Drive) -> Arc<World> {
         let rt = Runtime {
             time: Timeline::simulated(),
             shards: vec![CachePadded::new(Shard::new())].into_boxed_slice(),
-            drive: Drive::Manual(Manual::new()),
+            drive,
         };
         Arc::new(World {
             rt: Rt::Fake(Arc::new(rt)),
@@ -621,5 +638,57 @@ fn loom_shard_next_insert_vs_poll() {
         w.poll(T2);
         assert_eq!(early.c().try_recv().ok(), Some(w.at(T2)));
         w.check_next();
+    });
+}
+
+/// The driver's sleep/notify handshake (`Driver::prepare_park` against `Driver::notify`, run by the
+/// real `Timer::new` through `Runtime::finish`): the driver, about to park until the earliest
+/// deadline it saw (none), races a thread that creates an earlier timer. Either the driver's rescan
+/// sees the new deadline, or the inserter sees the driver's planned wakeup and unparks it; a lost
+/// wakeup would leave the driver parked forever, which loom reports as a deadlock.
+#[test]
+fn loom_driver_park_vs_insert() {
+    model(|| {
+        let w = World::with_driver();
+        let inserter = {
+            let w = w.clone();
+            thread::spawn(move || w.timer(T1))
+        };
+        let driver = w.runtime().driver();
+        loop {
+            let next = w.runtime().earliest();
+            if next <= T1 {
+                break; // the driver knows of the new deadline and would sleep only until it
+            }
+            if driver.prepare_park(next, || w.runtime().earliest()) {
+                crate::sync::park();
+            }
+            driver.woke();
+        }
+        let _timer = inserter.join().unwrap();
+    });
+}
+
+/// The pool's idle exit (`Pool::leave_if_idle`, a worker that waited `IDLE_EXIT` for nothing)
+/// against `Pool::dispatch` of a callback: either the leaving worker sees the job and stays, or the
+/// dispatch sees no idle worker and starts one; never a job with no worker to run it.
+#[test]
+fn loom_pool_dispatch_vs_idle_exit() {
+    model(|| {
+        let pool: &'static Pool = Box::leak(Box::new(Pool::with_one_idle_worker()));
+        let leaving = thread::spawn(move || pool.leave_if_idle());
+        let job: EntryRef = Arc::new(Entry::new(
+            crate::origin::Origin::new(Location::caller(), crate::origin::Kind::AfterFunc, 0),
+            Func(|| {}),
+        ));
+        assert!(pool.dispatch(job), "starting a thread cannot fail here");
+        let left = leaving.join().unwrap();
+        let (workers, idle, started) = pool.model_counts();
+        assert!(
+            !left || started >= 1,
+            "the only worker left and nobody started another for the job"
+        );
+        assert_eq!(workers, usize::from(!left) + started, "workers miscounted");
+        assert_eq!(idle, workers, "no job was taken yet: every worker is idle");
     });
 }

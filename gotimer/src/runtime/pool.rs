@@ -47,6 +47,9 @@ pub(crate) struct Pool {
     unreported: std::sync::Mutex<Option<String>>,
     /// Set when a start failed; the driver retries while callbacks wait.
     retry: AtomicBool,
+    /// Under loom no thread is started; the models count the starts instead.
+    #[cfg(loom)]
+    model_starts: AtomicUsize,
 }
 
 /// Test-only fault injection: while set, starting a callback thread fails.
@@ -66,6 +69,8 @@ impl Pool {
             spawn_failures: AtomicUsize::new(0),
             unreported: std::sync::Mutex::new(None),
             retry: AtomicBool::new(false),
+            #[cfg(loom)]
+            model_starts: AtomicUsize::new(0),
         }
     }
 
@@ -131,16 +136,58 @@ impl Pool {
         }
     }
 
-    fn start_thread(&'static self) -> std::io::Result<std::thread::JoinHandle<()>> {
-        #[cfg(all(test, not(loom)))]
+    #[cfg(not(loom))]
+    fn start_thread(&'static self) -> std::io::Result<()> {
+        #[cfg(test)]
         if FAIL_SPAWNS.load(SeqCst) {
             return Err(std::io::Error::other("injected spawn failure"));
         }
         std::thread::Builder::new()
             .name("gotimer-callback".into())
             .spawn(move || self.work())
+            .map(drop)
     }
 
+    #[cfg(loom)]
+    fn start_thread(&'static self) -> std::io::Result<()> {
+        self.model_starts.fetch_add(1, SeqCst);
+        Ok(())
+    }
+
+    /// For the loom model of the idle exit: a pool with one idle worker, and the workers started.
+    #[cfg(all(test, loom))]
+    pub(crate) fn with_one_idle_worker() -> Pool {
+        let pool = Pool::new();
+        pool.workers.store(1, SeqCst);
+        pool.idle.store(1, SeqCst);
+        pool
+    }
+
+    #[cfg(all(test, loom))]
+    pub(crate) fn model_counts(&self) -> (usize, usize, usize) {
+        (
+            self.workers.load(SeqCst),
+            self.idle.load(SeqCst),
+            self.model_starts.load(SeqCst),
+        )
+    }
+
+    /// A worker that waited `IDLE_EXIT` for a job: true if it leaves. The other half of the
+    /// handshake in `dispatch`: a job sent while it was leaving saw it counted as idle and started
+    /// nobody, so it stays for that job.
+    pub(crate) fn leave_if_idle(&self) -> bool {
+        self.idle.fetch_sub(1, SeqCst);
+        self.workers.fetch_sub(1, SeqCst);
+        fence(SeqCst);
+        if self.rx.is_empty() {
+            return true;
+        }
+        self.workers.fetch_add(1, SeqCst);
+        self.idle.fetch_add(1, SeqCst);
+        false
+    }
+
+    #[cfg_attr(loom, allow(dead_code))]
     fn work(&'static self) {
         let unreported = self
             .unreported
@@ -164,15 +211,9 @@ impl Pool {
                     self.idle.fetch_add(1, SeqCst);
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    self.idle.fetch_sub(1, SeqCst);
-                    self.workers.fetch_sub(1, SeqCst);
-                    fence(SeqCst);
-                    // A job sent while we were leaving saw us counted as idle and spawned nobody.
-                    if self.rx.is_empty() {
+                    if self.leave_if_idle() {
                         return;
                     }
-                    self.workers.fetch_add(1, SeqCst);
-                    self.idle.fetch_add(1, SeqCst);
                 }
                 Err(RecvTimeoutError::Disconnected) => unreachable!("the pool owns its sender"),
             }
