@@ -214,6 +214,9 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
     match (rt, due) {
         (Rt::System(_), Due::In(d)) => crossbeam_channel::after(d),
         (Rt::System(_), Due::At(t)) => crossbeam_channel::at(t),
+        // Nothing would ever be sent: a channel that never delivers, as on the system clock (not
+        // one that is disconnected when the handle-less entry goes).
+        (Rt::Fake(fake), due) if !fake.fires_within_range(due) => never(),
         (Rt::Fake(_), due) => {
             let (tx, rx) = bounded(1);
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
