@@ -86,23 +86,26 @@ pub fn all_go(test: &str) -> Vec<Go> {
             .iter()
             .map(|c| c.0.display().to_string())
             .collect();
-        skip_or_fail(&format!(
-            "{test}: no Go toolchain (tried {tried:?}; set GO=/path/to/go or \
+        skip_or_fail(
+            &format!(
+                "{test}: no Go toolchain (tried {tried:?}; set GO=/path/to/go or \
              `apt-get install golang-1.19-go`)"
-        ));
+            ),
+            "the go tool pprof checks",
+        );
     }
     found
 }
 
-/// Says loudly that a test did not run its Go part; under CI (`CI` set) fails it instead.
-pub fn skip_or_fail(msg: &str) {
+/// Says loudly that a test skipped `what` for want of `msg`; under CI (`CI` set) fails it instead.
+pub fn skip_or_fail(msg: &str, what: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("{msg}: CI must run this test");
     }
     // Straight to the process's stderr, past the test harness's capture, so the skip is seen.
     let _ = writeln!(
         std::io::stderr(),
-        "\n*** SKIPPED {msg} ***\n*** the go tool pprof checks did NOT run ***\n"
+        "\n*** SKIPPED {msg} ***\n*** {what} did NOT run ***\n"
     );
 }
 
@@ -116,10 +119,13 @@ pub fn find_go(test: &str) -> Option<PathBuf> {
     if let Some(go) = candidates.iter().find(|go| answers(go)) {
         return Some(go.clone());
     }
-    skip_or_fail(&format!(
-        "{test}: no Go toolchain (tried {candidates:?}; set GO=/path/to/go or \
+    skip_or_fail(
+        &format!(
+            "{test}: no Go toolchain (tried {candidates:?}; set GO=/path/to/go or \
          `apt-get install golang-1.19-go`)"
-    ));
+        ),
+        "the go tool pprof checks",
+    );
     None
 }
 
