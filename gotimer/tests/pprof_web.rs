@@ -121,9 +121,10 @@ fn check_web_ui(go: &Go, url: &str, site: &Site, graphviz: bool) {
     // `/ui/` is the graph in Go 1.19's pprof, which has no `/ui/graph` (404); newer ones redirect
     // `/ui/` to the flame graph and serve the graph at `/ui/graph`.
     let root = ui.get("/ui/");
-    let graph = ui.get("/ui/graph");
-    let graph = if graph.status == 404 { &root } else { &graph };
-    if graphviz || !std::ptr::eq(graph, &root) {
+    let graph_page = ui.get("/ui/graph");
+    let root_is_graph = graph_page.status == 404;
+    let graph = if root_is_graph { &root } else { &graph_page };
+    if graphviz || !root_is_graph {
         assert_eq!(root.status, 200, "{}: {}", what("/ui/"), ui.log());
     }
     if graphviz {
