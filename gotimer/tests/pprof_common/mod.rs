@@ -82,19 +82,21 @@ pub fn all_go(test: &str) -> Vec<Go> {
         }
     }
     if found.is_empty() {
-        let tried: Vec<_> = candidates
-            .iter()
-            .map(|c| c.0.display().to_string())
-            .collect();
-        skip_or_fail(
-            &format!(
-                "{test}: no Go toolchain (tried {tried:?}; set GO=/path/to/go or \
-             `apt-get install golang-1.19-go`)"
-            ),
-            "the go tool pprof checks",
-        );
+        let tried: Vec<&Path> = candidates.iter().map(|c| c.0.as_path()).collect();
+        no_go(test, &tried);
     }
     found
+}
+
+/// [`skip_or_fail`] for a test that found no Go among `tried`.
+fn no_go(test: &str, tried: &[&Path]) {
+    skip_or_fail(
+        &format!(
+            "{test}: no Go toolchain (tried {tried:?}; set GO=/path/to/go or \
+             `apt-get install golang-1.19-go`)"
+        ),
+        "the go tool pprof checks",
+    );
 }
 
 /// Says loudly that a test skipped `what` for want of `msg`; under CI (`CI` set) fails it instead.
@@ -119,13 +121,8 @@ pub fn find_go(test: &str) -> Option<PathBuf> {
     if let Some(go) = candidates.iter().find(|go| answers(go)) {
         return Some(go.clone());
     }
-    skip_or_fail(
-        &format!(
-            "{test}: no Go toolchain (tried {candidates:?}; set GO=/path/to/go or \
-         `apt-get install golang-1.19-go`)"
-        ),
-        "the go tool pprof checks",
-    );
+    let tried: Vec<&Path> = candidates.iter().map(PathBuf::as_path).collect();
+    no_go(test, &tried);
     None
 }
 
