@@ -79,12 +79,15 @@ fn header_sample_types_mapping() {
     assert!(p.duration_nanos > 0);
     assert_eq!(p.mapping.len(), 1);
     let m = &p.mapping[0];
-    assert!(m.has_functions && m.has_filenames && m.has_line_numbers);
+    assert!(m.has_functions && m.has_filenames && m.has_line_numbers && m.has_inline_frames);
     assert_eq!(m.id, 1);
-    // Every id referenced exists, ids are unique, and every location is inside the mapping.
+    // No file for pprof to open and disassemble, and no made-up address range.
+    assert_eq!(string(&p, m.filename), "");
+    assert_eq!((m.memory_start, m.memory_limit, m.file_offset), (0, 0, 0));
+    // Every id referenced exists, ids are unique, and no location claims an address.
     for l in &p.location {
         assert_eq!(l.mapping_id, 1);
-        assert!(l.address >= m.memory_start && l.address < m.memory_limit);
+        assert_eq!(l.address, 0);
         assert_eq!(l.line.len(), 1);
         assert!(p.function.iter().any(|f| f.id == l.line[0].function_id));
     }

@@ -11,6 +11,11 @@
 //! - then runs `go tool pprof -top` against its own endpoint when Go is installed (`$GO`, then `go`
 //!   on `PATH`, then Debian's `/usr/lib/go-1.19/bin/go`), and prints its output.
 //!
+//! At the start it prints the `go tool pprof -http` command that opens its live endpoint in pprof's
+//! web UI, as the article does with `go tool pprof -http=:8081 …/debug/pprof/heap`: with the Go it
+//! found, and with `-source_path` when it is not run from the repository root, so that the source
+//! view finds `lab/src/leak.rs`.
+//!
 //! It writes the last profile to `OUT/leak-timers.pb.gz`, and pprof's copy lands in `OUT/pprof/`.
 
 use crate::golang::{self, Go};
@@ -135,9 +140,20 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         )
     })?;
     let addr = server.local_addr();
+    let go = if args.no_go {
+        None
+    } else {
+        Some(golang::find())
+    };
     println!("serving http://{addr}/debug/pprof/ while the loops run");
     println!("  try: go tool pprof -top {}", server.url());
     println!("  or:  curl 'http://{addr}/debug/pprof/timers?debug=1'");
+    println!("  pprof's web UI (graph, top, flame graph, peek, source; the graph needs graphviz):");
+    let go_cmd = match &go {
+        Some(Ok(go)) => go.path.display().to_string(),
+        _ => "go".to_owned(),
+    };
+    println!("  {}", web_ui_command(&go_cmd, &server.url()));
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut loops = Vec::new();
@@ -232,16 +248,51 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     gotimer::profile::write_pprof(std::fs::File::create(&file)?)?;
     println!("profile written to {}", file.display());
 
-    if args.no_go {
-        println!("go tool pprof: skipped (--no-go)");
-    } else {
-        match golang::find() {
-            Ok(go) => go_top(&go, &server.url(), out)?,
-            Err(e) => println!("go tool pprof: skipped: {e}"),
-        }
+    match go {
+        None => println!("go tool pprof: skipped (--no-go)"),
+        Some(Ok(go)) => go_top(&go, &server.url(), out)?,
+        Some(Err(e)) => println!("go tool pprof: skipped: {e}"),
     }
     server.shutdown();
     Ok(())
+}
+
+/// Where pprof's web UI listens in the printed command: the article's port, on loopback.
+const WEB_UI: &str = "127.0.0.1:8081";
+
+/// `GO tool pprof -http=127.0.0.1:8081 [-source_path=ROOT] URL`. The profile names this file as
+/// `lab/src/leak.rs`, relative to the repository root, which pprof searches from its current
+/// directory and that directory's parents: run from inside the repository, the command needs no
+/// `-source_path`; from elsewhere it gets the root this binary was built from, if that still holds
+/// the sources.
+fn web_ui_command(go: &str, url: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("lab/ is inside the repository");
+    let inside = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .ok()
+        .zip(root.canonicalize().ok())
+        .is_some_and(|(cwd, root)| cwd.starts_with(root));
+    let source_path = if !inside && root.join(file!()).is_file() {
+        format!(" -source_path={}", shell_word(&root.display().to_string()))
+    } else {
+        String::new()
+    };
+    format!(
+        "{} tool pprof -http={WEB_UI}{source_path} {url}",
+        shell_word(go)
+    )
+}
+
+/// `s` as one shell word: as it is when it holds nothing the shell would split or expand.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:=,@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// Runs `go tool pprof -top URL` and prints what it says. pprof keeps its copy of the profile under
@@ -297,6 +348,21 @@ mod tests {
                 .expect("the profile has the site");
             assert_eq!(s.kind, gotimer::profile::Kind::AfterFunc);
         }
+    }
+
+    #[test]
+    fn web_ui_command_is_one_shell_line() {
+        let url = "http://127.0.0.1:6060/debug/pprof/timers";
+        let cmd = web_ui_command("/usr/lib/go-1.19/bin/go", url);
+        assert!(
+            cmd.starts_with("/usr/lib/go-1.19/bin/go tool pprof -http=127.0.0.1:8081 "),
+            "{cmd}"
+        );
+        assert!(cmd.ends_with(&format!(" {url}")), "{cmd}");
+        // `cargo test` runs in lab/, inside the repository: no -source_path needed.
+        assert!(!cmd.contains("-source_path"), "{cmd}");
+        assert_eq!(shell_word("/opt/my go/bin/go"), "'/opt/my go/bin/go'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Smoke run of `gotimer-lab leak`: a few seconds on a free port. The leak watch must report the
-//! leaking line and not the fixed one; with Go installed (required under CI), `go tool pprof -top`
-//! against the lab's own endpoint must show the leaking line with every pending callback.
+//! leaking line and not the fixed one; the printed `go tool pprof -http` command must name this
+//! run's endpoint (gotimer's `tests/pprof_web.rs` checks what that web UI shows); with Go installed
+//! (required under CI), `go tool pprof -top` against the lab's own endpoint must show the leaking
+//! line with every pending callback.
 
 mod common;
 
@@ -53,6 +55,24 @@ fn leak_finds_the_leaking_line() {
     );
     assert!(out.join("leak-timers.pb.gz").exists());
 
+    // The printed web UI command opens this run's endpoint; run from lab/, inside the repository,
+    // it needs no -source_path.
+    let addr = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("serving http://"))
+        .and_then(|l| l.split('/').next())
+        .expect("the endpoint's address");
+    let web = stdout
+        .lines()
+        .find(|l| l.contains(" tool pprof -http="))
+        .unwrap_or_else(|| panic!("no go tool pprof -http command:\n{stdout}"))
+        .trim();
+    let go = web.split(" tool pprof ").next().unwrap();
+    assert_eq!(
+        web,
+        format!("{go} tool pprof -http=127.0.0.1:8081 http://{addr}/debug/pprof/timers")
+    );
+
     if !go_available() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -61,6 +81,14 @@ fn leak_finds_the_leaking_line() {
         eprintln!("SKIPPED the go tool pprof part: no Go");
         assert!(stdout.contains("go tool pprof: skipped"), "{stdout}");
     } else {
+        // The command names the Go the lab found.
+        assert!(
+            Command::new(go)
+                .arg("version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "{web}"
+        );
         // pprof's top row is the leaking line, with every callback the leaky loop left pending.
         let pending: u64 = stdout
             .lines()

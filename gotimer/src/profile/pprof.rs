@@ -31,12 +31,47 @@
 //!   process started).
 //! - One Function per call site, named `file:line:col Kind` with its file name and start line, so two
 //!   sites on one line, or two kinds at one site, are never merged; one Location per site, with one
-//!   Line; one Mapping, for the executable, with `has_functions`, `has_filenames` and
-//!   `has_line_numbers` set, so pprof does not try to symbolize anything.
+//!   Line and no address; one Mapping that names no file (see below).
+//! - Two comments, shown in pprof's header: what the profile is, and the program it came from
+//!   (`File: NAME`).
 //! - `time_nanos`, the wall-clock time of the snapshot, and `duration_nanos`, how long taking it
 //!   took (a snapshot is an instant, not a window).
 //!
 //! With no timers at all the profile still has its sample types, and pprof reads it as empty.
+//!
+//! # Why the Mapping names no file and the Locations have no address
+//!
+//! A call site is a source position that `#[track_caller]` recorded, not an instruction address:
+//! nothing in the executable backs it, and pprof must not look there. pprof looks at the binary in
+//! two places, and the profile closes both:
+//!
+//! - **Symbolization**, when the profile is fetched: pprof's symbolizer (local, or remote through
+//!   `/debug/pprof/symbol`) skips a mapping that says it is already symbolized, that is, one with
+//!   `has_functions`, `has_filenames` or `has_line_numbers` set. Ours sets all four flags, because
+//!   each Location's one Line is the complete answer: a recorded call site has no inlined frames to
+//!   expand, so `has_inline_frames` is true as well. A profile with no Mapping at all would not do:
+//!   pprof then adds one without the flags, tries to symbolize it, and warns "Main binary filename not
+//!   available".
+//! - **Disassembly**, in the source (`/ui/source`, `-list`) and disasm views: pprof opens the
+//!   Mapping's file and, if that works, disassembles it around each Location's address. An earlier
+//!   version named the running executable with made-up addresses (`0x1001`...), so pprof disassembled
+//!   the real binary at offsets it never had and crashed (`slice bounds out of range` in
+//!   `objfile.(*Disasm).Decode`, Go 1.19 and 1.27 alike). A Mapping with an empty file name cannot be
+//!   opened, so pprof takes its other path: it builds the listing from the Location's Line (function,
+//!   file, line) and reads the source file, searching `-source_path` (default: the current directory)
+//!   and its parents. This is the Mapping Go's own runtime writes when it cannot read
+//!   `/proc/self/maps` (`runtime/pprof`: start, limit and offset 0, file and build id empty); Go sets
+//!   only `has_functions` there, and its `proto.go` leaves the other flags as a TODO.
+//! - The address is 0 ("not available", in `profile.proto`'s words) rather than a made-up one: pprof
+//!   gives address-less Locations addresses of its own where it needs them (its `synthCode`), so the
+//!   address views cannot show a number that means nothing.
+//!
+//! The program's name, which used to ride in the Mapping, is in the second comment instead, as
+//! `File: NAME`: pprof prints the comments in its header, where a Go profile has `File: NAME` from its
+//! Mapping, and the web UI takes its title from that line (`NAME timers`, not `unknown timers`).
+//!
+//! `tests/pprof_web.rs` holds pprof to this: every view of `go tool pprof -http` answers, for each Go
+//! toolchain found, with the call site and its source line, and pprof logs no warning.
 
 use super::{snapshot, Site};
 use std::collections::HashMap;
@@ -58,7 +93,7 @@ pub struct Profile {
     /// The samples: one per call site with live timers.
     #[prost(message, repeated, tag = "2")]
     pub sample: Vec<Sample>,
-    /// The executable.
+    /// One mapping, which names no file (see the [module docs](self)).
     #[prost(message, repeated, tag = "3")]
     pub mapping: Vec<Mapping>,
     /// One per call site.
@@ -153,7 +188,8 @@ pub struct Label {
     pub num_unit: i64,
 }
 
-/// pprof's `Mapping`: the binary the locations belong to.
+/// pprof's `Mapping`: the binary the locations belong to. gotimer writes one that names no binary and
+/// declares its locations symbolized (see the [module docs](self) for why).
 ///
 /// ```
 /// let m = gotimer::profile::pprof::Mapping::default();
@@ -164,16 +200,16 @@ pub struct Mapping {
     /// Its id (1).
     #[prost(uint64, tag = "1")]
     pub id: u64,
-    /// The start of the address range the locations' addresses fall in.
+    /// The start of the address range the locations' addresses fall in (0: no range).
     #[prost(uint64, tag = "2")]
     pub memory_start: u64,
-    /// Its end.
+    /// Its end (0).
     #[prost(uint64, tag = "3")]
     pub memory_limit: u64,
     /// The file offset of the range (0).
     #[prost(uint64, tag = "4")]
     pub file_offset: u64,
-    /// The executable's path, as a string index.
+    /// The binary's path, as a string index (0, `""`: no file for pprof to open).
     #[prost(int64, tag = "5")]
     pub filename: i64,
     /// A build id, as a string index (none: 0).
@@ -188,7 +224,7 @@ pub struct Mapping {
     /// They carry line numbers.
     #[prost(bool, tag = "9")]
     pub has_line_numbers: bool,
-    /// They carry inlined frames (no).
+    /// Their inlined frames are complete (yes: a call site has none).
     #[prost(bool, tag = "10")]
     pub has_inline_frames: bool,
 }
@@ -207,7 +243,7 @@ pub struct Location {
     /// The mapping it belongs to (1).
     #[prost(uint64, tag = "2")]
     pub mapping_id: u64,
-    /// A made-up address, unique per site, inside the mapping's range.
+    /// The instruction address (0: a call site has none).
     #[prost(uint64, tag = "3")]
     pub address: u64,
     /// The call site's function and line.
@@ -304,10 +340,10 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
             unit: strings.get("bytes"),
         },
     ];
-    let exe = std::env::current_exe()
+    let program = std::env::current_exe()
         .ok()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "gotimer".to_owned());
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown".to_owned());
     let kind_key = strings.get("kind");
     let created_key = strings.get("created");
     let count_unit = strings.get("count");
@@ -315,14 +351,13 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
     let live: Vec<&Site> = sites.iter().filter(|s| s.live > 0).collect();
     let mut profile = Profile {
         sample_type,
+        // No file, no range, every flag: see the module docs.
         mapping: vec![Mapping {
             id: 1,
-            memory_start: 0x1000,
-            memory_limit: 0x1000 + live.len() as u64 + 1,
-            filename: strings.get(&exe),
             has_functions: true,
             has_filenames: true,
             has_line_numbers: true,
+            has_inline_frames: true,
             ..Default::default()
         }],
         time_nanos,
@@ -333,6 +368,9 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
     profile
         .comment
         .push(strings.get("gotimer timer profile: live timers per call site"));
+    profile
+        .comment
+        .push(strings.get(&format!("File: {program}")));
     for (i, site) in live.iter().enumerate() {
         let id = i as u64 + 1;
         let name = format!(
@@ -353,7 +391,7 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
         profile.location.push(Location {
             id,
             mapping_id: 1,
-            address: 0x1000 + id,
+            address: 0,
             line: vec![Line {
                 function_id: id,
                 line: i64::from(site.line),
@@ -428,8 +466,14 @@ mod tests {
         assert_eq!(s(p.default_sample_type), "timers");
         assert!(p.sample.is_empty() && p.location.is_empty() && p.function.is_empty());
         assert_eq!(p.mapping.len(), 1);
-        assert!(p.mapping[0].has_functions);
+        let m = &p.mapping[0];
+        assert!(m.has_functions && m.has_filenames && m.has_line_numbers && m.has_inline_frames);
+        assert_eq!((m.filename, m.memory_start, m.memory_limit), (0, 0, 0));
         assert_eq!((p.time_nanos, p.duration_nanos), (1, 2));
+        // pprof shows a comment `File: NAME` in its header and titles the web UI with NAME.
+        let exe = std::env::current_exe().unwrap();
+        let file = format!("File: {}", exe.file_name().unwrap().to_string_lossy());
+        assert!(p.comment.iter().any(|&c| s(c) == file), "{:?}", p.comment);
         if let Ok(path) = std::env::var("GOTIMER_EMPTY_PROFILE") {
             let mut gz = flate2::write::GzEncoder::new(
                 std::fs::File::create(path).unwrap(),

@@ -1,5 +1,6 @@
-//! Shared by `tests/profile.rs` and `tests/debug_http.rs`: finding Go, running `go tool pprof` with a
-//! private HOME, decoding a written profile, and a scratch directory.
+//! Shared by `tests/profile.rs`, `tests/debug_http.rs` and `tests/pprof_web.rs`: finding Go (one
+//! toolchain, or every one), running `go tool pprof` with a private HOME, decoding a written profile,
+//! and a scratch directory.
 
 #![allow(dead_code)]
 
@@ -12,6 +13,104 @@ use std::process::{Command, Output};
 /// Where Debian's golang-1.19-go package puts Go.
 pub const DEBIAN_GO: &str = "/usr/lib/go-1.19/bin/go";
 
+/// Whether `go version` runs and succeeds.
+fn answers(go: &Path) -> bool {
+    Command::new(go)
+        .arg("version")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// One Go toolchain, from [`all_go`].
+#[derive(Clone, Debug)]
+pub struct Go {
+    /// The `go` command.
+    pub path: PathBuf,
+    /// `go1.19.8`.
+    pub version: String,
+    /// Its GOROOT, which tells two toolchains apart.
+    pub goroot: PathBuf,
+}
+
+/// Every Go toolchain this machine has, each once (by GOROOT), looked for in this order:
+/// `$GO`, [`DEBIAN_GO`], `go` on PATH, then each path in `$GOTIMER_GO_EXTRA` (separated by `:`).
+/// A candidate that does not answer `go version` is left out, except that one named by `$GO` or
+/// `$GOTIMER_GO_EXTRA` must answer: that is a broken setting, and the test panics. With none found
+/// the caller skips, loudly; under CI (`CI` set) it panics instead.
+pub fn all_go(test: &str) -> Vec<Go> {
+    let named = |v: &str| -> Vec<PathBuf> {
+        std::env::var_os(v)
+            .map(|s| {
+                std::env::split_paths(&s)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
+    candidates.extend(named("GO").into_iter().map(|p| (p, true)));
+    candidates.push((PathBuf::from(DEBIAN_GO), false));
+    candidates.push((PathBuf::from("go"), false));
+    candidates.extend(named("GOTIMER_GO_EXTRA").into_iter().map(|p| (p, true)));
+    let mut found: Vec<Go> = Vec::new();
+    for (path, required) in &candidates {
+        if !answers(path) {
+            assert!(
+                !required,
+                "{test}: {} (from $GO or $GOTIMER_GO_EXTRA) does not answer `go version`",
+                path.display()
+            );
+            continue;
+        }
+        let env = |what: &str| {
+            let o = Command::new(path)
+                .args(["env", what])
+                .env("GOTOOLCHAIN", "local")
+                .output()
+                .expect("go env");
+            String::from_utf8_lossy(&o.stdout).trim().to_owned()
+        };
+        let goroot = PathBuf::from(env("GOROOT"));
+        let goroot = goroot.canonicalize().unwrap_or(goroot);
+        if !found.iter().any(|g| g.goroot == goroot) {
+            found.push(Go {
+                path: path.clone(),
+                version: env("GOVERSION"),
+                goroot,
+            });
+        }
+    }
+    if found.is_empty() {
+        let tried: Vec<&Path> = candidates.iter().map(|c| c.0.as_path()).collect();
+        no_go(test, &tried);
+    }
+    found
+}
+
+/// [`skip_or_fail`] for a test that found no Go among `tried`.
+fn no_go(test: &str, tried: &[&Path]) {
+    skip_or_fail(
+        &format!(
+            "{test}: no Go toolchain (tried {tried:?}; set GO=/path/to/go or \
+             `apt-get install golang-1.19-go`)"
+        ),
+        "the go tool pprof checks",
+    );
+}
+
+/// Says loudly that a test skipped `what` for want of `msg`; under CI (`CI` set) fails it instead.
+pub fn skip_or_fail(msg: &str, what: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}: CI must run this test");
+    }
+    // Straight to the process's stderr, past the test harness's capture, so the skip is seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED {msg} ***\n*** {what} did NOT run ***\n"
+    );
+}
+
 /// Go: `$GO` if set (and then only there), else `go` on PATH, else [`DEBIAN_GO`]. Without it the
 /// caller skips, loudly; under CI (`CI` set) a missing Go fails the test instead.
 pub fn find_go(test: &str) -> Option<PathBuf> {
@@ -19,27 +118,11 @@ pub fn find_go(test: &str) -> Option<PathBuf> {
         Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
         _ => vec![PathBuf::from("go"), PathBuf::from(DEBIAN_GO)],
     };
-    for go in &candidates {
-        let ok = Command::new(go)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(go.clone());
-        }
+    if let Some(go) = candidates.iter().find(|go| answers(go)) {
+        return Some(go.clone());
     }
-    let msg = format!(
-        "{test}: no Go toolchain (tried {candidates:?}; set GO=/path/to/go or \
-         `apt-get install golang-1.19-go`)"
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}: CI must run this test");
-    }
-    // Straight to the process's stderr, past the test harness's capture, so the skip is seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED {msg} ***\n*** the go tool pprof checks did NOT run ***\n"
-    );
+    let tried: Vec<&Path> = candidates.iter().map(PathBuf::as_path).collect();
+    no_go(test, &tried);
     None
 }
 
