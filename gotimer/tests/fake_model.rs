@@ -374,7 +374,11 @@ fn check(ops: &[Op]) -> Result<(), TestCaseError> {
     loop {
         let got = world.fake.advance_to_next();
         let want = model.advance_to_next();
-        prop_assert_eq!(got, want.map(Duration::from_nanos), "drain: advance_to_next");
+        prop_assert_eq!(
+            got,
+            want.map(Duration::from_nanos),
+            "drain: advance_to_next"
+        );
         compare(&world, &mut model, "drain")?;
         if got.is_none() {
             break;
@@ -402,7 +406,9 @@ fn apply(world: &mut World, model: &mut Model, op: &Op, ctx: &str) -> Result<(),
         }
         Op::AfterFunc(d) => {
             let id = model.create(Kind::Func, d);
-            world.live.push((id, Real::Func(world.after_func(id, d.get()))));
+            world
+                .live
+                .push((id, Real::Func(world.after_func(id, d.get()))));
         }
         Op::Ticker(p) => {
             let id = model.create(Kind::Ticker, p);

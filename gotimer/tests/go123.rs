@@ -314,7 +314,11 @@ fn cross_thread_reset_of_an_idle_timer_wakes_a_blocked_thread(tc: &TestClock) {
         let (woke_tx, woke) = bounded(1);
         thread::scope(|s| {
             s.spawn(|| woke_tx.send(wait_on(how, t.c())).unwrap());
-            tc.assert_quiet(&woke, 50 * MS, &format!("{how:?}: a waiter on a received timer"));
+            tc.assert_quiet(
+                &woke,
+                50 * MS,
+                &format!("{how:?}: a waiter on a received timer"),
+            );
             let before = clock.now();
             assert!(!s.spawn(|| t.reset(MS)).join().unwrap(), "received already");
             tc.pass(MS);

@@ -154,7 +154,9 @@ fn chain_link(chain: &Arc<Chain>) {
     // Go: `i--; if i >= 0 { AfterFunc(0, f); Sleep(1 * Second) } else { c <- true }`.
     if chain.left.fetch_sub(1, SeqCst) > 0 {
         let next = chain.clone();
-        chain.clock.after_func(Duration::ZERO, move || chain_link(&next));
+        chain
+            .clock
+            .after_func(Duration::ZERO, move || chain_link(&next));
         chain.clock.sleep(chain.nap);
     } else {
         chain.done.send(()).unwrap();
@@ -188,7 +190,11 @@ fn test_after_func(tc: &TestClock) {
     let start = tc.clock().now();
     after_func_chain(tc, Duration::ZERO);
     if tc.is_fake() {
-        assert_eq!(tc.clock().now(), start, "after_func(0) callbacks are due now");
+        assert_eq!(
+            tc.clock().now(),
+            start,
+            "after_func(0) callbacks are due now"
+        );
     }
 }
 both_clocks!(test_after_func);
@@ -559,7 +565,9 @@ fn reset_once(tc: &TestClock, d: Duration) -> Result<(), String> {
 /// [TestReset](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L417)
 fn test_reset(tc: &TestClock) {
     const UNIT: Duration = Duration::from_millis(25);
-    retry(tc, &[UNIT, 3 * UNIT, 7 * UNIT, 15 * UNIT], |d| reset_once(tc, d));
+    retry(tc, &[UNIT, 3 * UNIT, 7 * UNIT, 15 * UNIT], |d| {
+        reset_once(tc, d)
+    });
 }
 both_clocks!(test_reset);
 
@@ -636,8 +644,10 @@ fn test_overflow_after(tc: &TestClock) {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "after({d:?})");
     }
 }
-both_clocks!(test_overflow_after [ignore = "bug: on a fake clock, after(d) with a deadline out of \
-    range (Duration::MAX) returns a disconnected receiver instead of one that never delivers"]);
+both_clocks!(
+    test_overflow_after[ignore = "bug: on a fake clock, after(d) with a deadline out of \
+    range (Duration::MAX) returns a disconnected receiver instead of one that never delivers"]
+);
 
 // Go's TestIssue5745 checks that a panic (a nil *Timer's Stop) does not leave the timers' lock held,
 // so that a deferred ticker.Stop does not deadlock. A nil Timer cannot exist in Rust; the panics
@@ -703,27 +713,23 @@ both_clocks!(test_issue5745);
 /// variants: zero timers are never missed.
 fn test_zero_timer(tc: &TestClock) {
     // Go runs a million zero timers of each kind (regression test for zero timers missed by the
-    // scheduler). Debug builds run fewer: a callback's hand-off to the pool costs more than a
-    // channel timer.
-    let n = |release: usize, debug: usize| if cfg!(debug_assertions) { debug } else { release };
+    // scheduler). Debug builds run fewer, and fewer callbacks: a callback's hand-off to the pool
+    // costs more than a channel timer.
+    let debug = cfg!(debug_assertions);
     let clock = tc.clock();
     let cached = GoTimer::new(Impl::Func, clock, HOUR);
-    let cases: [(&str, usize, &dyn Fn() -> Option<GoTimer>); 3] = [
-        ("chan", n(1_000_000, 100_000), &|| {
-            Some(GoTimer::new(Impl::Chan, clock, Duration::ZERO))
-        }),
-        ("func", n(1_000_000, 20_000), &|| {
-            Some(GoTimer::new(Impl::Func, clock, Duration::ZERO))
-        }),
-        ("cache", n(1_000_000, 20_000), &|| {
-            cached.reset(Duration::ZERO);
-            None
-        }),
-    ];
-    for (name, count, make) in cases {
+    for (name, count) in [("chan", 100_000), ("func", 20_000), ("cache", 20_000)] {
+        let count = if debug { count } else { 1_000_000 };
         for i in 0..count {
             let s = clock.now();
-            let made = make();
+            let made = match name {
+                "chan" => Some(GoTimer::new(Impl::Chan, clock, Duration::ZERO)),
+                "func" => Some(GoTimer::new(Impl::Func, clock, Duration::ZERO)),
+                _ => {
+                    cached.reset(Duration::ZERO);
+                    None
+                }
+            };
             tc.recv(made.as_ref().unwrap_or(&cached).c());
             let took = clock.now() - s;
             assert!(
@@ -867,7 +873,11 @@ fn stop_reset_result(tc: &TestClock, stop: bool) {
                     let timers = [clock.timer(MS), clock.timer(MS)];
                     let (won, _) = tc.recv_any(&[timers[0].c(), timers[1].c()]);
                     let loser = &timers[1 - won];
-                    let kept = if stop { loser.stop() } else { loser.reset(HOUR) };
+                    let kept = if stop {
+                        loser.stop()
+                    } else {
+                        loser.reset(HOUR)
+                    };
                     assert!(kept, "iteration {j}: the loser's value was not received");
                     assert!(loser.c().is_empty(), "iteration {j}: a value after stop");
                 }
@@ -892,7 +902,11 @@ both_clocks!(test_reset_result);
 /// threads wake on one 1 us ticker at once, each also waiting on an `after(1 ms)` of its own.
 fn test_multi_wakeup_ticker(tc: &TestClock) {
     // Go runs 100,000 rounds per processor (in long mode only).
-    let rounds = if cfg!(debug_assertions) { 5_000 } else { 20_000 };
+    let rounds = if cfg!(debug_assertions) {
+        5_000
+    } else {
+        20_000
+    };
     let threads = thread::available_parallelism().map_or(2, |n| n.get());
     let ticker = tc.clock().ticker(Duration::from_micros(1));
     thread::scope(|s| {

@@ -136,8 +136,8 @@ both_clocks!(test_tick);
 /// [TestNewTickerLtZeroDuration](https://github.com/golang/go/blob/go1.19.8/src/time/tick_test.go#L128)
 fn test_new_ticker_lt_zero_duration(tc: &TestClock) {
     // Go checks NewTicker(-1); a zero period is the non-positive interval Rust can express.
-    let payload = catch_unwind(AssertUnwindSafe(|| tc.clock().ticker(Duration::ZERO)))
-        .expect_err("no panic");
+    let payload =
+        catch_unwind(AssertUnwindSafe(|| tc.clock().ticker(Duration::ZERO))).expect_err("no panic");
     assert_eq!(
         panic_message(&*payload),
         "non-positive interval for Ticker::new"

@@ -206,6 +206,7 @@ pub fn retry<P: Copy + Debug>(
 /// `both_clocks!(a, b, …)`: for each `fn a(tc: &TestClock)`, the tests `a::system` and `a::fake`.
 /// Attributes in brackets after a name go on its fake variant only:
 /// `both_clocks!(a [ignore = "bug: …"])`.
+#[allow(unused_macros)] // used by the binaries that port Go's tests, not by every one
 macro_rules! both_clocks {
     ($($name:ident $([$($fake_attr:meta),*])?),+ $(,)?) => {
         $(
