@@ -720,7 +720,11 @@ fn test_zero_timer(tc: &TestClock) {
     let clock = tc.clock();
     let cached = GoTimer::new(Impl::Func, clock, HOUR);
     for (name, count) in [("chan", 100_000), ("func", 20_000), ("cache", 20_000)] {
-        let count = if cfg!(debug_assertions) { count } else { 1_000_000 } / scale;
+        let count = if cfg!(debug_assertions) {
+            count
+        } else {
+            1_000_000
+        } / scale;
         for i in 0..count {
             let s = clock.now();
             let made = match name {
@@ -912,7 +916,7 @@ both_clocks!(test_reset_result);
 fn test_multi_wakeup_ticker(tc: &TestClock) {
     // Go runs 100,000 rounds per processor (in long mode only).
     let rounds = if cfg!(debug_assertions) {
-        5_000
+        2_000
     } else {
         20_000
     };

@@ -164,8 +164,9 @@ impl TestClock {
 
     /// Lets time pass until `done()` holds: polls every millisecond of real time on the system
     /// clock; on the fake clock runs the callbacks due at once, then jumps from deadline to
-    /// deadline (giving other threads the processor in between) while anything is pending, and
-    /// waits in real time when nothing is. Fails after `WAKE` of real time.
+    /// deadline while anything is pending, pausing 20 us of real time after each jump so that the
+    /// threads it woke can run before the next, and waits in real time when nothing is pending.
+    /// Fails after `WAKE` of real time.
     pub fn pass_until(&self, what: &str, mut done: impl FnMut() -> bool) {
         let deadline = Instant::now() + WAKE;
         if let Some(fake) = &self.fake {
@@ -174,7 +175,9 @@ impl TestClock {
         while !done() {
             assert!(Instant::now() < deadline, "{what}: not after {WAKE:?}");
             match &self.fake {
-                Some(fake) if fake.advance_to_next().is_some() => std::thread::yield_now(),
+                Some(fake) if fake.advance_to_next().is_some() => {
+                    std::thread::sleep(Duration::from_micros(20))
+                }
                 _ => std::thread::sleep(Duration::from_millis(1)),
             }
         }
