@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 pub const WAKE: Duration = Duration::from_secs(10);
 
 /// How long a fake-clock test gives a woken thread, in real time, to show that it woke when it
-/// must not have. A correct run never waits for anything within it, so it only sets how likely a
-/// wrong wakeup is to be caught, never whether a correct run passes.
+/// must not have. A correct run waits it out and passes whatever the scheduler does: it only sets
+/// how likely a wrong wakeup is to be caught.
 const GRACE: Duration = Duration::from_millis(20);
 
 /// The clock of one run of a test body: the system clock, or a new fake clock.
