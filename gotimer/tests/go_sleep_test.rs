@@ -1,53 +1,151 @@
-//! The semantic cases of Go 1.19's `src/time/sleep_test.go`, ported to gotimer. Each test is named
-//! after the Go test it ports (`TestAfterFunc` is `test_after_func`); the code is our own, written
-//! from what each Go test checks. Go-only cases are left out, with a note where they would be.
+//! The semantic cases of Go's `src/time/sleep_test.go`, ported to gotimer: Go 1.19's, and those Go
+//! added up to 1.27.3. Each test is named after the Go test it ports (`TestAfterFunc` is
+//! `test_after_func`) and sits under a link to it; the code is our own, written from what each Go
+//! test checks. Go-only cases are left out, with a note where they would be.
+//!
+//! Both clocks: each test that does not measure real-time lateness is one body given a
+//! `TestClock`, and runs twice, as `name::system` and `name::fake` (see `common/clocks.rs`). On the
+//! system clock time passes by itself; on the fake one every wait is an advance, so nothing is ever
+//! late and the checks that are bounds on the system clock are exact there. The tests that stay on
+//! the system clock only say why.
 //!
 //! Timing policy: "never early" is checked strictly, every time. Upper bounds and orderings that
 //! depend on the OS scheduler are retried with growing durations, as Go retries them, and fail
-//! only when every duration fails. Under Go 1.23 semantics some checks that Go 1.19 had to retry
-//! (a stopped timer's channel is empty) are exact, and are checked strictly here.
+//! only when every duration fails (on a fake clock the first duration must pass). Under Go 1.23
+//! semantics some checks that Go 1.19 had to retry (a stopped timer's channel is empty) are exact,
+//! and are checked strictly here.
 
-use crossbeam_channel::{bounded, select, unbounded};
-use gotimer::{after, after_func, sleep, Receiver, Ticker, Timer};
-use std::panic::catch_unwind;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::SeqCst};
+mod common;
+
+use common::clocks::{both_clocks, retry, TestClock, WAKE};
+use crossbeam_channel::{bounded, select, unbounded, Receiver, TryRecvError};
+use gotimer::{Clock, Ticker, Timer};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 const MS: Duration = Duration::from_millis(1);
+const NS: Duration = Duration::from_nanos(1);
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// Runs `attempt` with each duration in turn until one passes, as Go's retried tests do. An
-/// `Err` means "too slow this time"; a hard failure is an `assert!` inside `attempt`.
-fn retry(durations: &[Duration], mut attempt: impl FnMut(Duration) -> Result<(), String>) {
-    let mut errors = Vec::new();
-    for &d in durations {
-        match attempt(d) {
-            Ok(()) => return,
-            Err(e) => {
-                eprintln!("attempt with {d:?} failed, retrying: {e}");
-                errors.push(format!("{d:?}: {e}"));
+/// How a test makes its one-shot timers: a channel `Timer` (Go's `NewTimer`), or Go's
+/// `newTimerFunc` (sleep_test.go since Go 1.23), a timer built from `after_func` whose callback
+/// sends the clock's `now()` on a channel of its own, so that each test that uses it checks the
+/// callback path where it checks the channel path.
+#[derive(Clone, Copy, Debug)]
+enum Impl {
+    Chan,
+    Func,
+}
+
+enum GoTimer {
+    Chan(Timer),
+    Func(Timer, Receiver<Instant>),
+}
+
+impl GoTimer {
+    fn new(how: Impl, clock: &Clock, d: Duration) -> GoTimer {
+        match how {
+            Impl::Chan => GoTimer::Chan(clock.timer(d)),
+            Impl::Func => {
+                let (tx, rx) = bounded(1);
+                let now = clock.clone();
+                let timer = clock.after_func(d, move || {
+                    let _ = tx.try_send(now.now());
+                });
+                GoTimer::Func(timer, rx)
             }
         }
     }
-    panic!("failed at every duration: {errors:#?}");
+
+    fn c(&self) -> &Receiver<Instant> {
+        match self {
+            GoTimer::Chan(t) => t.c(),
+            GoTimer::Func(_, rx) => rx,
+        }
+    }
+
+    fn timer(&self) -> &Timer {
+        match self {
+            GoTimer::Chan(t) | GoTimer::Func(t, _) => t,
+        }
+    }
+
+    fn stop(&self) -> bool {
+        self.timer().stop()
+    }
+
+    fn reset(&self, d: Duration) -> bool {
+        self.timer().reset(d)
+    }
 }
 
-#[test]
-fn test_sleep() {
+impl Drop for GoTimer {
+    fn drop(&mut self) {
+        // As dropping a `Timer` cancels it; an `after_func` timer would run anyway, and its
+        // callback holds a clone of the clock.
+        self.stop();
+    }
+}
+
+/// A thread that churns the allocator and yields until dropped: the stand-in for Go's tests' GC
+/// loops. It runs on real time on either clock.
+struct Churn {
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Churn {
+    fn start() -> Churn {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::spawn(move || {
+            while !flag.load(SeqCst) {
+                std::hint::black_box(vec![1u8; 64 * 1024]);
+                thread::yield_now();
+            }
+        });
+        Churn {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        self.stop.store(true, SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+/// [TestSleep](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L28)
+fn test_sleep(tc: &TestClock) {
     // Go's version also interrupts the sleeping goroutine with a signal (`Interrupt`); a Rust thread
     // has no counterpart, so only "sleeps at least d" is ported. Go's check is relaxed for Windows'
     // timer granularity; ours is strict.
     const DELAY: Duration = Duration::from_millis(100);
-    let start = Instant::now();
-    sleep(DELAY);
-    let took = start.elapsed();
-    assert!(took >= DELAY, "sleep({DELAY:?}) slept only {took:?}");
+    let clock = tc.clock().clone();
+    let start = clock.now();
+    let sleeper = thread::spawn(move || {
+        clock.sleep(DELAY);
+        clock.now()
+    });
+    tc.until_waiters(1);
+    tc.pass(DELAY);
+    let took = sleeper.join().unwrap() - start;
+    tc.assert_on_time(took, DELAY, "sleep");
 }
+both_clocks!(test_sleep);
 
-/// The chain of callbacks of `test_after_func`: each link schedules the next at once, then sleeps.
+/// The chain of callbacks of `test_after_func`: each link schedules the next at once, then naps.
 struct Chain {
+    clock: Clock,
+    nap: Duration,
     left: AtomicIsize,
     done: crossbeam_channel::Sender<()>,
 }
@@ -56,107 +154,174 @@ fn chain_link(chain: &Arc<Chain>) {
     // Go: `i--; if i >= 0 { AfterFunc(0, f); Sleep(1 * Second) } else { c <- true }`.
     if chain.left.fetch_sub(1, SeqCst) > 0 {
         let next = chain.clone();
-        after_func(Duration::ZERO, move || chain_link(&next));
-        sleep(Duration::from_secs(1));
+        chain
+            .clock
+            .after_func(Duration::ZERO, move || chain_link(&next));
+        chain.clock.sleep(chain.nap);
     } else {
         chain.done.send(()).unwrap();
     }
 }
 
-#[test]
-fn test_after_func() {
-    // Eleven callbacks, each of which schedules the next and then sleeps a second. They only finish
-    // quickly if callbacks run concurrently: one after another they would take ten seconds.
+/// Eleven `after_func(0)` callbacks, each of which schedules the next and then naps for `nap`;
+/// returns the real time the chain took.
+fn after_func_chain(tc: &TestClock, nap: Duration) -> Duration {
     let (done, finished) = bounded(1);
     let chain = Arc::new(Chain {
+        clock: tc.clock().clone(),
+        nap,
         left: AtomicIsize::new(10),
         done,
     });
     let start = Instant::now();
     let first = chain.clone();
-    after_func(Duration::ZERO, move || chain_link(&first));
-    let waited = finished.recv_timeout(Duration::from_secs(8));
-    assert!(
-        waited.is_ok(),
-        "after {:?} the chain of 11 after_func(0) callbacks has not finished: callbacks that \
-         sleep 1 s delay each other (serially they would take 10 s)",
-        start.elapsed()
-    );
+    tc.clock()
+        .after_func(Duration::ZERO, move || chain_link(&first));
+    tc.recv(&finished);
     assert_eq!(chain.left.load(SeqCst), -1);
+    start.elapsed()
 }
 
+/// [TestAfterFunc](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L49), its
+/// semantic half: the chain of eleven `after_func(0)` runs to its end. On a fake clock all eleven
+/// run in one advance (callbacks due at once during an advance run in it), without the naps: a fake
+/// clock runs its callbacks on the advancing thread, one at a time, and they may not sleep on it.
+fn test_after_func(tc: &TestClock) {
+    let start = tc.clock().now();
+    after_func_chain(tc, Duration::ZERO);
+    if tc.is_fake() {
+        assert_eq!(
+            tc.clock().now(),
+            start,
+            "after_func(0) callbacks are due now"
+        );
+    }
+}
+both_clocks!(test_after_func);
+
+/// [TestAfterFunc](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L49) as Go
+/// runs it, each callback sleeping a second: they only finish quickly if callbacks run
+/// concurrently. System clock only: that is a real-time property of the callback pool (a fake
+/// clock runs callbacks one after another, by design).
 #[test]
-fn test_after_stress() {
-    // Go runs the garbage collector in a loop while a 1 ns ticker ticks 100 times. Our stand-in for
-    // the GC is a thread that churns the allocator and yields.
-    let stop = Arc::new(AtomicBool::new(false));
-    let churn = {
-        let stop = stop.clone();
-        thread::spawn(move || {
-            while !stop.load(SeqCst) {
-                let v: Vec<u8> = vec![1; 64 * 1024];
-                std::hint::black_box(v);
-                sleep(Duration::from_nanos(1));
-            }
-        })
-    };
-    let ticker = Ticker::new(Duration::from_nanos(1));
+fn test_after_func_callbacks_run_concurrently() {
+    let took = after_func_chain(&TestClock::system(), Duration::from_secs(1));
+    assert!(
+        took < Duration::from_secs(8),
+        "the chain of 11 after_func(0) callbacks took {took:?}: callbacks that sleep 1 s delay \
+         each other (serially they would take 10 s)"
+    );
+}
+
+/// [TestTickerStress](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L93)
+/// (Go 1.19's [TestAfterStress](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L67)):
+/// a 1 ns ticker ticks 100 times while another thread churns the allocator (Go: runs the GC).
+fn test_ticker_stress(tc: &TestClock) {
+    let _churn = Churn::start();
+    let t0 = tc.clock().now();
+    let ticker = tc.clock().ticker(NS);
     let mut last: Option<Instant> = None;
-    for i in 0..100 {
-        let tick = ticker
-            .c()
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("tick {i} of a 1 ns ticker did not come: {e}"));
+    for i in 1..=100 {
+        let tick = tc.recv(ticker.c());
         if let Some(last) = last {
             assert!(tick > last, "tick {i} at {tick:?} is not after {last:?}");
+        }
+        if tc.is_fake() {
+            assert_eq!(tick, t0 + NS * i, "tick {i} of a 1 ns ticker");
         }
         last = Some(tick);
     }
     ticker.stop();
-    stop.store(true, SeqCst);
-    churn.join().unwrap();
 }
+both_clocks!(test_ticker_stress);
 
-#[test]
-fn test_after() {
-    // Go's `After` is `NewTimer(d).C`; ours is a channel that registers nothing. Both are checked:
-    // the wait lasts at least `d` and the value is the due instant, `d` after the call.
+/// [TestTickerConcurrentStress](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L112):
+/// ten threads take 100 ticks each from one 1 ns ticker, while another churns the allocator.
+fn test_ticker_concurrent_stress(tc: &TestClock) {
+    let _churn = Churn::start();
+    let ticker = tc.clock().ticker(NS);
+    let received = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..10 {
+            s.spawn(|| {
+                for i in 0..100 {
+                    let tick = ticker.c().recv_timeout(WAKE);
+                    tick.unwrap_or_else(|e| panic!("tick {i} did not come: {e}"));
+                    received.fetch_add(1, SeqCst);
+                }
+            });
+        }
+        tc.pass_until("1000 ticks received", || received.load(SeqCst) == 1000);
+    });
+    ticker.stop();
+}
+both_clocks!(test_ticker_concurrent_stress);
+
+/// [TestAfterFuncStarvation](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L139):
+/// two threads ping-pong on a channel, so one of them is always runnable; a callback due in 1 us
+/// must still run and stop them (Go issue 65178: it live-locked on one processor).
+fn test_after_func_starvation(tc: &TestClock) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let starved = AtomicBool::new(false);
+    let (tx, rx) = bounded(1);
+    thread::scope(|s| {
+        let (stop, starved) = (&stop, &starved);
+        s.spawn(move || {
+            let start = Instant::now();
+            while !stop.load(SeqCst) {
+                if start.elapsed() > WAKE {
+                    starved.store(true, SeqCst);
+                    break;
+                }
+                tx.send(true).unwrap();
+            }
+        });
+        s.spawn(move || for _ in rx {});
+        let flag = stop.clone();
+        let _t = tc
+            .clock()
+            .after_func(Duration::from_micros(1), move || flag.store(true, SeqCst));
+        tc.pass(Duration::from_micros(1));
+    });
+    assert!(
+        !starved.load(SeqCst),
+        "the callback did not run in {WAKE:?}"
+    );
+}
+both_clocks!(test_after_func_starvation);
+
+/// [TestAfter](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L202)
+fn test_after(tc: &TestClock) {
+    // Go's `After` is `NewTimer(d).C`; ours, on the system clock, is a channel that registers
+    // nothing. Both are checked: the wait lasts at least `d` and the value is the due instant.
     const DELAY: Duration = Duration::from_millis(100);
-    let start = Instant::now();
-    let end = after(DELAY).recv().unwrap();
-    let took = start.elapsed();
-    assert!(took >= DELAY, "after({DELAY:?}) waited only {took:?}");
-    assert!(
-        end >= start + DELAY,
-        "after({DELAY:?}) delivered a value before start + {DELAY:?}"
-    );
+    let clock = tc.clock();
+    let start = clock.now();
+    let end = tc.recv(&clock.after(DELAY));
+    tc.assert_on_time(clock.now() - start, DELAY, "after");
+    tc.assert_on_time(end - start, DELAY, "after's value");
 
-    let start = Instant::now();
-    let end = Timer::new(DELAY).c().recv().unwrap();
-    let took = start.elapsed();
-    assert!(took >= DELAY, "Timer::new({DELAY:?}) waited only {took:?}");
-    assert!(
-        end >= start + DELAY,
-        "Timer::new({DELAY:?}) delivered {end:?}, before start + d"
-    );
+    let start = clock.now();
+    let end = tc.recv(clock.timer(DELAY).c());
+    tc.assert_on_time(clock.now() - start, DELAY, "Timer::new");
+    tc.assert_on_time(end - start, DELAY, "Timer::new's value");
 }
+both_clocks!(test_after);
 
-#[test]
-fn test_after_tick() {
+/// [TestAfterTick](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L218)
+fn test_after_tick(tc: &TestClock) {
     // Ten consecutive `after(delta)` take at least ten deltas (strict) and not more than three times
     // that (retried with longer deltas, as Go's short and long modes).
     const COUNT: u32 = 10;
-    retry(&[10 * MS, 25 * MS, 50 * MS, 100 * MS], |delta| {
-        let t0 = Instant::now();
+    let clock = tc.clock();
+    retry(tc, &[10 * MS, 25 * MS, 50 * MS, 100 * MS], |delta| {
+        let t0 = clock.now();
         for _ in 0..COUNT {
-            after(delta).recv().unwrap();
+            tc.recv(&clock.after(delta));
         }
-        let took = t0.elapsed();
+        let took = clock.now() - t0;
         let target = delta * COUNT;
-        assert!(
-            took >= target,
-            "{COUNT} after({delta:?}) took only {took:?}"
-        );
+        tc.assert_on_time(took, target, "ten afters");
         if took > target * 3 {
             return Err(format!(
                 "{COUNT} after({delta:?}) took {took:?}, over 3x {target:?}"
@@ -165,86 +330,110 @@ fn test_after_tick() {
         Ok(())
     });
 }
+both_clocks!(test_after_tick);
 
-#[test]
-fn test_after_stop() {
-    // A timer and a callback stopped before they are due never deliver, and a second stop of the
-    // callback's timer returns false. Under Go 1.23 semantics `t0.stop()` returns true even if the
-    // machine was so slow that t0 fired (its value was not received), and then t0.c() is empty,
-    // so those are strict; only a callback that started before `stop` (machine too slow) is retried.
-    retry(&[50 * MS, 100 * MS, 200 * MS, 400 * MS], |unit| {
-        let _unrelated = after_func(unit * 2, || {});
-        let t0 = Timer::new(unit);
-        let (c1_tx, c1) = bounded(1);
-        let t1 = after_func(unit * 3, move || {
-            let _ = c1_tx.try_send(());
-        });
-        let c2 = after(unit * 4);
-        assert!(t0.stop(), "stop of an unreceived timer returned false");
-        if !t1.stop() {
-            return Err("failed to stop the after_func before it started".into());
-        }
-        c2.recv().unwrap();
-        select! {
-            recv(t0.c()) -> v => panic!("the stopped timer delivered {v:?}"),
-            recv(c1) -> _ => panic!("the stopped after_func ran"),
-            default => {}
-        }
-        assert!(!t1.stop(), "stop returned true twice");
-        assert!(!t0.stop(), "stop returned true twice");
-        Ok(())
+/// One run of Go's `testAfterStop` with timers made by `how`, at `unit` (Go: 50 ms).
+fn after_stop(tc: &TestClock, how: Impl, unit: Duration) -> Result<(), String> {
+    let clock = tc.clock();
+    let _unrelated = clock.after_func(unit * 2, || {});
+    let t0 = GoTimer::new(how, clock, unit);
+    let (c1_tx, c1) = bounded(1);
+    let t1 = clock.after_func(unit * 3, move || {
+        let _ = c1_tx.try_send(());
     });
+    let c2 = clock.after(unit * 4);
+    if !t0.stop() {
+        // Go 1.23: a channel timer's stop is true even if it fired (nobody received its value).
+        assert!(
+            matches!(how, Impl::Func),
+            "stop of an unreceived timer returned false"
+        );
+        return Err("failed to stop the func timer before it started".into());
+    }
+    if !t1.stop() {
+        return Err("failed to stop the after_func before it started".into());
+    }
+    tc.recv(&c2);
+    select! {
+        recv(t0.c()) -> v => panic!("the stopped timer delivered {v:?}"),
+        recv(c1) -> _ => panic!("the stopped after_func ran"),
+        default => {}
+    }
+    assert!(!t1.stop(), "stop returned true twice");
+    assert!(!t0.stop(), "stop returned true twice");
+    Ok(())
 }
 
-/// How `test_after_queuing` makes its channels: Go's `After`, or gotimer's `Timer`.
+/// [TestAfterStop](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L239), with
+/// Go 1.27.3's [impl=func](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L359)
+/// variant: timers and callbacks stopped before they are due never deliver, and a second stop
+/// returns false. Only a callback that started before `stop` (machine too slow) is retried.
+fn test_after_stop(tc: &TestClock) {
+    for how in [Impl::Chan, Impl::Func] {
+        retry(tc, &[50 * MS, 100 * MS, 200 * MS, 400 * MS], |unit| {
+            after_stop(tc, how, unit)
+        });
+    }
+}
+both_clocks!(test_after_stop);
+
+/// How `test_after_queuing` makes its channels: Go's `After`, or a timer.
 #[derive(Clone, Copy, Debug)]
 enum Source {
     After,
-    Timer,
+    Timer(Impl),
 }
 
 /// One timer per slot, each waited for on its own thread; they must come back in slot order, each
 /// at its due time. `Err` when the scheduler reordered or delayed them.
-fn after_queuing(delta: Duration, source: Source) -> Result<(), String> {
+fn after_queuing(tc: &TestClock, delta: Duration, source: Source) -> Result<(), String> {
     const SLOTS: [u32; 13] = [5, 3, 6, 6, 6, 1, 1, 2, 7, 9, 4, 8, 0];
+    let clock = tc.clock();
     let (results_tx, results) = bounded(SLOTS.len());
-    let t0 = Instant::now();
+    let t0 = clock.now();
     let mut waiters = Vec::new();
     for slot in SLOTS {
         let d = delta * slot;
-        let results_tx = results_tx.clone();
+        let (results_tx, clock) = (results_tx.clone(), clock.clone());
         // Each timer is created here, on the test's thread, and waited for on its own.
         let wait: Box<dyn FnOnce() -> Instant + Send> = match source {
             Source::After => {
-                let rx = after(d);
+                let rx = clock.after(d);
                 Box::new(move || rx.recv().unwrap())
             }
-            Source::Timer => {
-                let t = Timer::new(d);
+            Source::Timer(how) => {
+                let t = GoTimer::new(how, &clock, d);
                 Box::new(move || t.c().recv().unwrap())
             }
         };
         waiters.push(thread::spawn(move || {
             let due = wait();
-            results_tx.send((slot, due, Instant::now())).unwrap();
+            results_tx.send((slot, due, clock.now())).unwrap();
         }));
     }
+    // Time passes one slot at a time, and the results due by then are collected. On the system
+    // clock that only paces the collecting (the order checked is the order the threads sent in);
+    // on a fake clock it lets each woken thread report before a later timer fires.
+    let mut steps = SLOTS.to_vec();
+    steps.sort_unstable();
+    steps.dedup();
     let mut order = Vec::new();
     let mut error = None;
-    for _ in SLOTS {
-        let (slot, due, arrived) = results.recv().unwrap();
-        let target = delta * slot;
-        // The value is the due instant: exactly `target` after a moment at or after t0.
-        assert!(
-            due >= t0 + target,
-            "{source:?} slot {slot}: value {:?} after t0, before its {target:?}",
-            due - t0
-        );
-        let late = arrived - t0;
-        if late > target + delta * 10 && error.is_none() {
-            error = Some(format!("slot {slot} ({target:?}) arrived after {late:?}"));
+    for step in steps {
+        tc.pass_to(t0 + delta * step);
+        while order.len() < SLOTS.iter().filter(|&&s| s <= step).count() {
+            let (slot, due, arrived) = results
+                .recv_timeout(WAKE)
+                .unwrap_or_else(|e| panic!("{source:?}: a timer due by slot {step}: {e}"));
+            let target = delta * slot;
+            // The value is the due instant: exactly `target` after a moment at or after t0.
+            tc.assert_on_time(due - t0, target, &format!("{source:?} slot {slot}"));
+            let late = arrived - t0;
+            if late > target + delta * 10 && error.is_none() {
+                error = Some(format!("slot {slot} ({target:?}) arrived after {late:?}"));
+            }
+            order.push(slot);
         }
-        order.push(slot);
     }
     for w in waiters {
         w.join().unwrap();
@@ -257,40 +446,49 @@ fn after_queuing(delta: Duration, source: Source) -> Result<(), String> {
     error.map_or(Ok(()), Err)
 }
 
-#[test]
-fn test_after_queuing() {
+/// [TestAfterQueuing](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L295),
+/// with Go 1.27.3's [impl=func](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L424)
+/// variant.
+fn test_after_queuing(tc: &TestClock) {
     // Go tries deltas of 20, 70, 120, 170 and 220 ms.
     let deltas: Vec<Duration> = (0..5).map(|i| MS * (20 + i * 50)).collect();
-    for source in [Source::After, Source::Timer] {
-        retry(&deltas, |delta| after_queuing(delta, source));
+    for source in [
+        Source::After,
+        Source::Timer(Impl::Chan),
+        Source::Timer(Impl::Func),
+    ] {
+        retry(tc, &deltas, |delta| after_queuing(tc, delta, source));
     }
 }
+both_clocks!(test_after_queuing);
 
-#[test]
-fn test_timer_stop_stress() {
-    // 100 threads each start a 2 s callback and stop it after 1 s. A stop that returns true must
-    // keep its callback from ever running (strict). A stop that returns false is only correct if
-    // the thread overslept past the deadline; Go counts that as a failure outright, we allow a few
-    // such stalls on a loaded machine but not many.
+/// [TestTimerStopStress](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L354)
+fn test_timer_stop_stress(tc: &TestClock) {
+    // 100 threads each start a 2 s callback and stop it after sleeping 1 s. A stop that returns
+    // true must keep its callback from ever running (strict). A stop that returns false is only
+    // correct if the thread overslept past the deadline; Go counts that as a failure outright, we
+    // allow a few such stalls on a loaded machine but not many (on a fake clock, none).
     const DEADLINE: Duration = Duration::from_secs(2);
-    let results: Vec<_> = (0..100)
+    let threads: Vec<_> = (0..100)
         .map(|_| {
+            let clock = tc.clock().clone();
             thread::spawn(move || {
                 let ran = Arc::new(AtomicBool::new(false));
                 let flag = ran.clone();
-                let made = Instant::now();
-                let timer = after_func(DEADLINE, move || flag.store(true, SeqCst));
-                sleep(Duration::from_secs(1));
+                let made = clock.now();
+                let timer = clock.after_func(DEADLINE, move || flag.store(true, SeqCst));
+                clock.sleep(Duration::from_secs(1));
                 let stopped = timer.stop();
-                let stopped_at = made.elapsed();
-                (ran, stopped, stopped_at)
+                (ran, stopped, clock.now() - made)
             })
         })
         .collect();
-    sleep(Duration::from_secs(3));
+    tc.until_waiters(200); // 100 callbacks and 100 sleeps
+    tc.pass(Duration::from_secs(1));
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    tc.pass(Duration::from_secs(2));
     let mut late = 0;
-    for (i, t) in results.into_iter().enumerate() {
-        let (ran, stopped, stopped_at) = t.join().unwrap();
+    for (i, (ran, stopped, stopped_at)) in results.into_iter().enumerate() {
         if stopped {
             assert!(
                 !ran.load(SeqCst),
@@ -304,14 +502,16 @@ fn test_timer_stop_stress() {
             late += 1;
         }
     }
+    let allowed = if tc.is_fake() { 0 } else { 5 };
     assert!(
-        late <= 5,
+        late <= allowed,
         "{late} of 100 threads overslept a 1 s sleep by a second"
     );
 }
+both_clocks!(test_timer_stop_stress);
 
-#[test]
-fn test_sleep_zero_deadlock() {
+/// [TestSleepZeroDeadlock](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L370)
+fn test_sleep_zero_deadlock(tc: &TestClock) {
     // Go's bug was in its scheduler (a goroutine left waiting by Sleep(0) during a GC). The Rust
     // analogue: `sleep(ZERO)` and zero timers, interleaved with channel traffic while another
     // thread churns the allocator, all return.
@@ -323,101 +523,101 @@ fn test_sleep_zero_deadlock() {
         done_tx.send(()).unwrap();
     });
     for _ in 0..100 {
-        sleep(Duration::ZERO);
-        Timer::new(Duration::ZERO)
-            .c()
-            .recv_timeout(Duration::from_secs(10))
-            .expect("a zero timer did not fire");
+        tc.clock().sleep(Duration::ZERO);
+        tc.recv(tc.clock().timer(Duration::ZERO).c());
         let (tx, rx) = bounded(1);
         tx.send(true).unwrap();
         assert!(rx.recv().unwrap());
     }
-    done.recv_timeout(Duration::from_secs(10)).unwrap();
+    done.recv_timeout(WAKE).unwrap();
 }
+both_clocks!(test_sleep_zero_deadlock);
 
 /// Go's `testReset`: a reset before firing pushes the deadline out; a fired timer resets to false.
-fn reset_once(d: Duration) -> Result<(), String> {
-    let t0 = Timer::new(2 * d);
-    sleep(d);
-    let reset_at = Instant::now();
-    if !t0.reset(3 * d) {
-        // Go 1.23: true for a pending timer and for a fired one whose value nobody received.
-        panic!("reset of an unreceived timer returned false");
-    }
-    sleep(2 * d);
+fn reset_once(tc: &TestClock, d: Duration) -> Result<(), String> {
+    let clock = tc.clock();
+    let t0 = clock.timer(2 * d);
+    tc.pass(d);
+    let reset_at = clock.now();
+    // Go 1.23: true for a pending timer and for a fired one whose value nobody received.
+    assert!(
+        t0.reset(3 * d),
+        "reset of an unreceived timer returned false"
+    );
+    tc.pass(2 * d);
     if let Ok(v) = t0.c().try_recv() {
         // Fine only if the sleep overslept past the new deadline; never a value before it.
-        assert!(
-            v >= reset_at + 3 * d,
-            "the timer fired early, or delivered its old value"
-        );
+        tc.assert_on_time(v - reset_at, 3 * d, "the reset timer's value");
         return Err("slept past the new deadline; machine too slow".into());
     }
-    sleep(2 * d);
+    tc.pass(2 * d);
     match t0.c().try_recv() {
-        Ok(v) => assert!(
-            v >= reset_at + 3 * d,
-            "value {v:?} is before the new deadline"
-        ),
+        Ok(v) => tc.assert_on_time(v - reset_at, 3 * d, "the reset timer's value"),
         Err(_) => return Err("the reset timer had not fired 4d after the reset".into()),
     }
-    if t0.reset(50 * MS) {
-        panic!("reset of a timer whose value was received returned true");
-    }
+    assert!(
+        !t0.reset(50 * MS),
+        "reset of a timer whose value was received returned true"
+    );
     Ok(())
 }
 
-#[test]
-fn test_reset() {
+/// [TestReset](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L417)
+fn test_reset(tc: &TestClock) {
     const UNIT: Duration = Duration::from_millis(25);
-    retry(&[UNIT, 3 * UNIT, 7 * UNIT, 15 * UNIT], reset_once);
+    retry(tc, &[UNIT, 3 * UNIT, 7 * UNIT, 15 * UNIT], |d| {
+        reset_once(tc, d)
+    });
 }
+both_clocks!(test_reset);
 
-#[test]
-fn test_overflow_sleep() {
+/// Durations so large that the deadline overflows (the first four) or lies past the wheel's 146
+/// years (the fourth).
+const BIGS: [Duration; 5] = [
+    Duration::MAX,
+    Duration::from_secs(u64::MAX),
+    Duration::from_nanos(u64::MAX),
+    Duration::from_secs(200 * 365 * 86_400), // past the wheel's 146 years
+    Duration::from_secs(100 * 365 * 86_400), // within them
+];
+
+/// [TestOverflowSleep](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L443)
+fn test_overflow_sleep(tc: &TestClock) {
     // Durations so large that the deadline overflows never fire early, and do not disturb other
     // timers. Go's second half (`Sleep` and `After` with a negative duration return at once) has no
-    // Rust counterpart: `Duration` cannot be negative.
+    // Rust counterpart: `Duration` cannot be negative. `after` with the out-of-range durations is
+    // `test_overflow_after`.
+    let clock = tc.clock();
     let big_sleep_returned = Arc::new(AtomicBool::new(false));
     {
-        let flag = big_sleep_returned.clone();
+        let (flag, clock) = (big_sleep_returned.clone(), clock.clone());
         // Never joined: it sleeps until the process exits.
         thread::spawn(move || {
-            sleep(Duration::MAX);
+            clock.sleep(Duration::MAX);
             flag.store(true, SeqCst);
         });
     }
-    let bigs = [
-        Duration::MAX,
-        Duration::from_secs(u64::MAX),
-        Duration::from_nanos(u64::MAX),
-        Duration::from_secs(200 * 365 * 86_400), // past the wheel's 146 years
-        Duration::from_secs(100 * 365 * 86_400), // within them
-    ];
-    let timers: Vec<Timer> = bigs.iter().map(|&d| Timer::new(d)).collect();
-    let tickers: Vec<Ticker> = bigs.iter().map(|&d| Ticker::new(d)).collect();
-    let funcs: Vec<Timer> = bigs
+    let timers: Vec<Timer> = BIGS.iter().map(|&d| clock.timer(d)).collect();
+    let tickers: Vec<Ticker> = BIGS.iter().map(|&d| clock.ticker(d)).collect();
+    let funcs: Vec<Timer> = BIGS
         .iter()
-        .map(|&d| after_func(d, || panic!("a callback due in centuries ran")))
+        .map(|&d| clock.after_func(d, || panic!("a callback due in centuries ran")))
         .collect();
-    let afters: Vec<Receiver<Instant>> = bigs.iter().map(|&d| after(d)).collect();
-    for (i, d) in bigs.iter().enumerate() {
-        select! {
-            recv(after(*d)) -> v => panic!("after({d:?}) fired: {v:?}"),
-            recv(timers[i].c()) -> v => panic!("Timer::new({d:?}) fired: {v:?}"),
-            recv(tickers[i].c()) -> v => panic!("Ticker::new({d:?}) ticked: {v:?}"),
-            recv(afters[i]) -> v => panic!("after({d:?}) fired: {v:?}"),
-            recv(after(25 * MS)) -> _ => {}
-        }
+    let within = clock.after(BIGS[4]);
+    // Go: `select { case <-After(big): fail; case <-After(25 * Millisecond): }`.
+    tc.pass(25 * MS);
+    for (i, d) in BIGS.iter().enumerate() {
+        let empty = Err(TryRecvError::Empty);
+        assert_eq!(timers[i].c().try_recv(), empty, "Timer::new({d:?})");
+        assert_eq!(tickers[i].c().try_recv(), empty, "Ticker::new({d:?})");
     }
+    assert_eq!(within.try_recv(), Err(TryRecvError::Empty), "after(100 y)");
     // `tick` with these durations is checked in edges.rs (tick_out_of_range_never_delivers).
 
     // The other timers keep working.
-    let start = Instant::now();
-    let v = Timer::new(10 * MS)
-        .c()
-        .recv_timeout(Duration::from_secs(10));
-    assert!(v.expect("a 10 ms timer did not fire") >= start + 10 * MS);
+    let start = clock.now();
+    let v = tc.recv(clock.timer(10 * MS).c());
+    tc.assert_on_time(v - start, 10 * MS, "a 10 ms timer");
     for t in &timers {
         assert!(t.stop(), "a timer due in centuries was not pending");
     }
@@ -432,63 +632,73 @@ fn test_overflow_sleep() {
         "sleep(Duration::MAX) returned"
     );
 }
+both_clocks!(test_overflow_sleep);
+
+/// [TestOverflowSleep](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L443)'s
+/// `After(big)`: a deadline out of range gives a channel that never delivers, as `after`'s docs
+/// say. Not a disconnected one, which `select!` would take at once and Go's test would fail.
+fn test_overflow_after(tc: &TestClock) {
+    let afters: Vec<Receiver<Instant>> = BIGS.iter().map(|&d| tc.clock().after(d)).collect();
+    tc.pass(MS);
+    for (rx, d) in afters.iter().zip(BIGS) {
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "after({d:?})");
+    }
+}
+both_clocks!(
+    test_overflow_after[ignore = "bug: on a fake clock, after(d) with a deadline out of \
+    range (Duration::MAX) returns a disconnected receiver instead of one that never delivers"]
+);
 
 // Go's TestIssue5745 checks that a panic (a nil *Timer's Stop) does not leave the timers' lock held,
 // so that a deferred ticker.Stop does not deadlock. A nil Timer cannot exist in Rust; the panics
 // gotimer can meet are its own (`Ticker::reset(ZERO)`), a user's panic while timers are alive, and
 // a panicking callback. After each, stopping a ticker and running timers must still work.
-#[test]
-fn test_issue5745() {
+/// [TestIssue5745](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L472)
+fn test_issue5745(tc: &TestClock) {
     struct StopOnDrop(Ticker);
     impl Drop for StopOnDrop {
         fn drop(&mut self) {
             self.0.stop(); // the Go test's deferred Stop
         }
     }
+    let clock = tc.clock();
 
-    let outcome = catch_unwind(|| {
-        let _deferred = StopOnDrop(Ticker::new(HOUR));
-        let _alive = Timer::new(HOUR);
-        Ticker::new(HOUR).reset(Duration::ZERO);
-    });
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let _deferred = StopOnDrop(clock.ticker(HOUR));
+        let _alive = clock.timer(HOUR);
+        clock.ticker(HOUR).reset(Duration::ZERO);
+    }));
     assert!(outcome.is_err(), "Ticker::reset(ZERO) did not panic");
 
-    let outcome = catch_unwind(|| {
-        let _deferred = StopOnDrop(Ticker::new(HOUR));
-        let _due = Timer::new(Duration::ZERO);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let _deferred = StopOnDrop(clock.ticker(HOUR));
+        let _due = clock.timer(Duration::ZERO);
         panic!("a user panic while timers are alive");
-    });
+    }));
     assert!(outcome.is_err());
 
-    let panics = gotimer::stats().callback_panics;
-    after_func(Duration::ZERO, || {
+    let panics = clock.stats().callback_panics;
+    clock.after_func(Duration::ZERO, || {
         panic!("a panicking callback (expected by this test)")
     });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while gotimer::stats().callback_panics == panics {
-        assert!(
-            Instant::now() < deadline,
-            "the panicking callback was not reported"
-        );
-        sleep(MS);
-    }
+    tc.pass_until("the panicking callback was reported", || {
+        clock.stats().callback_panics > panics
+    });
 
     // Everything still works, on this thread's shard and others'.
-    let ticker = Ticker::new(MS);
-    ticker.c().recv_timeout(Duration::from_secs(10)).unwrap();
+    let ticker = clock.ticker(MS);
+    tc.recv(ticker.c());
     ticker.stop();
-    Timer::new(MS)
-        .c()
-        .recv_timeout(Duration::from_secs(10))
-        .unwrap();
-    thread::spawn(|| {
-        let t = Ticker::new(MS);
-        t.c().recv_timeout(Duration::from_secs(10)).unwrap();
-        t.stop();
-    })
-    .join()
-    .unwrap();
+    tc.recv(clock.timer(MS).c());
+    thread::scope(|s| {
+        s.spawn(|| {
+            let t = clock.ticker(MS);
+            tc.recv(t.c());
+            t.stop();
+        });
+    });
 }
+both_clocks!(test_issue5745);
 
 // Go's TestOverflowPeriodRuntimeTimer drives the runtime's internal timers directly; there is no
 // public counterpart. (A ticker whose next tick would overflow is covered by test_overflow_sleep's
@@ -498,75 +708,93 @@ fn test_issue5745() {
 // which Go cannot forbid. A gotimer `Timer` exists only through its constructors, so there is
 // nothing to port.
 
-#[test]
-fn test_zero_timer() {
-    // Go runs a million zero timers (regression test for zero timers missed by the scheduler).
-    // A million takes a few seconds in a debug build, so debug builds run 100,000.
-    let n = if cfg!(debug_assertions) {
-        100_000
-    } else {
-        1_000_000
-    };
-    for i in 0..n {
-        let s = Instant::now();
-        let t = Timer::new(Duration::ZERO);
-        t.c()
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("zero timer {i} did not fire"));
-        let took = s.elapsed();
-        assert!(
-            took <= Duration::from_secs(2),
-            "zero timer {i} took {took:?}"
-        );
+/// [TestZeroTimer](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L517), with
+/// Go 1.27.3's [impl=func and impl=cache](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L656)
+/// variants: zero timers are never missed.
+fn test_zero_timer(tc: &TestClock) {
+    // Go runs a million zero timers of each kind (regression test for zero timers missed by the
+    // scheduler). Debug builds run fewer, and fewer callbacks: a callback's hand-off to the pool
+    // costs more than a channel timer. A fake clock runs a tenth: time stands still and no thread
+    // races the timer, so every iteration is the same run, and a miss would show in the first.
+    let scale = if tc.is_fake() { 10 } else { 1 };
+    let clock = tc.clock();
+    let cached = GoTimer::new(Impl::Func, clock, HOUR);
+    for (name, count) in [("chan", 100_000), ("func", 20_000), ("cache", 20_000)] {
+        let count = if cfg!(debug_assertions) {
+            count
+        } else {
+            1_000_000
+        } / scale;
+        for i in 0..count {
+            let s = clock.now();
+            let made = match name {
+                "chan" => Some(GoTimer::new(Impl::Chan, clock, Duration::ZERO)),
+                "func" => Some(GoTimer::new(Impl::Func, clock, Duration::ZERO)),
+                _ => {
+                    cached.reset(Duration::ZERO);
+                    None
+                }
+            };
+            tc.recv(made.as_ref().unwrap_or(&cached).c());
+            let took = clock.now() - s;
+            assert!(
+                took <= Duration::from_secs(2),
+                "impl={name}: zero timer {i} took {took:?}"
+            );
+        }
     }
 }
+both_clocks!(test_zero_timer);
 
-#[test]
-fn test_timer_modified_earlier() {
-    // Go: a timer moved earlier again and again (Reset to a time in the past) must still fire.
-    // Go's past is a negative duration; ours is ZERO.
-    for i in 0..1000 {
-        let timer = Timer::new(HOUR);
-        for _ in 0..10 {
-            if !timer.stop() {
-                // Go 1.23 never gets here: the value of a reset(ZERO) waits in the channel until
-                // stop discards it, so stop returns true.
-                panic!("timer {i}: stop returned false though nobody received its value");
+/// [TestTimerModifiedEarlier](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L534),
+/// on channel timers as in Go 1.19 and on
+/// [func timers](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L685) as since
+/// Go 1.23: a timer moved earlier again and again (reset to the past) must still fire. Go's past is
+/// a negative duration; ours is ZERO.
+fn test_timer_modified_earlier(tc: &TestClock) {
+    let clock = tc.clock();
+    for how in [Impl::Chan, Impl::Func] {
+        for i in 0..1000 {
+            let timer = GoTimer::new(how, clock, HOUR);
+            for _ in 0..10 {
+                if !timer.stop() {
+                    // Go 1.23's channel timers never get here: the value of a reset(ZERO) waits in
+                    // the channel until stop discards it, so stop returns true. A func timer's
+                    // callback has started: Go drains what it sends.
+                    assert!(
+                        matches!(how, Impl::Func),
+                        "timer {i}: stop returned false though nobody received its value"
+                    );
+                    tc.recv(timer.c());
+                }
+                timer.reset(Duration::ZERO);
             }
-            timer.reset(Duration::ZERO);
-        }
-        let now = Instant::now();
-        select! {
-            recv(timer.c()) -> v => {
-                v.unwrap();
-                let since = now.elapsed();
-                assert!(since <= Duration::from_secs(8), "timer {i} took {since:?}");
-            }
-            recv(after(Duration::from_secs(10))) -> _ => panic!("timer {i}: deadline expired"),
+            let now = clock.now();
+            tc.recv(timer.c());
+            let since = clock.now() - now;
+            assert!(
+                since <= Duration::from_secs(8),
+                "{how:?} timer {i} took {since:?}"
+            );
         }
     }
     // The same through the wheel: moved earlier from an hour in steps that each relink the entry,
     // the timer fires at its last deadline, never before.
     for i in 0..100 {
-        let timer = Timer::new(HOUR);
-        let mut last = Instant::now();
+        let timer = clock.timer(HOUR);
+        let mut last = clock.now();
         for d in [600_000, 60_000, 1_000, 100, 30, 5] {
-            last = Instant::now();
+            last = clock.now();
             assert!(
                 timer.reset(MS * d),
                 "timer {i}: reset of a pending timer returned false"
             );
         }
-        let v = timer
-            .c()
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("timer {i} moved earlier did not fire: {e}"));
-        assert!(
-            v >= last + 5 * MS,
-            "timer {i} fired before its last deadline"
-        );
+        let v = tc.recv(timer.c());
+        tc.assert_on_time(v - last, 5 * MS, &format!("timer {i} moved earlier"));
     }
 }
+both_clocks!(test_timer_modified_earlier);
 
 /// A small xorshift generator: the tests need shuffles, not a crate.
 struct Rng(u64);
@@ -588,75 +816,165 @@ impl Rng {
     }
 }
 
-#[test]
-fn test_adjust_timers() {
-    // Go: 100 timers, each driven through a fixed sequence of states, interleaved at random:
-    // fire at once, receive, reset to minutes and stop (three times), reset to zero, receive.
-    let mut rng = Rng::seeded();
-    let seed = rng.0;
-    let mut timers: Vec<Option<Timer>> = (0..100).map(|_| None).collect();
-    let mut states = [0u32; 100];
-    let mut live: Vec<usize> = (0..100).collect();
-    while !live.is_empty() {
-        let ii = rng.below(live.len());
-        let i = live[ii];
-        let state = states[i];
-        states[i] += 1;
-        let ctx = format!("seed {seed}, timer {i}, state {state}");
-        let timer = timers[i].as_ref();
-        match state {
-            0 => timers[i] = Some(Timer::new(Duration::ZERO)),
-            1 => {
-                timer
-                    .unwrap()
-                    .c()
-                    .recv_timeout(Duration::from_secs(10))
-                    .unwrap_or_else(|e| panic!("{ctx}: zero timer did not fire: {e}"));
-            }
-            2 | 4 | 6 => {
-                let d = Duration::from_secs(60 * [1, 3, 2][(state as usize - 2) / 2]);
-                assert!(!timer.unwrap().reset(d), "{ctx}: reset returned true");
-            }
-            3 | 5 | 7 => assert!(timer.unwrap().stop(), "{ctx}: stop of a pending timer"),
-            8 => assert!(!timer.unwrap().reset(Duration::ZERO), "{ctx}: reset(0)"),
-            9 => {
-                let now = Instant::now();
-                timer
-                    .unwrap()
-                    .c()
-                    .recv_timeout(Duration::from_secs(10))
-                    .unwrap_or_else(|e| panic!("{ctx}: reset(0) did not fire: {e}"));
-                let took = now.elapsed();
-                assert!(took <= Duration::from_secs(2), "{ctx}: took {took:?}");
-            }
-            _ => {
-                live.swap_remove(ii);
+/// [TestAdjustTimers](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L573), on
+/// channel timers as in Go 1.19 and on
+/// [func timers](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L724) as since
+/// Go 1.23.
+fn test_adjust_timers(tc: &TestClock) {
+    // 100 timers, each driven through a fixed sequence of states, interleaved at random: fire at
+    // once, receive, reset to minutes and stop (three times), reset to zero, receive.
+    let clock = tc.clock();
+    for how in [Impl::Chan, Impl::Func] {
+        let mut rng = Rng::seeded();
+        let seed = rng.0;
+        let mut timers: Vec<Option<GoTimer>> = (0..100).map(|_| None).collect();
+        let mut states = [0u32; 100];
+        let mut live: Vec<usize> = (0..100).collect();
+        while !live.is_empty() {
+            let ii = rng.below(live.len());
+            let i = live[ii];
+            let state = states[i];
+            states[i] += 1;
+            let ctx = format!("{how:?}, seed {seed}, timer {i}, state {state}");
+            let timer = timers[i].as_ref();
+            match state {
+                0 => timers[i] = Some(GoTimer::new(how, clock, Duration::ZERO)),
+                1 => {
+                    tc.recv(timer.unwrap().c());
+                }
+                2 | 4 | 6 => {
+                    let d = Duration::from_secs(60 * [1, 3, 2][(state as usize - 2) / 2]);
+                    assert!(!timer.unwrap().reset(d), "{ctx}: reset returned true");
+                }
+                3 | 5 | 7 => assert!(timer.unwrap().stop(), "{ctx}: stop of a pending timer"),
+                8 => assert!(!timer.unwrap().reset(Duration::ZERO), "{ctx}: reset(0)"),
+                9 => {
+                    let now = clock.now();
+                    tc.recv(timer.unwrap().c());
+                    let took = clock.now() - now;
+                    assert!(took <= Duration::from_secs(2), "{ctx}: took {took:?}");
+                }
+                _ => {
+                    live.swap_remove(ii);
+                }
             }
         }
     }
 }
+both_clocks!(test_adjust_timers);
 
-#[test]
-fn test_after_func_queueing_through_channels() {
-    // Not a Go test: Go's TestAfterFunc notes that "correct queueing behavior is tested elsewhere,
-    // since After and AfterFunc share the same code". Ours do not share code, so the callbacks get
-    // the ordering check too: ten callbacks at distinct delays report in order, never early.
-    retry(&[10 * MS, 40 * MS, 100 * MS], |delta| {
+/// Go's `testStopResetResult` (Go issue 69312): threads wait on two 1 ms timers at once and stop
+/// (or reset to an hour) the one that lost. Go accepts `false` if the loser's value can then be
+/// received; under Go 1.23's guarantee nobody received it, so the result is always true, and no
+/// value of the old schedule is received after. (go123.rs races the same on real time, across
+/// shards.) On a fake clock the threads advance it as they wait, so one thread's jump may take the
+/// clock an hour on, past another's reset: a value is then fine if it is the new schedule's.
+fn stop_reset_result(tc: &TestClock, stop: bool) {
+    const THREADS: usize = 16;
+    let iterations = if cfg!(debug_assertions) { 50 } else { 100 };
+    let clock = tc.clock();
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for j in 0..iterations {
+                    let timers = [clock.timer(MS), clock.timer(MS)];
+                    let (won, _) = tc.recv_any(&[timers[0].c(), timers[1].c()]);
+                    let loser = &timers[1 - won];
+                    let reset_at = clock.now();
+                    let kept = if stop {
+                        loser.stop()
+                    } else {
+                        loser.reset(HOUR)
+                    };
+                    assert!(kept, "iteration {j}: the loser's value was not received");
+                    if let Ok(v) = loser.c().try_recv() {
+                        assert!(
+                            !stop && v >= reset_at + HOUR,
+                            "iteration {j}: a value of the old schedule after stop or reset"
+                        );
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// [TestStopResult](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L788)
+fn test_stop_result(tc: &TestClock) {
+    stop_reset_result(tc, true);
+}
+both_clocks!(test_stop_result);
+
+/// [TestResetResult](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L792)
+fn test_reset_result(tc: &TestClock) {
+    stop_reset_result(tc, false);
+}
+both_clocks!(test_reset_result);
+
+/// [TestMultiWakeupTicker](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L842):
+/// threads wake on one 1 us ticker at once, each also waiting on an `after(1 ms)` of its own.
+fn test_multi_wakeup_ticker(tc: &TestClock) {
+    // Go runs 100,000 rounds per processor (in long mode only).
+    let rounds = if cfg!(debug_assertions) {
+        2_000
+    } else {
+        20_000
+    };
+    let threads = thread::available_parallelism().map_or(2, |n| n.get());
+    let ticker = tc.clock().ticker(Duration::from_micros(1));
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..rounds {
+                    tc.recv_any(&[ticker.c(), &tc.clock().after(MS)]);
+                }
+            });
+        }
+    });
+}
+both_clocks!(test_multi_wakeup_ticker);
+
+/// [TestMultiWakeupTimer](https://github.com/golang/go/blob/go1.27.3/src/time/sleep_test.go#L867):
+/// threads take one 1 ns timer's value if it has one and reset it, all at once. A nanosecond
+/// passes between rounds (on the system clock, a yield), so that it also fires on a fake clock.
+fn test_multi_wakeup_timer(tc: &TestClock) {
+    let threads = thread::available_parallelism().map_or(2, |n| n.get());
+    let timer = tc.clock().timer(NS);
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..10_000 {
+                    let _ = timer.c().try_recv();
+                    timer.reset(NS);
+                    tc.pass(NS);
+                }
+            });
+        }
+    });
+    timer.stop();
+    assert!(timer.c().is_empty(), "a value after stop");
+}
+both_clocks!(test_multi_wakeup_timer);
+
+/// Not a Go test: Go's TestAfterFunc notes that "correct queueing behavior is tested elsewhere,
+/// since After and AfterFunc share the same code". Ours do not share code, so the callbacks get
+/// the ordering check too: ten callbacks at distinct delays report in order, never early.
+fn test_after_func_queueing_through_channels(tc: &TestClock) {
+    let clock = tc.clock();
+    retry(tc, &[10 * MS, 40 * MS, 100 * MS], |delta| {
         let (tx, rx) = unbounded();
         let tx = Arc::new(Mutex::new(tx));
-        let t0 = Instant::now();
+        let t0 = clock.now();
         for slot in [4u32, 2, 9, 0, 7, 1, 8, 3, 6, 5] {
-            let tx = tx.clone();
-            after_func(delta * slot, move || {
-                tx.lock().unwrap().send((slot, Instant::now())).unwrap();
+            let (tx, now) = (tx.clone(), clock.clone());
+            clock.after_func(delta * slot, move || {
+                tx.lock().unwrap().send((slot, now.now())).unwrap();
             });
         }
         let mut order = Vec::new();
         for _ in 0..10 {
-            let (slot, at) = rx
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|e| panic!("a callback did not run: {e}"));
-            assert!(at >= t0 + delta * slot, "callback {slot} ran early");
+            let (slot, at) = tc.recv(&rx);
+            tc.assert_on_time(at - t0, delta * slot, &format!("callback {slot}"));
             order.push(slot);
         }
         if order.windows(2).any(|w| w[1] < w[0]) {
@@ -665,3 +983,4 @@ fn test_after_func_queueing_through_channels() {
         Ok(())
     });
 }
+both_clocks!(test_after_func_queueing_through_channels);

@@ -1,6 +1,7 @@
 //! Helpers shared by the test binaries (each uses some of them).
 #![allow(dead_code)]
 
+pub mod clocks;
 pub mod counting;
 
 /// utime + stime of this process's thread named `name` (its `comm`), in seconds, from
