@@ -109,7 +109,7 @@ fn late_table(plan: &Plan, agg: &Aggregate) -> Table {
 
 fn verdict_cell(v: Option<Verdict>, bench: &Bench) -> String {
     match (v, target(bench)) {
-        (Some(v), Some(t)) => format!("{v} (<={})", t.max),
+        (Some(v), Some(t)) if v != Verdict::NoFigure => format!("{v} (<={})", t.max),
         _ => "-".into(),
     }
 }
