@@ -61,11 +61,17 @@ pub struct Found {
     pub tried: Vec<String>,
 }
 
-/// The candidates, in lookup order: `--go` paths, `$GO`, Debian's, `go` on PATH.
+/// The candidates, in lookup order: `--go` paths, `$GO`, Debian's, `go` on PATH. A relative
+/// path is made absolute here, since `go` runs in other directories (GOROOT, the build folder).
 fn candidates() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = EXPLICIT.get().cloned().unwrap_or_default();
     if let Some(g) = std::env::var_os("GO").filter(|g| !g.is_empty()) {
         v.push(PathBuf::from(g));
+    }
+    for p in &mut v {
+        if p.is_relative() && p.components().count() > 1 {
+            *p = std::path::absolute(&*p).unwrap_or_else(|_| p.clone());
+        }
     }
     v.push(PathBuf::from(DEBIAN_GO));
     v.push(on_path("go").unwrap_or_else(|| PathBuf::from("go")));
