@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -192,19 +193,14 @@ where
         }
     };
     let decades = |lo: f64, hi: f64| ((hi - lo).round() as usize + 1).max(2);
-    chart
-        .configure_mesh()
-        .x_desc(c.x_label)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(c.x_label)
         .y_desc(c.y_label)
         .x_labels(if c.log_x { decades(x0, x1) } else { 10 })
         .y_labels(if c.log_y { decades(y0, y1.floor()) } else { 10 })
         .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
-        .light_line_style(RGBColor(0xee, 0xee, 0xee))
-        .draw()
-        .map_err(chart_err)?;
+        .y_label_formatter(&y_fmt);
+    draw_mesh(&mut mesh, 13)?;
     for (i, (name, pts)) in c.series.iter().enumerate() {
         let colour = color(i);
         let pts: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (fx(x), fy(y))).collect();
@@ -280,18 +276,13 @@ pub fn bar_chart(
             }
         };
         let y_fmt = |v: &f64| short(*v);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
+        let mut mesh = chart.configure_mesh();
+        mesh.disable_x_mesh()
             .x_labels(n * 2 + 1)
             .x_label_formatter(&x_fmt)
             .y_desc(y_label)
-            .y_label_formatter(&y_fmt)
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 15))
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .draw()
-            .map_err(chart_err)?;
+            .y_label_formatter(&y_fmt);
+        draw_mesh(&mut mesh, 12)?;
         for (g, name) in groups.iter().enumerate() {
             let c = color(g);
             let mine: Vec<(usize, f64)> = bars
@@ -321,6 +312,22 @@ pub fn bar_chart(
         root.present().map_err(chart_err)?;
     }
     Ok(())
+}
+
+/// Draws a mesh in the lab's style: `label_px` tick labels, 15 px axis names, light grid lines.
+fn draw_mesh<DB>(
+    mesh: &mut plotters::chart::MeshStyle<'_, '_, RangedCoordf64, RangedCoordf64, DB>,
+    label_px: u32,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    mesh.label_style(("sans-serif", label_px))
+        .axis_desc_style(("sans-serif", 15))
+        .light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .draw()
+        .map_err(chart_err)
 }
 
 /// A white SVG canvas of `size` pixels at `path`, for every chart of the lab.

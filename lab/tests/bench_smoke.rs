@@ -12,16 +12,8 @@ fn bench(out: &PathBuf, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gotimer-lab"))
         .arg("--out")
         .arg(out)
-        .arg("bench")
-        .args([
-            "--benchtime",
-            "1x",
-            "--garbage",
-            "16",
-            "--ops-per-op",
-            "10",
-            "--no-go",
-        ])
+        .args(common::TINY_BENCH)
+        .arg("--no-go")
         .args(args)
         .output()
         .expect("run gotimer-lab")

@@ -130,21 +130,13 @@ fn bench_against_every_go_toolchain() {
     let out = cwd.join("target/lab");
 
     // bench: Go's own benchmarks under their names in each generation.
-    let stdout = lab(
-        &cwd,
-        &[
-            "bench",
-            "--benchtime",
-            "1x",
-            "--garbage",
-            "16",
-            "--ops-per-op",
-            "10",
-            "--no-peers",
-            "--filter",
-            "^Stop$|^Ticker$|^AdjustTimers$|^ParallelTimerLatency$",
-        ],
-    );
+    let mut args = common::TINY_BENCH.to_vec();
+    args.extend([
+        "--no-peers",
+        "--filter",
+        "^Stop$|^Ticker$|^AdjustTimers$|^ParallelTimerLatency$",
+    ]);
+    let stdout = lab(&cwd, &args);
     let csv = std::fs::read_to_string(out.join("bench.csv")).unwrap();
     for v in &versions {
         let (stop, ticker) = if minor(v) < 23 {

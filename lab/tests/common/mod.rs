@@ -49,6 +49,18 @@ pub fn go_versions() -> Vec<String> {
     versions
 }
 
+/// `bench` with tiny sizes, for smoke runs: one op per benchmark, 16 idle timers per thread, 10
+/// timer operations per op (the ratios to Go mean nothing then).
+pub const TINY_BENCH: [&str; 7] = [
+    "bench",
+    "--benchtime",
+    "1x",
+    "--garbage",
+    "16",
+    "--ops-per-op",
+    "10",
+];
+
 /// Whether the lab will find any Go toolchain.
 pub fn go_available() -> bool {
     !go_versions().is_empty()
