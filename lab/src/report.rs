@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -95,33 +96,69 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// Writes an SVG line chart with a legend: one line (with a dot on each point) per series. With
-/// `log_x`, x is drawn on a log10 scale (every x must then be positive). Text is SVG `<text>`
-/// (plotters' SVG backend with its built-in font metrics: no system font library is needed).
-pub fn line_chart(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[Series],
-    log_x: bool,
-) -> anyhow::Result<()> {
-    let fx = |x: f64| if log_x { x.log10() } else { x };
-    let points = series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, 0f64, f64::MIN);
+/// One line chart: a title, axis labels, and its series. With `log_x` (`log_y`), that axis is drawn
+/// on a log10 scale over whole decades (x must then be positive; y values at or below zero are
+/// drawn at the bottom of the axis).
+pub struct LineChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub series: &'a [Series],
+    pub log_x: bool,
+    pub log_y: bool,
+}
+
+/// Writes an SVG line chart with a legend: one line per series, with a dot on each point when
+/// there are few. Text is SVG `<text>` (plotters' SVG backend with its built-in font metrics: no
+/// system font library is needed).
+pub fn line_chart(path: &Path, chart: &LineChart) -> anyhow::Result<()> {
+    line_charts(path, std::slice::from_ref(chart))
+}
+
+/// [`line_chart`] for several charts, stacked one under the other in one SVG file.
+pub fn line_charts(path: &Path, charts: &[LineChart]) -> anyhow::Result<()> {
+    let root = svg(path, (960, 540 * charts.len().max(1) as u32))?;
+    let areas = root.split_evenly((charts.len().max(1), 1));
+    for (c, area) in charts.iter().zip(&areas) {
+        draw_line_chart(area, c)?;
+    }
+    root.present().map_err(chart_err)?;
+    Ok(())
+}
+
+/// A log10 axis: the smallest positive value shown, so that zero and negative values have a place.
+const LOG_FLOOR: f64 = 1e-3;
+
+fn draw_line_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &LineChart,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let fx = |x: f64| if c.log_x { x.log10() } else { x };
+    let fy = |y: f64| if c.log_y { y.max(LOG_FLOOR).log10() } else { y };
+    let points = c.series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in points {
-        anyhow::ensure!(!log_x || x > 0.0, "log-x chart with x = {x}");
+        anyhow::ensure!(!c.log_x || x > 0.0, "log-x chart with x = {x}");
         x0 = x0.min(fx(x));
         x1 = x1.max(fx(x));
-        y0 = y0.min(y);
-        y1 = y1.max(y);
+        y0 = y0.min(fy(y));
+        y1 = y1.max(fy(y));
     }
     if x0 > x1 {
-        (x0, x1, y1) = (0.0, 1.0, 1.0); // no points: an empty frame
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0); // no points: an empty frame
     }
-    if log_x {
-        // Whole decades, so that the ticks fall on 1k, 10k, ...
+    if !c.log_y {
+        y0 = y0.min(0.0);
+    }
+    // Whole decades on log axes, so that the ticks fall on 1k, 10k, ... or 0.01, 0.1, 1, ...
+    if c.log_x {
         (x0, x1) = (x0.floor(), x1.ceil());
+    }
+    if c.log_y {
+        (y0, y1) = (y0.floor(), y1.ceil());
     }
     if x1 - x0 < 1e-9 {
         x1 = x0 + 1.0;
@@ -130,58 +167,57 @@ pub fn line_chart(
         y1 = y0 + 1.0;
     }
     // Headroom for the legend, which takes about 5% of the height per series.
-    let y1 = y1 + (y1 - y0) * (0.05 + 0.055 * series.len() as f64);
+    let y1 = y1 + (y1 - y0) * (0.05 + 0.055 * c.series.len() as f64);
     let legend_at = emptier_corner(
-        series,
+        c.series,
         |x| (fx(x) - x0) / (x1 - x0),
-        |y| (y - y0) / (y1 - y0),
+        |y| (fy(y) - y0) / (y1 - y0),
     );
-    {
-        let root = svg(path, (960, 540))?;
-        let mut chart = frame(&root, title, 22)
-            .margin_right(28)
-            .x_label_area_size(48)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(chart_err)?;
-        let x_fmt = |v: &f64| {
-            if log_x {
-                si(10f64.powf(*v))
-            } else {
-                short(*v)
-            }
-        };
-        let y_fmt = |v: &f64| short(*v);
-        let decades = (x1 - x0).round() as usize + 1;
+    let mut chart = frame(area, c.title, 22)
+        .margin_right(28)
+        .x_label_area_size(48)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(chart_err)?;
+    let x_fmt = |v: &f64| {
+        if c.log_x {
+            si(10f64.powf(*v))
+        } else {
+            short(*v)
+        }
+    };
+    let y_fmt = |v: &f64| {
+        if c.log_y {
+            short(10f64.powf(*v))
+        } else {
+            short(*v)
+        }
+    };
+    let decades = |lo: f64, hi: f64| ((hi - lo).round() as usize + 1).max(2);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(c.x_label)
+        .y_desc(c.y_label)
+        .x_labels(if c.log_x { decades(x0, x1) } else { 10 })
+        .y_labels(if c.log_y { decades(y0, y1.floor()) } else { 10 })
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt);
+    draw_mesh(&mut mesh, 13)?;
+    for (i, (name, pts)) in c.series.iter().enumerate() {
+        let colour = color(i);
+        let pts: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (fx(x), fy(y))).collect();
         chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_labels(if log_x { decades.max(2) } else { 10 })
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 15))
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .draw()
-            .map_err(chart_err)?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let c = color(i);
-            let pts: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (fx(x), y)).collect();
+            .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
+            .map_err(chart_err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+            });
+        if pts.len() <= 40 {
             chart
-                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
-                .map_err(chart_err)?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
-                });
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                 .map_err(chart_err)?;
         }
-        legend(&mut chart, legend_at)?;
-        root.present().map_err(chart_err)?;
     }
-    Ok(())
+    legend(&mut chart, legend_at)
 }
 
 /// The top corner of the plot (left or right, or bottom right if both top ones are crowded) with the
@@ -240,18 +276,13 @@ pub fn bar_chart(
             }
         };
         let y_fmt = |v: &f64| short(*v);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
+        let mut mesh = chart.configure_mesh();
+        mesh.disable_x_mesh()
             .x_labels(n * 2 + 1)
             .x_label_formatter(&x_fmt)
             .y_desc(y_label)
-            .y_label_formatter(&y_fmt)
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 15))
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .draw()
-            .map_err(chart_err)?;
+            .y_label_formatter(&y_fmt);
+        draw_mesh(&mut mesh, 12)?;
         for (g, name) in groups.iter().enumerate() {
             let c = color(g);
             let mine: Vec<(usize, f64)> = bars
@@ -281,6 +312,22 @@ pub fn bar_chart(
         root.present().map_err(chart_err)?;
     }
     Ok(())
+}
+
+/// Draws a mesh in the lab's style: `label_px` tick labels, 15 px axis names, light grid lines.
+fn draw_mesh<DB>(
+    mesh: &mut plotters::chart::MeshStyle<'_, '_, RangedCoordf64, RangedCoordf64, DB>,
+    label_px: u32,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    mesh.label_style(("sans-serif", label_px))
+        .axis_desc_style(("sans-serif", 15))
+        .light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .draw()
+        .map_err(chart_err)
 }
 
 /// A white SVG canvas of `size` pixels at `path`, for every chart of the lab.
@@ -430,7 +477,15 @@ mod tests {
             ),
         ];
         let p = dir.join("line.svg");
-        line_chart(&p, "Title here", "pending timers", "ns/op", &series, true).unwrap();
+        let chart = |title, series, log_y| LineChart {
+            title,
+            x_label: "pending timers",
+            y_label: "ns/op",
+            series,
+            log_x: true,
+            log_y,
+        };
+        line_chart(&p, &chart("Title here", &series, false)).unwrap();
         let svg = std::fs::read_to_string(&p).unwrap();
         for text in [
             "Title here",
@@ -460,7 +515,22 @@ mod tests {
         ] {
             assert!(svg.contains(text), "{text} missing from the SVG");
         }
-        line_chart(&dir.join("empty.svg"), "Empty", "x", "y", &[], false).unwrap();
+        // Two charts in one file, the second on log axes with a zero on its y.
+        let zero = vec![(
+            "flat".to_string(),
+            vec![(1e3, 0.0), (1e4, 0.5), (1e5, 900.0)],
+        )];
+        let p = dir.join("two.svg");
+        line_charts(
+            &p,
+            &[chart("First", &series, false), chart("Second", &zero, true)],
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        for text in ["First", "Second", "flat", "1000", "0.001"] {
+            assert!(svg.contains(text), "{text} missing from the SVG");
+        }
+        line_chart(&dir.join("empty.svg"), &chart("Empty", &[], false)).unwrap();
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //!
 //! and prints the median batch's ns/op: `pending,insert_cancel_ns,reset_ns`.
 
-use crate::report::{self, Series, Table};
+use crate::report::{self, LineChart, Series, Table};
 use crate::{child, golang};
 use anyhow::bail;
 use std::hint::black_box;
@@ -22,6 +22,8 @@ pub struct Args {
     /// The largest number of pending timers; steps are 1k, 10k, 100k, ... up to it.
     #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max: u64,
+    #[command(flatten)]
+    pub go: golang::NoGo,
 }
 
 /// Arguments of the hidden `scale-child` subcommand.
@@ -68,88 +70,94 @@ pub fn parse_line(line: &str) -> anyhow::Result<Option<Point>> {
     }))
 }
 
+/// The target: gotimer's ns/op at the largest step at most this times the smallest's.
+const FLAT: f64 = 1.5;
+
 pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
-    let go = golang::find_and_say();
+    let (gos, go_note) = golang::find_and_say(&args.go);
+    let mut notes: Vec<String> = go_note.into_iter().collect();
     let steps = steps(args.max);
     let step_args: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
 
+    // One entry per side: gotimer, then each Go version.
     let mut child_args = vec!["scale-child".to_string()];
     child_args.extend(step_args.iter().cloned());
-    let rust = run_child(child::lab(&child_args)?, "gotimer", steps.len())?;
-    let mut go_note = None;
-    let mut go_points = Vec::new();
-    if let Some(go) = &go {
-        let cmd = go.run(golang::SCALE_GO, out, &step_args)?;
-        match run_child(cmd, "Go", steps.len()) {
-            Ok(p) => go_points = p,
+    let mut sides: Vec<(String, Vec<Point>)> = vec![(
+        "gotimer".into(),
+        run_child(child::lab(&child_args)?, "gotimer", steps.len())?,
+    )];
+    for go in &gos {
+        let points = go.build(golang::SCALE_GO, out).and_then(|binary| {
+            let mut cmd = std::process::Command::new(binary);
+            cmd.args(&step_args);
+            run_child(cmd, go.name(), steps.len())
+        });
+        match points {
+            Ok(p) => sides.push((go.name().to_string(), p)),
             Err(e) => {
-                eprintln!("Go failed, skipping it: {e:#}");
-                go_note = Some(format!("Go failed: {e}"));
+                let msg = format!("{} failed, skipping it: {e:#}", go.name());
+                eprintln!("{msg}");
+                notes.push(msg);
             }
         }
-    } else {
-        go_note = Some("Go columns skipped: no Go toolchain found (see above)".into());
     }
 
     let title = format!(
         "scale: ns/op as pending timers grow (lower quartile of {BATCH}-op batches){}",
-        golang::title_suffix(go.as_ref())
+        golang::title_suffix(&gos)
     );
-    let mut header = vec!["pending", "gotimer insert+cancel ns", "gotimer reset ns"];
-    if !go_points.is_empty() {
-        header.extend(["Go insert+cancel ns", "Go reset ns"]);
+    let mut header = vec!["pending".to_string()];
+    for (name, _) in &sides {
+        header.extend([
+            format!("{name} insert+cancel ns"),
+            format!("{name} reset ns"),
+        ]);
     }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut table = Table::new(title, &header);
-    for (i, p) in rust.iter().enumerate() {
-        let mut row = vec![
-            p.pending.to_string(),
-            format!("{:.1}", p.insert_cancel_ns),
-            format!("{:.1}", p.reset_ns),
-        ];
-        if !go_points.is_empty() {
-            match go_points.get(i) {
-                Some(g) => row.extend([
-                    format!("{:.1}", g.insert_cancel_ns),
-                    format!("{:.1}", g.reset_ns),
-                ]),
-                None => row.extend(["-".to_string(), "-".to_string()]),
-            }
+    for (i, step) in steps.iter().enumerate() {
+        let mut row = vec![step.to_string()];
+        for (_, points) in &sides {
+            let p = &points[i];
+            row.extend([
+                format!("{:.1}", p.insert_cancel_ns),
+                format!("{:.1}", p.reset_ns),
+            ]);
         }
         table.row(row);
     }
     report::emit(&table, out, "scale.csv")?;
-    if let Some(note) = &go_note {
+    for note in &notes {
         println!("  {note}");
     }
-    for (name, points) in [("gotimer", &rust), ("Go", &go_points)] {
-        if let Some((first, last)) = growth(points) {
-            let target = if name == "gotimer" {
-                " (target <= 1.5x)"
-            } else {
-                ""
-            };
-            let verdict = |r: f64| match name {
-                "gotimer" if r <= 1.5 => " met",
-                "gotimer" => " MISSED",
-                _ => "",
-            };
-            let ri = last.insert_cancel_ns / first.insert_cancel_ns;
-            let rr = last.reset_ns / first.reset_ns;
-            println!(
-                "  {name}: ns/op at {} pending vs {}{target}: insert+cancel {ri:.2}x{}, reset {rr:.2}x{}",
-                report::si(last.pending as f64),
-                report::si(first.pending as f64),
-                verdict(ri),
-                verdict(rr)
-            );
-        }
+    for (name, points) in &sides {
+        let Some((first, last)) = growth(points) else {
+            continue;
+        };
+        let is_gotimer = name == "gotimer";
+        let target = if is_gotimer {
+            format!(" (target <= {FLAT}x)")
+        } else {
+            String::new()
+        };
+        let verdict = |r: f64| match (is_gotimer, r <= FLAT) {
+            (false, _) => "",
+            (true, true) => " met",
+            (true, false) => " MISSED",
+        };
+        let ri = last.insert_cancel_ns / first.insert_cancel_ns;
+        let rr = last.reset_ns / first.reset_ns;
+        println!(
+            "  {name}: ns/op at {} pending vs {}{target}: insert+cancel {ri:.2}x{}, reset {rr:.2}x{}",
+            report::si(last.pending as f64),
+            report::si(first.pending as f64),
+            verdict(ri),
+            verdict(rr)
+        );
     }
 
     let mut series: Vec<Series> = Vec::new();
-    for (name, points) in [("gotimer", &rust), ("Go", &go_points)] {
-        if points.is_empty() {
-            continue;
-        }
+    for (name, points) in &sides {
         series.push((
             format!("{name} insert+cancel"),
             points
@@ -168,11 +176,14 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let svg = out.join("scale.svg");
     report::line_chart(
         &svg,
-        "Timer operations as pending timers grow",
-        "pending timers (log scale)",
-        "ns per operation",
-        &series,
-        true,
+        &LineChart {
+            title: "Timer operations as pending timers grow",
+            x_label: "pending timers (log scale)",
+            y_label: "ns per operation",
+            series: &series,
+            log_x: true,
+            log_y: false,
+        },
     )?;
     println!(
         "  wrote {} and {}",
@@ -205,7 +216,7 @@ fn run_child(cmd: std::process::Command, label: &str, len: usize) -> anyhow::Res
 }
 
 /// Deadline for background timer `i`: scattered over [1 h, 2 h) by splitmix64, as in scale.go.
-pub fn spread(i: u64) -> Duration {
+pub fn scattered_deadline(i: u64) -> Duration {
     let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -241,7 +252,7 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
     reset(&resettable);
     for &step in &args.pending {
         while pending < step {
-            drop(gotimer::after_func(spread(pending), || {}));
+            drop(gotimer::after_func(scattered_deadline(pending), || {}));
             pending += 1;
         }
         let in_wheels = gotimer::stats().pending as u64;
@@ -313,11 +324,11 @@ mod tests {
     }
 
     #[test]
-    fn spread_matches_go_range() {
+    fn scattered_deadlines_match_go_range() {
         for i in 0..1000 {
-            let d = spread(i);
+            let d = scattered_deadline(i);
             assert!(d >= HOUR && d < 2 * HOUR);
         }
-        assert_ne!(spread(0), spread(1));
+        assert_ne!(scattered_deadline(0), scattered_deadline(1));
     }
 }

@@ -1,5 +1,6 @@
 //! Smoke runs of `gotimer-lab bench` with tiny sizes: every benchmark and peer runs once, Go is
-//! skipped (GO=/nonexistent) and the output says so; the CSV and SVG are written.
+//! left out (`--no-go`) and the output says so; the CSV and SVG are written. (`with_go.rs` runs it
+//! against every Go toolchain the machine has.)
 
 mod common;
 
@@ -9,11 +10,10 @@ use std::process::{Command, Output};
 
 fn bench(out: &PathBuf, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gotimer-lab"))
-        .env("GO", "/nonexistent")
         .arg("--out")
         .arg(out)
-        .arg("bench")
-        .args(["--benchtime", "1x", "--garbage", "16", "--ops-per-op", "10"])
+        .args(common::TINY_BENCH)
+        .arg("--no-go")
         .args(args)
         .output()
         .expect("run gotimer-lab")
@@ -26,20 +26,17 @@ fn every_benchmark_runs_once_without_go() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("Go columns skipped: no Go toolchain found (tried /nonexistent)"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("apt-get install -y golang-1.19-go"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Note: Go left out (--no-go)"), "{stdout}");
     for name in [
         "AfterFunc",
         "SimultaneousAfterFunc",
         "StartStop",
         "Reset",
         "Sleep",
+        "Ticker",
+        "TickerReset",
+        "TickerResetNaive",
+        "AdjustTimers",
         "ParallelTimerLatency",
         "StaggeredTickerLatency/work-dur=300µs/tickers-per-P=10",
         "StaggeredTickerLatency/work-dur=2ms/tickers-per-P=1",
@@ -51,7 +48,7 @@ fn every_benchmark_runs_once_without_go() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("benchmark,engine,runs,iterations,ns_per_op,avg_late_ns,max_late_ns,ratio_to_go")
+        Some("benchmark,column,round,iterations,ns_per_timer_op,avg_late_ns,max_late_ns,go_benchmark,timer_ops_per_go_op")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let find = |b: &str, e: &str| rows.iter().find(|r| r[0] == b && r[1] == e);
@@ -65,7 +62,15 @@ fn every_benchmark_runs_once_without_go() {
         find("Reset", "crossbeam").is_none(),
         "crossbeam cannot reset"
     );
-    assert!(find("Reset", "Go").is_none());
+    assert!(
+        !rows.iter().any(|r| r[1].starts_with("go1")),
+        "no Go column"
+    );
+    assert!(find("TickerReset", "tokio-ct").is_some());
+    assert!(find("TickerReset", "crossbeam").is_none());
+    // AdjustTimers is ten times the operations per op: 10 x 10 here.
+    let adjust = find("AdjustTimers", "gotimer").expect("an AdjustTimers row");
+    assert!(adjust[4].parse::<f64>().unwrap() > 0.0);
 
     let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("gotimer"));
@@ -77,32 +82,28 @@ fn filter_and_switches() {
     let out = out_dir("bench-filter");
     let o = bench(
         &out,
-        &[
-            "--filter",
-            "^stop$|^After$",
-            "--no-peers",
-            "--no-go",
-            "--count",
-            "2",
-        ],
+        &["--filter", "^stop$|^After$", "--no-peers", "--count", "2"],
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{stdout}");
-    assert!(stdout.contains("Go columns skipped (--no-go)"), "{stdout}");
+    assert!(stdout.contains("Go left out (--no-go)"), "{stdout}");
     let csv = std::fs::read_to_string(out.join("bench.csv")).unwrap();
     let names: Vec<&str> = csv
         .lines()
         .skip(1)
         .map(|l| l.split(',').next().unwrap())
         .collect();
-    assert_eq!(names, ["After", "Stop"]);
+    assert_eq!(names, ["After", "After", "Stop", "Stop"], "two rounds each");
+    let rounds: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(rounds, ["1", "2", "1", "2"], "{csv}");
     assert!(
-        csv.lines()
-            .skip(1)
-            .all(|l| l.split(',').nth(2) == Some("2")),
-        "{csv}"
+        stdout.contains("median of 2 alternating rounds"),
+        "{stdout}"
     );
-    assert!(stdout.contains("median of 2 runs"), "{stdout}");
     assert!(!csv.contains("tokio"));
 
     let o = bench(&out, &["--filter", "NoSuchBenchmark"]);

@@ -1,30 +1,30 @@
-//! Smoke runs of `seed`, `mem` and `scale` with tiny sizes, into temporary directories: once with
-//! Go hidden (`GO=/nonexistent`: the Go columns are skipped, and the output says so), and once with
-//! whatever Go the machine has (skipped, saying so, when it has none).
+//! Smoke runs of `seed`, `mem` and `scale` with tiny sizes and `--no-go`, into temporary
+//! directories: the Go rows are left out and the output says so. (`with_go.rs` runs them with
+//! every Go toolchain the machine has.)
 
 mod common;
 
-use common::go_available;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Runs the lab into a fresh directory; returns it with stdout and stderr. `hide_go` sets
-/// `GO=/nonexistent`; otherwise the lab looks for Go as usual.
-fn lab(name: &str, args: &[&str], hide_go: bool) -> (PathBuf, String, String) {
+/// Runs the lab with `--no-go` into a fresh directory; returns it with stdout.
+fn lab(name: &str, args: &[&str]) -> (PathBuf, String) {
     let out = common::out_dir(&format!("smoke-{name}"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gotimer-lab"));
-    cmd.arg("--out").arg(&out).args(args);
-    if hide_go {
-        cmd.env("GO", "/nonexistent");
-    }
-    let o = cmd.output().expect("running gotimer-lab");
+    let o = Command::new(env!("CARGO_BIN_EXE_gotimer-lab"))
+        .arg("--out")
+        .arg(&out)
+        .args(args)
+        .arg("--no-go")
+        .output()
+        .expect("running gotimer-lab");
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{args:?} failed:\n{stdout}\n{stderr}");
-    (out, stdout, stderr)
+    assert!(stdout.contains("Go left out (--no-go)"), "{stdout}");
+    (out, stdout)
 }
 
-fn assert_files(out: &std::path::Path, files: &[&str]) {
+pub fn assert_files(out: &Path, files: &[&str]) {
     for f in files {
         let p = out.join(f);
         let s = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -35,54 +35,55 @@ fn assert_files(out: &std::path::Path, files: &[&str]) {
     }
 }
 
-fn check_seed(stdout: &str, out: &std::path::Path, with_go: bool) {
+#[test]
+fn seed_without_go() {
+    let (out, stdout) = lab("seed", &["seed", "--seconds", "0.5", "--rounds", "2"]);
     for p in ["after-in-loop", "hoisted-after", "timer-reset"] {
-        assert!(stdout.contains(p), "{p} missing:\n{stdout}");
+        assert!(
+            common::has_row(&stdout, &[p, "gotimer"]),
+            "{p} missing:\n{stdout}"
+        );
     }
+    assert!(
+        stdout.contains("median [min–max] of 2 alternating rounds"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("target: gotimer after-in-loop retains"),
         "{stdout}"
     );
-    assert_files(out, &["seed.csv", "seed-summary.csv", "seed.svg"]);
-    let csv = std::fs::read_to_string(out.join("seed.csv")).unwrap();
-    assert!(csv.starts_with("language,program,seconds,messages,heap_bytes,rss_bytes\n"));
-    // Samples at 0, 0.25, 0.5 s (at least) for each of the three Rust programs.
     assert!(
-        csv.lines().filter(|l| l.starts_with("gotimer,")).count() >= 9,
+        stdout.contains("gotimer: retains nothing, without any GC"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the consumer thread spends"), "{stdout}");
+    assert_files(&out, &["seed.csv", "seed-summary.csv", "seed.svg"]);
+    let csv = std::fs::read_to_string(out.join("seed.csv")).unwrap();
+    assert!(csv.starts_with(
+        "side,program,round,seconds,messages,heap_bytes,rss_bytes,gcs,consumer_cpu_ns,process_cpu_ns\n"
+    ));
+    // Samples every 50 ms for 0.5 s, for each program in each of the two rounds.
+    for round in ["1", "2"] {
+        let n = csv
+            .lines()
+            .filter(|l| {
+                l.starts_with("gotimer,after-in-loop,") && l.split(',').nth(2) == Some(round)
+            })
+            .count();
+        assert!(n >= 10, "round {round}: {n} samples\n{csv}");
+    }
+    assert!(
+        !csv.lines().skip(1).any(|l| !l.starts_with("gotimer,")),
         "{csv}"
     );
-    let go_lines = csv.lines().filter(|l| l.starts_with("Go,")).count();
-    if with_go {
-        assert!(go_lines >= 9, "{csv}");
-        let svg = std::fs::read_to_string(out.join("seed.svg")).unwrap();
-        assert!(svg.contains("Go after-in-loop"));
-    } else {
-        assert_eq!(go_lines, 0);
-        assert!(stdout.contains("Go columns skipped"), "{stdout}");
-    }
+    // The consumer's CPU clock is read for Rust.
+    let row = csv.lines().last().unwrap();
+    assert!(!row.split(',').nth(8).unwrap().is_empty(), "{row}");
 }
 
 #[test]
-fn seed_without_go() {
-    let (out, stdout, stderr) = lab("seed-nogo", &["seed", "--seconds", "0.5"], true);
-    assert!(
-        stderr.contains("apt-get install -y golang-1.19-go"),
-        "{stderr}"
-    );
-    check_seed(&stdout, &out, false);
-}
-
-#[test]
-fn seed_with_go() {
-    if !go_available() {
-        eprintln!("no Go toolchain: seed_with_go skipped (the Go path is untested here)");
-        return;
-    }
-    let (out, stdout, _) = lab("seed-go", &["seed", "--seconds", "0.5"], false);
-    check_seed(&stdout, &out, true);
-}
-
-fn check_mem(stdout: &str, out: &std::path::Path, with_go: bool) {
+fn mem_without_go() {
+    let (out, stdout) = lab("mem", &["mem", "--count", "1000"]);
     for k in [
         "Timer::new",
         "after_func",
@@ -100,65 +101,24 @@ fn check_mem(stdout: &str, out: &std::path::Path, with_go: bool) {
         stdout.contains("target: gotimer after retains 0 B"),
         "{stdout}"
     );
-    assert_files(out, &["mem.csv", "mem.svg"]);
-    if with_go {
-        assert!(stdout.contains("time.AfterFunc"), "{stdout}");
-    } else {
-        assert!(!stdout.contains("time.AfterFunc"), "{stdout}");
-        assert!(stdout.contains("Go rows skipped"), "{stdout}");
-    }
-}
-
-#[test]
-fn mem_without_go() {
-    let (out, stdout, _) = lab("mem-nogo", &["mem", "--count", "1000"], true);
-    check_mem(&stdout, &out, false);
-}
-
-#[test]
-fn mem_with_go() {
-    if !go_available() {
-        eprintln!("no Go toolchain: mem_with_go skipped");
-        return;
-    }
-    let (out, stdout, _) = lab("mem-go", &["mem", "--count", "1000"], false);
-    check_mem(&stdout, &out, true);
-}
-
-fn check_scale(stdout: &str, out: &std::path::Path, with_go: bool) {
-    assert!(stdout.contains("gotimer insert+cancel ns"), "{stdout}");
-    assert!(
-        stdout.contains("gotimer: ns/op at 10k pending vs 1.0k"),
-        "{stdout}"
-    );
-    assert_files(out, &["scale.csv", "scale.svg"]);
-    let csv = std::fs::read_to_string(out.join("scale.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 3, "header and two steps:\n{csv}");
-    if with_go {
-        assert!(csv.starts_with("pending,gotimer insert+cancel ns,gotimer reset ns,Go insert+cancel ns,Go reset ns\n"), "{csv}");
-    } else {
-        assert!(
-            csv.starts_with("pending,gotimer insert+cancel ns,gotimer reset ns\n"),
-            "{csv}"
-        );
-        assert!(stdout.contains("Go columns skipped"), "{stdout}");
-    }
+    assert!(!stdout.contains("time.AfterFunc"), "{stdout}");
+    assert_files(&out, &["mem.csv", "mem.svg"]);
 }
 
 #[test]
 fn scale_without_go() {
-    let (out, stdout, _) = lab("scale-nogo", &["scale", "--max", "10000"], true);
-    check_scale(&stdout, &out, false);
-}
-
-#[test]
-fn scale_with_go() {
-    if !go_available() {
-        eprintln!("no Go toolchain: scale_with_go skipped");
-        return;
-    }
-    let (out, stdout, _) = lab("scale-go", &["scale", "--max", "10000"], false);
-    check_scale(&stdout, &out, true);
+    let (out, stdout) = lab("scale", &["scale", "--max", "10000"]);
+    assert!(
+        stdout.contains("gotimer: ns/op at 10k pending vs 1.0k"),
+        "{stdout}"
+    );
+    assert_files(&out, &["scale.csv", "scale.svg"]);
+    let csv = std::fs::read_to_string(out.join("scale.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "header and two steps:\n{csv}");
+    assert!(
+        csv.starts_with("pending,gotimer insert+cancel ns,gotimer reset ns\n"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -169,5 +129,6 @@ fn children_are_hidden_from_help() {
         .unwrap();
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(help.contains("seed") && help.contains("scale"), "{help}");
+    assert!(help.contains("--go <PATH>"), "{help}");
     assert!(!help.contains("seed-child"), "{help}");
 }

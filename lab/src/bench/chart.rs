@@ -4,17 +4,26 @@
 //! several panels of grouped bars on a log scale. The canvas, frame and legend marks are the
 //! report's ([`report::svg`], [`report::frame`], [`report::swatch`]).
 
+use super::plan::Engine;
 use crate::report::{self, chart_err};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
-/// One chart: categories along x, and per engine one value (or none) per category.
+/// One chart: categories along x, and per column (engine or Go version) one value (or none) per
+/// category.
 pub struct Panel {
     pub title: String,
     pub unit: String,
     pub categories: Vec<String>,
-    pub series: Vec<(String, Vec<Option<f64>>)>,
+    pub series: Vec<BarSeries>,
+}
+
+/// One column's bars: its name in the legend, its colour, a value (or none) per category.
+pub struct BarSeries {
+    pub name: String,
+    pub colour: RGBColor,
+    pub values: Vec<Option<f64>>,
 }
 
 /// A benchmark name short enough for an axis label.
@@ -25,14 +34,24 @@ pub fn short_name(name: &str) -> String {
     }
 }
 
-fn color(engine: &str) -> RGBColor {
+/// The colour of a Rust engine's bars.
+pub fn engine_colour(engine: Engine) -> RGBColor {
     match engine {
-        "gotimer" => RGBColor(0xd9, 0x48, 0x1c),
-        "Go" => RGBColor(0x00, 0x7d, 0x9c),
-        "crossbeam" => RGBColor(0x8a, 0x8a, 0x8a),
-        "tokio-ct" => RGBColor(0x4c, 0xa6, 0x4c),
-        _ => RGBColor(0x7b, 0x52, 0xab),
+        Engine::Gotimer => RGBColor(0xd9, 0x48, 0x1c),
+        Engine::Crossbeam => RGBColor(0x8a, 0x8a, 0x8a),
+        Engine::TokioCt => RGBColor(0x4c, 0xa6, 0x4c),
+        Engine::TokioMt => RGBColor(0x7b, 0x52, 0xab),
     }
+}
+
+/// The colour of the `k`-th Go version's bars (oldest first): shades of Go's blue.
+pub fn go_colour(k: usize) -> RGBColor {
+    const SHADES: [RGBColor; 3] = [
+        RGBColor(0x00, 0x7d, 0x9c),
+        RGBColor(0x00, 0xad, 0xd8),
+        RGBColor(0x1f, 0x3f, 0x8f),
+    ];
+    SHADES[k % SHADES.len()]
 }
 
 /// Draws the panels one under the other into an SVG file.
@@ -58,7 +77,7 @@ where
     let values: Vec<f64> = panel
         .series
         .iter()
-        .flat_map(|(_, v)| v.iter().flatten().copied())
+        .flat_map(|s| s.values.iter().flatten().copied())
         .filter(|v| *v > 0.0)
         .collect();
     let (lo, hi) = values
@@ -86,17 +105,17 @@ where
         .draw()?;
 
     // Engines with no figure in this panel get no slot.
-    let series: Vec<&(String, Vec<Option<f64>>)> = panel
+    let series: Vec<&BarSeries> = panel
         .series
         .iter()
-        .filter(|(_, v)| v.iter().any(|v| v.is_some()))
+        .filter(|s| s.values.iter().any(|v| v.is_some()))
         .collect();
     let groups = series.len().max(1) as f64;
     let width = 0.8 / groups;
-    for (k, (engine, vals)) in series.iter().enumerate() {
-        let c = color(engine);
+    for (k, s) in series.iter().enumerate() {
+        let c = s.colour;
         chart
-            .draw_series(vals.iter().enumerate().filter_map(|(i, v)| {
+            .draw_series(s.values.iter().enumerate().filter_map(|(i, v)| {
                 let v = (*v).filter(|v| *v > 0.0)?;
                 let x0 = i as f64 + 0.1 + k as f64 * width;
                 Some(Rectangle::new(
@@ -104,22 +123,19 @@ where
                     c.filled(),
                 ))
             }))?
-            .label(engine.as_str())
+            .label(s.name.as_str())
             .legend(move |p| report::swatch(p, c));
     }
     // The legend: one row above the caption, clear of the bars.
-    let shown: Vec<&String> = series.iter().map(|(e, _)| e).collect();
+    let shown: Vec<(&str, RGBColor)> = series.iter().map(|s| (s.name.as_str(), s.colour)).collect();
     let (w, _) = area.dim_in_pixel();
     let step = 130i32;
     let x0 = (w as i32 - step * shown.len() as i32) / 2;
-    for (k, engine) in shown.iter().enumerate() {
+    for (k, (name, colour)) in shown.iter().enumerate() {
         let x = x0 + step * k as i32;
-        area.draw(&Rectangle::new(
-            [(x, 12), (x + 14, 24)],
-            color(engine).filled(),
-        ))?;
+        area.draw(&Rectangle::new([(x, 12), (x + 14, 24)], colour.filled()))?;
         area.draw(&Text::new(
-            engine.to_string(),
+            name.to_string(),
             (x + 20, 18),
             TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
@@ -171,14 +187,25 @@ mod tests {
             unit: "ns/op".into(),
             categories: vec!["A".into(), "B".into()],
             series: vec![
-                ("gotimer".into(), vec![Some(100.0), None]),
-                ("Go".into(), vec![Some(1000.0), Some(5e6)]),
+                BarSeries {
+                    name: "gotimer".into(),
+                    colour: engine_colour(Engine::Gotimer),
+                    values: vec![Some(100.0), None],
+                },
+                BarSeries {
+                    name: "go1.27.3".into(),
+                    colour: go_colour(0),
+                    values: vec![Some(1000.0), Some(5e6)],
+                },
             ],
         };
         draw(&path, &[panel]).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(
-            svg.contains("<svg") && svg.contains("gotimer") && svg.lines().any(|l| l.trim() == "B")
+            svg.contains("<svg")
+                && svg.contains("gotimer")
+                && svg.contains("go1.27.3")
+                && svg.lines().any(|l| l.trim() == "B")
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,25 +1,11 @@
-//! Go's own benchmarks: a toolchain with its sources (found by [`golang::find_map`]), running
-//! `go test -bench` in GOROOT's `src/time`, and parsing what it prints.
+//! Go's own benchmarks: building the `time` package's test binary of a toolchain with its sources,
+//! running one benchmark at a time in GOROOT's `src/time`, and parsing what it prints.
 
-use crate::golang::{self, Go};
+use crate::golang::Go;
 use anyhow::{bail, Context};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-/// A Go toolchain whose GOROOT holds the `time` package's tests.
-pub struct GoTree {
-    pub go: Go,
-    pub goroot: PathBuf,
-}
-
-/// The first Go (in [`golang::find`]'s order) that has its sources. Err says what was tried and
-/// how to install Go.
-pub fn find() -> Result<GoTree, String> {
-    golang::find_map(|go| {
-        let goroot = go.goroot_with_sources()?;
-        Ok(GoTree { go, goroot })
-    })
-}
 
 /// The `-bench` regex that selects exactly these top-level benchmarks.
 pub fn bench_regex(top_level: &[&str]) -> String {
@@ -76,36 +62,51 @@ pub struct TestBinary {
     dir: PathBuf,
 }
 
-impl GoTree {
-    /// `go test -c -tags timetzdata -o DEST time`, in GOROOT's `src/time`.
-    pub fn build_test_binary(&self, dest: &Path) -> anyhow::Result<TestBinary> {
-        let dest = std::path::absolute(dest)?;
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let dir = self.goroot.join("src/time");
-        let out = self
-            .go
-            .command(&std::env::temp_dir().join("gotimer-lab-gocache"))
-            .args(["test", "-c", "-tags", "timetzdata", "-o"])
-            .arg(&dest)
-            .arg("time")
-            .current_dir(&dir)
-            .output()
-            .with_context(|| format!("starting {}", self.go.path.display()))?;
-        if !out.status.success() || !dest.is_file() {
-            bail!(
-                "go test -c failed ({}):\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(TestBinary { path: dest, dir })
+/// `go test -c -tags timetzdata -o DEST time`, in `goroot`'s `src/time`.
+pub fn build_test_binary(go: &Go, goroot: &Path, dest: &Path) -> anyhow::Result<TestBinary> {
+    let dest = std::path::absolute(dest)?;
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
     }
+    let dir = goroot.join("src/time");
+    let out = go
+        .command(&std::env::temp_dir().join("gotimer-lab-gocache"))
+        .args(["test", "-c", "-tags", "timetzdata", "-o"])
+        .arg(&dest)
+        .arg("time")
+        .current_dir(&dir)
+        .output()
+        .with_context(|| format!("starting {}", go.path.display()))?;
+    if !out.status.success() || !dest.is_file() {
+        bail!(
+            "go test -c failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(TestBinary { path: dest, dir })
 }
 
 impl TestBinary {
+    /// The top-level benchmarks it holds, without the `Benchmark` prefix (`-test.list`).
+    pub fn list(&self) -> anyhow::Result<BTreeSet<String>> {
+        let out = Command::new(&self.path)
+            .args(["-test.list", "^Benchmark"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("starting {}", self.path.display()))?;
+        if !out.status.success() {
+            bail!("{} -test.list failed ({})", self.path.display(), out.status);
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Benchmark"))
+            .map(str::to_string)
+            .collect())
+    }
+
     /// Runs the benchmarks matching `regex` (what `go test -bench` runs), in GOROOT's `src/time`.
     /// Returns what it printed on stdout.
     pub fn run(&self, regex: &str, benchtime: &str) -> anyhow::Result<String> {
@@ -190,12 +191,6 @@ pub fn parse(output: &str) -> Vec<GoResult> {
     output.lines().filter_map(parse_line).collect()
 }
 
-/// The captured sample, for the other modules' tests.
-#[cfg(test)]
-pub fn tests_sample() -> &'static str {
-    tests::SAMPLE
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +198,7 @@ mod tests {
     /// Captured on the development machine (2 cores) with
     /// `go test -tags timetzdata time -run '^$' -bench '^Benchmark(AfterFunc|After|Stop|SimultaneousAfterFunc|StartStop|Reset|Sleep|ParallelTimerLatency|StaggeredTickerLatency)$' -benchtime 200ms`
     /// in /usr/lib/go-1.19/src/time (Go 1.19).
-    pub const SAMPLE: &str = "goos: linux
+    const SAMPLE: &str = "goos: linux
 goarch: amd64
 pkg: time
 cpu: Intel(R) Xeon(R) Processor
@@ -229,6 +224,37 @@ BenchmarkStaggeredTickerLatency/work-dur=2ms/tickers-per-P=1-2            	     
 PASS
 ok  	time	9.278s
 ";
+
+    /// Captured on the development machine (2 cores) with go1.27.3's test binary
+    /// (`-test.bench '^Benchmark(Stop|Reset|After|AfterFunc1000|Ticker|TickerReset|TickerResetNaive|AdjustTimers10000|ParallelTimerLatency)$' -test.benchtime 100ms`).
+    const SAMPLE_GO_1_27: &str = "goos: linux
+goarch: amd64
+pkg: time
+cpu: AMD EPYC
+BenchmarkAfterFunc1000-2          	     100	   1244101 ns/op
+BenchmarkAfter-2                  	  173150	      1051 ns/op
+BenchmarkStop/impl=chan-2         	  560386	       681.5 ns/op
+BenchmarkStop/impl=func-2         	  121803	      1061 ns/op
+BenchmarkReset/impl=chan-2        	 2307458	       131.0 ns/op
+BenchmarkReset/impl=func-2        	 2004433	       134.2 ns/op
+BenchmarkParallelTimerLatency-2   	      54	    669177 avg-late-ns	   7119175 max-late-ns
+BenchmarkAdjustTimers10000-2      	      18	   5770290 ns/op
+BenchmarkTicker-2                 	  370047	       349.2 ns/op
+BenchmarkTickerReset-2            	 1304982	        87.79 ns/op
+BenchmarkTickerResetNaive-2       	  381781	       635.2 ns/op
+PASS
+";
+
+    #[test]
+    fn parses_go_1_27_sub_benchmarks_and_fractions() {
+        let r = parse(SAMPLE_GO_1_27);
+        assert_eq!(r.len(), 11);
+        let get = |n: &str| r.iter().find(|g| g.name == n).unwrap();
+        assert_eq!(get("Stop/impl=chan").metric("ns/op"), Some(681.5));
+        assert_eq!(get("Stop/impl=func").procs, Some(2));
+        assert_eq!(get("TickerReset").metric("ns/op"), Some(87.79));
+        assert_eq!(get("AdjustTimers10000").iters, 18);
+    }
 
     #[test]
     fn parses_the_captured_sample() {

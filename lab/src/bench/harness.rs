@@ -79,15 +79,15 @@ impl From<Duration> for Round {
     }
 }
 
-/// The outcome of a benchmark: the last (largest) round, as Go prints it.
+/// A benchmark's timed result: its last (largest) round, as Go prints it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Measured {
+pub struct Timed {
     pub iters: u64,
     pub elapsed: Duration,
     pub late: Option<Lateness>,
 }
 
-impl Measured {
+impl Timed {
     /// ns/op as Go computes it: the timed duration over `b.N`.
     pub fn ns_per_op(&self) -> f64 {
         self.elapsed.as_nanos() as f64 / self.iters.max(1) as f64
@@ -97,7 +97,7 @@ impl Measured {
 /// Go's `testing.B.launch`: one round with N=1, then, for a time goal, rounds with N predicted from
 /// the previous one (1.2x the estimate, at most 100x the last N, at least one more), until a round
 /// lasts the goal. `round(n)` runs the body with `b.N = n`.
-pub fn launch(bt: BenchTime, mut round: impl FnMut(u64) -> Round) -> Measured {
+pub fn launch(bt: BenchTime, mut round: impl FnMut(u64) -> Round) -> Timed {
     let mut n = 1u64;
     let mut r = round(n);
     match bt {
@@ -119,7 +119,7 @@ pub fn launch(bt: BenchTime, mut round: impl FnMut(u64) -> Round) -> Measured {
             }
         }
     }
-    Measured {
+    Timed {
         iters: n,
         elapsed: r.elapsed,
         late: r.late,

@@ -20,7 +20,7 @@
 //! - tokio current-thread is left out: with one thread, the timers cannot be served by another
 //!   thread while the creator spins, which is what these benchmarks measure.
 
-use super::harness::{do_work, launch, summarize, BenchTime, LateSlot, Measured, Round, WaitGroup};
+use super::harness::{do_work, launch, summarize, BenchTime, LateSlot, Round, Timed, WaitGroup};
 use super::Engine;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ pub const STAGGERED_DELAY: Duration = Duration::from_millis(3);
 
 /// BenchmarkParallelTimerLatency. `gmp` is Go's GOMAXPROCS (the cores); None when below 2, where Go
 /// skips it too.
-pub fn parallel(engine: Engine, bt: BenchTime, gmp: usize) -> Option<Measured> {
+pub fn parallel(engine: Engine, bt: BenchTime, gmp: usize) -> Option<Timed> {
     if gmp < 2 {
         return None;
     }
@@ -228,7 +228,7 @@ pub fn staggered(
     gmp: usize,
     work: Duration,
     per_p: usize,
-) -> Option<Measured> {
+) -> Option<Timed> {
     if gmp < 2 {
         return None;
     }

@@ -11,6 +11,10 @@
 //! | StartStop             | 1000 `at(now + 1h)`, then dropped | 1000 `sleep(1h)` polled once, then dropped         |
 //! | Reset                 | none (channels cannot be reset)   | `Sleep::reset(now + 1h)` on a polled `sleep(1h)`   |
 //! | Sleep                 | none                              | 1000 spawned tasks `sleep(1ns).await`              |
+//! | Ticker                | `tick(1ns).recv()` ×1000          | `interval(1ns).tick().await` ×1000                 |
+//! | TickerReset           | none (a tick channel cannot be reset) | `Interval::reset_after(2ns)` ×1000             |
+//! | TickerResetNaive      | drop, then `tick(2ns)`            | drop, then `interval(2ns)` polled once             |
+//! | AdjustTimers          | none                              | 10000 `sleep(1h)` polled, the last reset to 1 ns, `sleep(1µs)`, dropped |
 //!
 //! crossbeam's `after`/`at` register nothing anywhere: the deadline lives in the channel and the
 //! receiving thread's timed wait is the timer, so its Stop and StartStop only allocate and free
@@ -20,7 +24,7 @@
 //! runtime per thread, each with its own timer; multi-thread: one runtime with one worker per core,
 //! one benchmark task per core).
 
-use super::harness::{launch, run_parallel, BenchTime, Measured, Round};
+use super::harness::{launch, run_parallel, BenchTime, Round, Timed};
 use super::{Engine, Op};
 use std::future::Future;
 use std::pin::Pin;
@@ -37,7 +41,10 @@ const HOUR: Duration = Duration::from_secs(3600);
 pub fn supports(engine: Engine, op: Op) -> bool {
     match engine {
         Engine::Gotimer | Engine::TokioCt | Engine::TokioMt => true,
-        Engine::Crossbeam => matches!(op, Op::After | Op::Stop | Op::StartStop),
+        Engine::Crossbeam => matches!(
+            op,
+            Op::After | Op::Stop | Op::StartStop | Op::Ticker | Op::TickerResetNaive
+        ),
     }
 }
 
@@ -49,7 +56,7 @@ pub fn run(
     threads: usize,
     garbage: usize,
     n: usize,
-) -> Option<Measured> {
+) -> Option<Timed> {
     if !supports(engine, op) {
         return None;
     }
@@ -103,6 +110,20 @@ fn crossbeam_body(op: Op, n: usize) {
                 .collect();
             drop(timers);
         }
+        Op::Ticker => {
+            let t = crossbeam_channel::tick(Duration::from_nanos(1));
+            for _ in 0..n {
+                let _ = t.recv();
+            }
+        }
+        Op::TickerResetNaive => {
+            let mut t = crossbeam_channel::tick(Duration::from_nanos(1));
+            for _ in 0..n {
+                drop(t);
+                t = crossbeam_channel::tick(Duration::from_nanos(2));
+            }
+            drop(t);
+        }
         _ => unreachable!("crossbeam has no {op:?}"),
     }
 }
@@ -125,6 +146,15 @@ async fn idle_sleeps(n: usize) -> Vec<Pin<Box<Sleep>>> {
         v.push(s);
     }
     v
+}
+
+/// An interval whose first tick has been taken, and whose next one is polled once: registered
+/// with the timer wheel, as Go's NewTicker is.
+async fn registered_interval(period: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval(period);
+    t.tick().await;
+    poll_once(std::pin::pin!(t.tick())).await;
+    t
 }
 
 /// A countdown that wakes one waiting task at zero: the WaitGroup of the tokio versions.
@@ -214,6 +244,36 @@ async fn tokio_body(op: Op, n: usize) {
                 t.as_mut().reset(tokio::time::Instant::now() + HOUR);
             }
             drop(t);
+        }
+        Op::Ticker => {
+            let mut t = tokio::time::interval(Duration::from_nanos(1));
+            for _ in 0..n {
+                t.tick().await;
+            }
+        }
+        Op::TickerReset => {
+            let mut t = tokio::time::interval(Duration::from_nanos(1));
+            t.tick().await;
+            for _ in 0..n {
+                t.reset_after(Duration::from_nanos(2));
+            }
+        }
+        Op::TickerResetNaive => {
+            let mut t = registered_interval(Duration::from_nanos(1)).await;
+            for _ in 0..n {
+                drop(t);
+                t = registered_interval(Duration::from_nanos(2)).await;
+            }
+            drop(t);
+        }
+        Op::AdjustTimers => {
+            let mut timers = idle_sleeps(Op::AdjustTimers.timer_ops(n)).await;
+            if let Some(last) = timers.last_mut() {
+                last.as_mut()
+                    .reset(tokio::time::Instant::now() + Duration::from_nanos(1));
+            }
+            tokio::time::sleep(Duration::from_micros(1)).await;
+            drop(timers);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The ns/op benchmarks of Go's `src/time/sleep_test.go`, ported to gotimer.
+//! The ns/op benchmarks of Go's `src/time/sleep_test.go` and `tick_test.go`, ported to gotimer.
 //!
 //! Each runs inside Go's `benchmark` helper shape (see [`super::harness::run_parallel`]): one thread
 //! per core, each first creating 2^15 idle `after_func(1h)` timers in its own shard (Go: per P, with
@@ -13,11 +13,17 @@
 //!   timer: each benchmark thread instead starts 1000 parked sleeper threads before the clock starts
 //!   (the garbage phase), and one op unparks all 1000, each calls `gotimer::sleep(1ns)` (the OS's
 //!   sleep: a sleeping thread needs no timer entry) and counts down the WaitGroup.
+//!
+//! Go 1.23+ runs After, Stop, Reset and the ticker benchmarks once per `pb.Next()`; the ports keep
+//! the older shape (n per body call) for all, and the lab divides by the timer operations of each
+//! (see [`super::catalog`]). Ticker, TickerReset and TickerResetNaive make one `Ticker::new(1ns)`
+//! per body call, as Go before 1.23 did per op; AdjustTimers does 10 n operations, as Go's
+//! AdjustTimers10000 does 10000.
 
-use super::harness::{launch, run_parallel, BenchTime, Measured, Round, WaitGroup};
+use super::harness::{launch, run_parallel, BenchTime, Round, Timed, WaitGroup};
 use super::Op;
 use crossbeam_channel::{bounded, Sender};
-use gotimer::{after, after_func, Timer};
+use gotimer::{after, after_func, Ticker, Timer};
 use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -32,7 +38,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 
 /// Runs one ported benchmark with gotimer; `garbage` and `n` are [`GARBAGE`] and [`N`] except in
 /// smoke tests.
-pub fn run(op: Op, bt: BenchTime, threads: usize, garbage: usize, n: usize) -> Measured {
+pub fn run(op: Op, bt: BenchTime, threads: usize, garbage: usize, n: usize) -> Timed {
     launch(bt, |iters| {
         Round::from(run_parallel(
             threads,
@@ -105,6 +111,40 @@ fn body(op: Op, state: &mut State, n: usize) {
             .as_ref()
             .expect("Sleep state has sleepers")
             .round(),
+        Op::Ticker => {
+            let t = Ticker::new(Duration::from_nanos(1));
+            for _ in 0..n {
+                let _ = t.c().recv();
+            }
+            t.stop();
+        }
+        Op::TickerReset => {
+            let t = Ticker::new(Duration::from_nanos(1));
+            for _ in 0..n {
+                t.reset(Duration::from_nanos(2));
+            }
+            t.stop();
+        }
+        Op::TickerResetNaive => {
+            let mut t = Ticker::new(Duration::from_nanos(1));
+            for _ in 0..n {
+                t.stop();
+                t = Ticker::new(Duration::from_nanos(2));
+            }
+            t.stop();
+        }
+        Op::AdjustTimers => {
+            let timers: Vec<Timer> = (0..Op::AdjustTimers.timer_ops(n))
+                .map(|_| after_func(HOUR, || {}))
+                .collect();
+            if let Some(last) = timers.last() {
+                last.reset(Duration::from_nanos(1));
+            }
+            gotimer::sleep(Duration::from_micros(1));
+            for t in &timers {
+                t.stop();
+            }
+        }
     }
 }
 
