@@ -48,9 +48,6 @@ fn fake_clock_memory_is_freed_when_nothing_can_receive() {
     drop(afters(&clock));
     let kept = live() - base;
     let each = kept as f64 / N as f64;
-    println!(
-        "{N} dropped fake `after` receivers keep {kept} B ({each:.0} B each) until their deadline"
-    );
     assert_eq!(fake.waiters(), N, "each is still a pending timer");
     assert!(
         (600.0..1000.0).contains(&each),
@@ -63,7 +60,9 @@ fn fake_clock_memory_is_freed_when_nothing_can_receive() {
     let left = live() - base;
     // Printed only now: the test harness's output capture allocates.
     println!("after dropping {N} Timers and {N} Tickers: {after_drop:+} B");
-    println!("{N} dropped fake `after` receivers keep {kept} B ({each:.0} B each) until their deadline");
+    println!(
+        "{N} dropped fake `after` receivers keep {kept} B ({each:.0} B each) until their deadline"
+    );
     println!("after their deadline: {left:+} B");
     assert!(left <= 0, "fired fake `after` timers kept {left} B");
 }
