@@ -184,14 +184,6 @@ mod wheel;
 struct ReadmeDoctests;
 
 pub use clock::{Clock, ClockGuard};
-/// The channel type every timer delivers on: crossbeam-channel 0.5's `Receiver`, the same type as
-/// in your own `crossbeam-channel = "0.5"` dependency, if you have one.
-///
-/// ```
-/// let rx: gotimer::crossbeam_channel::Receiver<std::time::Instant> = gotimer::after(Default::default());
-/// let _: gotimer::Receiver<std::time::Instant> = rx;
-/// ```
-pub use crossbeam_channel::Receiver;
 /// crossbeam-channel 0.5, re-exported so that `gotimer` is the only dependency code needs for
 /// Go-style channels: `bounded`, `unbounded`, `Sender`, `never`, …
 ///
@@ -215,6 +207,14 @@ pub use crossbeam_channel;
 /// }
 /// ```
 pub use crossbeam_channel::select;
+/// The channel type every timer delivers on: crossbeam-channel 0.5's `Receiver`, the same type as
+/// in your own `crossbeam-channel = "0.5"` dependency, if you have one.
+///
+/// ```
+/// let rx: gotimer::crossbeam_channel::Receiver<std::time::Instant> = gotimer::after(Default::default());
+/// let _: gotimer::Receiver<std::time::Instant> = rx;
+/// ```
+pub use crossbeam_channel::Receiver;
 pub use fake::FakeClock;
 pub use runtime::{stats, Stats, IDLE_EXIT, MAX_WORKERS};
 pub use ticker::{tick, Ticker};
