@@ -151,10 +151,8 @@ impl Clock {
     /// Deadlines are instants on this clock's time line. On a fake clock that is
     /// [`now()`](Clock::now) plus something: a fake clock starts at the `Instant::now()` of its
     /// creation and moves only when advanced, so a later `Instant::now()` is as far in its future
-    /// as real time has run. The value delivered is `deadline` exactly, with one exception: a
-    /// deadline from before the clock started (before the first use of gotimer in the process, for
-    /// the system clock; before its creation, for a fake clock) fires at once and delivers the
-    /// clock's start instead.
+    /// as real time has run. The value delivered is `deadline` exactly, even for a deadline from
+    /// before the clock started (but see [`Timer::reset_at`] for that case).
     ///
     /// ```
     /// use gotimer::FakeClock;

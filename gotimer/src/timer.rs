@@ -20,6 +20,17 @@ use std::time::{Duration, Instant};
 ///
 /// The channel has capacity 1.
 ///
+/// ```
+/// use gotimer::Timer;
+/// use std::time::{Duration, Instant};
+///
+/// let start = Instant::now();
+/// let t = Timer::new(Duration::from_millis(10));
+/// let due = t.c().recv().unwrap();
+/// assert!(due >= start + Duration::from_millis(10));
+/// assert!(!t.stop(), "already received: nothing left to stop");
+/// ```
+///
 /// # The channel belongs to the `Timer`
 ///
 /// Go's `time.NewTimer(d).C` keeps only the channel, and the timer still fires. Here the `Timer`
@@ -28,6 +39,12 @@ use std::time::{Duration, Instant};
 /// once, and in `select!` its arm is taken at once with `Err`: a timeout that fires immediately.
 /// Keep the `Timer` for as long as you wait on its channel, or, when you only want the channel, use
 /// [`after(d)`](after), which is Go's `time.After(d)` and costs nothing once dropped.
+///
+/// Go can let the channel keep its timer alive because its garbage collector sees who holds the
+/// channel; a crossbeam `Receiver` owns nothing but its channel. Having the runtime keep every
+/// dropped `Timer` until its deadline instead would bring back the leak this crate exists to
+/// avoid (a `Timer::new(d)` per loop iteration, each kept for `d`). So the constructors are
+/// `#[must_use]`, and the clone disconnects loudly rather than waiting forever.
 ///
 /// ```
 /// use gotimer::{after, select, Timer};
@@ -43,17 +60,6 @@ use std::time::{Duration, Instant};
 /// let timer = Timer::new(Duration::from_millis(1));
 /// let timeout = after(Duration::from_millis(1));
 /// assert!(timer.c().recv().is_ok() && timeout.recv().is_ok());
-/// ```
-///
-/// ```
-/// use gotimer::Timer;
-/// use std::time::{Duration, Instant};
-///
-/// let start = Instant::now();
-/// let t = Timer::new(Duration::from_millis(10));
-/// let due = t.c().recv().unwrap();
-/// assert!(due >= start + Duration::from_millis(10));
-/// assert!(!t.stop(), "already received: nothing left to stop");
 /// ```
 pub struct Timer {
     handle: Handle,
@@ -94,8 +100,8 @@ impl Timer {
     /// tokio's `sleep_until`. A deadline already past fires at once (and still delivers
     /// `deadline`); one too far away to represent never fires. Later deadlines move with
     /// [`reset_at`](Timer::reset_at). The instant is read on [`Clock::current`](crate::Clock::current):
-    /// on a fake clock, build it from that clock's [`now`](crate::Clock::now); see
-    /// [`Clock::timer_at`](crate::Clock::timer_at) for that and for the one inexact case.
+    /// on a fake clock, build it from that clock's [`now`](crate::Clock::now) (see
+    /// [`Clock::timer_at`](crate::Clock::timer_at)).
     ///
     /// ```
     /// use gotimer::Timer;
@@ -113,9 +119,9 @@ impl Timer {
     }
 
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, due: Due) -> Timer {
-        let (tx, rx) = bounded(1);
+        let (handle, rx) = start_channel(rt, site, Kind::Timer, due);
         Timer {
-            handle: Handle::start(rt, site, Kind::Timer, Deliver::new(tx), due),
+            handle,
             rx,
             cancel_on_drop: true,
         }
@@ -196,6 +202,11 @@ impl Timer {
     /// fires at `deadline` (at once if it is past, still delivering `deadline`), with the same result
     /// and the same guarantee. An instant too far away to represent never fires. On a fake clock,
     /// build the deadline from that clock's [`now`](crate::Clock::now).
+    ///
+    /// One case is inexact: a deadline from before the timer's clock started (before the first use
+    /// of gotimer in the process, for the system clock; before its creation, for a fake clock)
+    /// fires at once but delivers the clock's start instead of `deadline`. The constructors
+    /// ([`Timer::at`], [`Clock::timer_at`](crate::Clock::timer_at)) deliver such a deadline exactly.
     ///
     /// ```
     /// # use gotimer::Timer;
@@ -321,17 +332,36 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
         // one that is disconnected when the handle-less entry goes).
         (Rt::Fake(fake), due) if !fake.fires_within_range(due) => never(),
         (Rt::Fake(_), due) => {
-            let (tx, rx) = bounded(1);
+            let (handle, rx) = start_channel(rt.clone(), site, Kind::After, due);
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
-            drop(Handle::start(
-                rt.clone(),
-                site,
-                Kind::After,
-                Deliver::new(tx),
-                due,
-            ));
+            drop(handle);
             rx
         }
+    }
+}
+
+/// Creates a channel timer's entry and schedules it for `due`. A deadline already reached is
+/// delivered here, as the wheel would deliver it at once, but exactly: the wheel's time line counts
+/// from its runtime's start and reads an instant from before it (a deadline computed before the
+/// first use of gotimer, say) as that start.
+fn start_channel(
+    rt: Rt,
+    site: &'static Location<'static>,
+    kind: Kind,
+    due: Due,
+) -> (Handle, Receiver<Instant>) {
+    let (tx, rx) = bounded(1);
+    match due {
+        Due::At(deadline) if deadline <= rt.get().now() => {
+            let fired = tx.clone();
+            // Pending with no deadline, then stopped: an idle entry, as after firing.
+            let handle = Handle::start(rt, site, kind, Deliver::new(tx), Due::In(Duration::MAX));
+            handle.stop(|_, _| false);
+            // Nobody else can reach the channel yet, so this is the value of a timer that fired.
+            let _ = fired.try_send(deadline);
+            (handle, rx)
+        }
+        due => (Handle::start(rt, site, kind, Deliver::new(tx), due), rx),
     }
 }
 
@@ -388,10 +418,10 @@ where
     Timer::start_func(current_rt(), Location::caller(), Due::At(deadline), f)
 }
 
-/// An [`after_func`] timer that is stopped: `f` runs only once [`reset`](Timer::reset) (or
-/// [`reset_at`](Timer::reset_at)) schedules it, and after each later `reset` that is not
-/// overtaken by another. [`stop`](Timer::stop) and `reset` return what they would for an
-/// `after_func` that was stopped: false, until a schedule is pending. Go has no such constructor;
+/// An [`after_func`] timer that is stopped: `f` runs only when [`reset`](Timer::reset) (or
+/// [`reset_at`](Timer::reset_at)) schedules it, once per schedule that comes due before another
+/// `reset` or a `stop` replaces it. [`stop`](Timer::stop) and `reset` return what they would for
+/// an `after_func` that was stopped: false, until a schedule is pending. Go has no such constructor;
 /// its programs write `time.AfterFunc(math.MaxInt64, f)` and `Stop` it, which here would be
 /// `after_func(Duration::MAX, f)`, a timer pending forever on which the first `stop` or `reset`
 /// returns true.

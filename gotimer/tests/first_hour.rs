@@ -245,14 +245,19 @@ fn past_deadlines_fire_at_once_and_unrepresentable_ones_never() {
 }
 
 #[test]
-fn a_deadline_from_before_the_fake_clock_started_reads_as_its_start() {
-    // The one inexact case documented on `Clock::timer_at`.
+fn a_deadline_from_before_the_clock_started_is_delivered_exactly_by_the_constructors() {
     let _serial = serial();
     let before = Instant::now();
     let fake = FakeClock::new();
+    let clock = fake.clock();
     let start = fake.now();
     assert!(before < start);
-    assert_eq!(fake.clock().timer_at(before).c().try_recv(), Ok(start));
+    assert_eq!(clock.timer_at(before).c().try_recv(), Ok(before));
+    assert_eq!(clock.at(before).try_recv(), Ok(before));
+    // The one inexact case, documented on `Timer::reset_at`: its time line reads it as its start.
+    let t = clock.timer(HOUR);
+    assert!(t.reset_at(before));
+    assert_eq!(t.c().try_recv(), Ok(start));
 }
 
 #[test]
