@@ -123,7 +123,7 @@
 //!
 //! Both count timer *entries*: what a `Timer`, `Ticker`, `tick` or `after_func` creates in
 //! gotimer's wheels. [`stats().pending`](Stats::pending) is the entries waiting in the system
-//! clock's wheels now; the profile ([`profile::snapshot`](crate::profile::snapshot)) counts, per
+//! clock's wheels now; the profile (`profile::snapshot`, feature `profile`) counts, per
 //! `#[track_caller]` call site, the entries created and still alive (pending, or held by a handle).
 //! They cannot see:
 //! - the system clock's [`after`] and [`at`], which are crossbeam's channels: nothing is
@@ -141,9 +141,12 @@
 //!
 //! # Features
 //!
-//! - `profile` (default): the per-call-site accounting, [`profile`] and its pprof export.
-//! - `http` (implies `profile`): [`debug::serve`](crate::debug), the `/debug/pprof/` endpoint on
-//!   `std::net`. docs.rs builds these docs with every feature.
+//! - `profile` (default): the per-call-site accounting, the `profile` module and its pprof export.
+//! - `http` (implies `profile`): the `debug` module's `debug::serve`, the `/debug/pprof/` endpoint
+//!   on `std::net`.
+//!
+//! docs.rs builds these docs with every feature; a local `cargo doc` shows only the features it
+//! was given (`cargo doc --all-features` for all).
 //!
 //! # How it works
 //!
@@ -160,15 +163,10 @@
 #![warn(missing_docs)]
 
 mod clock;
-/// Needs the `http` feature (`gotimer = { version = "0.1", features = ["http"] }`), which also
-/// turns on `profile`.
-///
 #[cfg(feature = "http")]
 pub mod debug;
 mod fake;
 mod origin;
-/// Needs the `profile` feature, which is on by default (`default-features = false` turns it off).
-///
 #[cfg(feature = "profile")]
 pub mod profile;
 mod runtime;
@@ -178,8 +176,9 @@ mod ticker;
 mod timer;
 mod wheel;
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's examples, compiled and run as doctests. They are written for the default features
+/// (the diagnosis section uses `profile`), so they run when those are on.
+#[cfg(all(doctest, feature = "profile"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
