@@ -30,11 +30,7 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
         drop(job);
     }));
     if let Err(payload) = outcome {
-        let msg = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(non-string panic payload)");
+        let msg = super::fatal::panic_message(payload.as_ref());
         report(format_args!(
             "gotimer: the after_func callback created at {site} panicked: {msg}; \
              other timers keep running"
