@@ -140,9 +140,35 @@ impl Clock {
     /// assert_eq!(t.c().try_recv().unwrap(), fake.now());
     /// ```
     #[track_caller]
-    #[must_use = "dropping a Timer cancels it: keep it while you wait on its channel"]
+    #[must_use = "dropping a Timer cancels it and disconnects its channel: keep it while you wait on c()"]
     pub fn timer(&self, d: Duration) -> Timer {
         Timer::start(self.rt.clone(), Location::caller(), Due::In(d))
+    }
+
+    /// [`Timer::at(deadline)`](Timer::at) on this clock: a timer that sends `deadline` when this
+    /// clock reaches it, at once if it is past, never if it is too far away to represent.
+    ///
+    /// Deadlines are instants on this clock's time line. On a fake clock that is
+    /// [`now()`](Clock::now) plus something: a fake clock starts at the `Instant::now()` of its
+    /// creation and moves only when advanced, so a later `Instant::now()` is as far in its future
+    /// as real time has run. The value delivered is `deadline` exactly, even for a deadline from
+    /// before the clock started (but see [`Timer::reset_at`] for that case).
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let deadline = fake.now() + Duration::from_secs(30);
+    /// let t = fake.clock().timer_at(deadline);
+    /// fake.advance(Duration::from_secs(29));
+    /// assert!(t.c().try_recv().is_err());
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(t.c().try_recv().unwrap(), deadline);
+    /// ```
+    #[track_caller]
+    #[must_use = "dropping a Timer cancels it and disconnects its channel: keep it while you wait on c()"]
+    pub fn timer_at(&self, deadline: Instant) -> Timer {
+        Timer::start(self.rt.clone(), Location::caller(), Due::At(deadline))
     }
 
     /// [`after(d)`](crate::after) on this clock.
@@ -163,8 +189,28 @@ impl Clock {
     /// assert!(rx.try_recv().is_ok());
     /// ```
     #[track_caller]
+    #[must_use = "a receiver dropped unused is a timeout nobody waits for"]
     pub fn after(&self, d: Duration) -> Receiver<Instant> {
         crate::timer::after_on(&self.rt, Location::caller(), Due::In(d))
+    }
+
+    /// [`at(deadline)`](crate::at) on this clock: a channel that receives `deadline` when this
+    /// clock reaches it. It costs what [`Clock::after`] costs on the same clock, and its deadline
+    /// is read as [`Clock::timer_at`]'s is.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let deadline = fake.now() + Duration::from_millis(3);
+    /// let rx = fake.clock().at(deadline);
+    /// fake.advance(Duration::from_millis(3));
+    /// assert_eq!(rx.try_recv().unwrap(), deadline);
+    /// ```
+    #[track_caller]
+    #[must_use = "a receiver dropped unused is a timeout nobody waits for"]
+    pub fn at(&self, deadline: Instant) -> Receiver<Instant> {
+        crate::timer::after_on(&self.rt, Location::caller(), Due::At(deadline))
     }
 
     /// [`after_func(d, f)`](crate::after_func) on this clock. On a fake clock, `f` runs on the
@@ -194,6 +240,59 @@ impl Clock {
         Timer::start_func(self.rt.clone(), Location::caller(), Due::In(d), f)
     }
 
+    /// [`after_func_at(deadline, f)`](crate::after_func_at) on this clock: `f` runs when this clock
+    /// reaches `deadline`, read as [`Clock::timer_at`] reads it.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::sync::mpsc::channel;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let (clock, (tx, rx)) = (fake.clock(), channel());
+    /// let deadline = fake.now() + Duration::from_secs(1);
+    /// let c = clock.clone();
+    /// clock.after_func_at(deadline, move || tx.send(c.now()).unwrap());
+    /// fake.advance(Duration::from_secs(2));
+    /// assert_eq!(rx.try_recv().unwrap(), deadline);
+    /// ```
+    #[track_caller]
+    pub fn after_func_at<F>(&self, deadline: Instant, f: F) -> Timer
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        Timer::start_func(self.rt.clone(), Location::caller(), Due::At(deadline), f)
+    }
+
+    /// [`after_func_stopped(f)`](crate::after_func_stopped) on this clock: a callback timer that
+    /// runs `f` only once [`reset`](Timer::reset) schedules it (the debouncer's timer).
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let runs = Arc::new(AtomicUsize::new(0));
+    /// let r = runs.clone();
+    /// let t = fake.clock().after_func_stopped(move || {
+    ///     r.fetch_add(1, SeqCst);
+    /// });
+    /// assert!(!t.stop(), "nothing was pending");
+    /// fake.advance(Duration::from_secs(60));
+    /// assert_eq!(runs.load(SeqCst), 0);
+    /// assert!(!t.reset(Duration::from_secs(1)), "nothing was pending");
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(runs.load(SeqCst), 1);
+    /// ```
+    #[track_caller]
+    #[must_use = "a stopped after_func runs only once reset: keep its Timer"]
+    pub fn after_func_stopped<F>(&self, f: F) -> Timer
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        Timer::start_func_stopped(self.rt.clone(), Location::caller(), f)
+    }
+
     /// [`Ticker::new(d)`](Ticker::new) on this clock.
     ///
     /// # Panics
@@ -213,9 +312,32 @@ impl Clock {
     /// assert_eq!(ticker.c().try_recv().unwrap(), t0 + Duration::from_secs(4));
     /// ```
     #[track_caller]
-    #[must_use = "dropping a Ticker stops it: keep it while you receive its ticks"]
+    #[must_use = "dropping a Ticker stops it and disconnects its channel: keep it while you receive"]
     pub fn ticker(&self, d: Duration) -> Ticker {
         Ticker::start(self.rt.clone(), Location::caller(), d)
+    }
+
+    /// [`Ticker::at(start, period)`](Ticker::at) on this clock: ticks due at `start + k·period`,
+    /// skipping those already past; `start` is read as [`Clock::timer_at`] reads a deadline.
+    ///
+    /// # Panics
+    /// If `period` is zero, with "non-positive interval for Ticker::at".
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let start = fake.now() + Duration::from_secs(10);
+    /// let ticker = fake.clock().ticker_at(start, Duration::from_secs(1));
+    /// fake.advance(Duration::from_secs(10));
+    /// assert_eq!(ticker.c().try_recv().unwrap(), start, "the first tick is at start");
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(ticker.c().try_recv().unwrap(), start + Duration::from_secs(1));
+    /// ```
+    #[track_caller]
+    #[must_use = "dropping a Ticker stops it and disconnects its channel: keep it while you receive"]
+    pub fn ticker_at(&self, start: Instant, period: Duration) -> Ticker {
+        Ticker::start_at(self.rt.clone(), Location::caller(), start, period)
     }
 
     /// [`tick(d)`](crate::tick) on this clock.
@@ -229,6 +351,7 @@ impl Clock {
     /// assert!(ticks.try_recv().is_ok());
     /// ```
     #[track_caller]
+    #[must_use = "a tick channel dropped unused ticks for nobody (it frees itself at its next tick)"]
     pub fn tick(&self, d: Duration) -> Receiver<Instant> {
         crate::ticker::tick_on(&self.rt, Location::caller(), d)
     }

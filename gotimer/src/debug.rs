@@ -524,9 +524,17 @@ fn table() -> String {
     let now = Instant::now();
     let live: u64 = sites.iter().map(|s| s.live).sum();
     let bytes: u64 = sites.iter().map(|s| s.live_bytes).sum();
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut out = format!(
-        "timer profile: {live} live timers, {bytes} bytes, {} call sites\n\n",
-        sites.len()
+        "timer profile: {}, {}, {}\n\
+         live: timers from the site that are pending or held by a handle; live_bytes: what they \
+         hold; created: timers the site made since the process started\n\
+         next_due, last_due: seconds from now to the earliest and the latest deadline among the \
+         site's pending timers on the system clock (\"-\": none pending, or only on fake clocks)\n\
+         not here: the system clock's after(), at() and sleep(), which register no timer\n\n",
+        plural(live, "live timer", "live timers"),
+        plural(bytes, "byte", "bytes"),
+        plural(sites.len() as u64, "call site", "call sites"),
     );
     let _ = writeln!(
         out,

@@ -41,19 +41,75 @@ impl Ticker {
     /// If `d` is zero, with "non-positive interval for Ticker::new", as Go does.
     ///
     /// ```should_panic
-    /// gotimer::Ticker::new(std::time::Duration::ZERO); // non-positive interval for Ticker::new
+    /// let _t = gotimer::Ticker::new(std::time::Duration::ZERO); // non-positive interval for Ticker::new
+    /// ```
+    ///
+    /// Dropping the `Ticker` stops it, so a bare `Ticker::new(d);` is a warning:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// gotimer::Ticker::new(std::time::Duration::from_secs(1));
     /// ```
     #[track_caller]
+    #[must_use = "dropping a Ticker stops it and disconnects its channel: keep it while you receive"]
     pub fn new(d: Duration) -> Ticker {
         Ticker::start(current_rt(), Location::caller(), d)
     }
 
+    /// Creates a ticker whose ticks are due at `start`, `start + period`, `start + 2·period`, …:
+    /// phase-aligned to an instant of your choosing rather than to now (tokio's `interval_at`).
+    /// Ticks already past when it is created are skipped, as a ticker drops the ticks nobody was
+    /// there to take: the first tick is the first of those instants at or after now (at once if
+    /// that is now). After that it is a [`Ticker::new`] in every way, with the same Go 1.23
+    /// guarantees, and [`reset`](Ticker::reset) realigns it to now. A `start` too far away to
+    /// represent never ticks. On a fake clock, build `start` from that clock's
+    /// [`now`](crate::Clock::now).
+    ///
+    /// There is no `reset_at`: `Ticker::reset(d)` is Go's change of period from now; to realign the
+    /// phase, make a new ticker.
+    ///
+    /// # Panics
+    /// If `period` is zero, with "non-positive interval for Ticker::at".
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    ///
+    /// let fake = FakeClock::new();
+    /// let sec = Duration::from_secs(1);
+    /// let t0 = fake.now();
+    /// fake.advance(sec * 5 / 2); // 2.5 s: the ticks at t0 + 0, 1 and 2 s are past
+    /// let ticker = fake.clock().ticker_at(t0, sec);
+    /// fake.advance(sec);
+    /// assert_eq!(ticker.c().try_recv().unwrap(), t0 + sec * 3, "aligned to t0, not to now");
+    /// ```
+    #[track_caller]
+    #[must_use = "dropping a Ticker stops it and disconnects its channel: keep it while you receive"]
+    pub fn at(start: Instant, period: Duration) -> Ticker {
+        Ticker::start_at(current_rt(), Location::caller(), start, period)
+    }
+
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::new");
+        Ticker::schedule(rt, site, Due::In(d), d)
+    }
+
+    pub(crate) fn start_at(
+        rt: Rt,
+        site: &'static Location<'static>,
+        start: Instant,
+        period: Duration,
+    ) -> Ticker {
+        assert!(!period.is_zero(), "non-positive interval for Ticker::at");
+        let first = first_tick_from(start, period, rt.get().now());
+        Ticker::schedule(rt, site, first, period)
+    }
+
+    fn schedule(rt: Rt, site: &'static Location<'static>, first: Due, period: Duration) -> Ticker {
         let (tx, rx) = bounded(1);
-        let tick = Tick::new(tx, period_ns(d));
+        let tick = Tick::new(tx, period_ns(period));
         Ticker {
-            handle: Handle::start(rt, site, Kind::Ticker, tick, Due::In(d)),
+            handle: Handle::start(rt, site, Kind::Ticker, tick, first),
             rx,
         }
     }
@@ -153,6 +209,7 @@ impl fmt::Debug for Ticker {
 /// assert!(gotimer::tick(Duration::ZERO).recv_timeout(Duration::from_millis(5)).is_err());
 /// ```
 #[track_caller]
+#[must_use = "a tick channel dropped unused ticks for nobody (it frees itself at its next tick)"]
 pub fn tick(d: Duration) -> Receiver<Instant> {
     tick_on(&current_rt(), Location::caller(), d)
 }
@@ -173,6 +230,19 @@ pub(crate) fn tick_on(rt: &Rt, site: &'static Location<'static>, d: Duration) ->
         Due::In(d),
     ));
     rx
+}
+
+/// The first of `start + k·period` (k = 0, 1, …) at or after `now`, as an instant: never before
+/// `now`, so it is exact on any time line; never (`Duration::MAX`) if it cannot be represented.
+fn first_tick_from(start: Instant, period: Duration, now: Instant) -> Due {
+    let behind = now.saturating_duration_since(start).as_nanos();
+    let period = period.as_nanos();
+    let skipped = behind.div_ceil(period);
+    skipped
+        .checked_mul(period)
+        .and_then(|ns| u64::try_from(ns).ok())
+        .and_then(|ns| start.checked_add(Duration::from_nanos(ns)))
+        .map_or(Due::In(Duration::MAX), Due::At)
 }
 
 fn period_ns(d: Duration) -> u64 {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// not needed (and not harmful: the channel is simply empty). Dropping a `Timer` cancels it and frees
 /// it at once, except a timer made by [`after_func`], which runs its callback anyway, as in Go.
 ///
-/// The channel has capacity 1. A clone of `c()` that outlives its `Timer` reports disconnection.
+/// The channel has capacity 1.
 ///
 /// ```
 /// use gotimer::Timer;
@@ -29,6 +29,37 @@ use std::time::{Duration, Instant};
 /// let due = t.c().recv().unwrap();
 /// assert!(due >= start + Duration::from_millis(10));
 /// assert!(!t.stop(), "already received: nothing left to stop");
+/// ```
+///
+/// # The channel belongs to the `Timer`
+///
+/// Go's `time.NewTimer(d).C` keeps only the channel, and the timer still fires. Here the `Timer`
+/// is the timer: when it drops, it is cancelled and its sending half is gone, so a clone of
+/// [`c()`](Timer::c) that outlives it is *disconnected*. `recv` on it returns `Err(RecvError)` at
+/// once, and in `select!` its arm is taken at once with `Err`: a timeout that fires immediately.
+/// Keep the `Timer` for as long as you wait on its channel, or, when you only want the channel, use
+/// [`after(d)`](after), which is Go's `time.After(d)` and costs nothing once dropped.
+///
+/// Go can let the channel keep its timer alive because its garbage collector sees who holds the
+/// channel; a crossbeam `Receiver` owns nothing but its channel. Having the runtime keep every
+/// dropped `Timer` until its deadline instead would bring back the leak this crate exists to
+/// avoid (a `Timer::new(d)` per loop iteration, each kept for `d`). So the constructors are
+/// `#[must_use]`, and the clone disconnects loudly rather than waiting forever.
+///
+/// ```
+/// use gotimer::{after, select, Timer};
+/// use std::time::Duration;
+///
+/// // Wrong: the Timer is dropped at the end of the statement, and the clone disconnects.
+/// let timeout = Timer::new(Duration::from_secs(60)).c().clone();
+/// select! {
+///     recv(timeout) -> v => assert!(v.is_err(), "taken at once, with Err"),
+///     default(Duration::from_secs(10)) => unreachable!(),
+/// }
+/// // Right: keep the Timer, or take `after`'s channel.
+/// let timer = Timer::new(Duration::from_millis(1));
+/// let timeout = after(Duration::from_millis(1));
+/// assert!(timer.c().recv().is_ok() && timeout.recv().is_ok());
 /// ```
 pub struct Timer {
     handle: Handle,
@@ -51,15 +82,46 @@ impl Timer {
     /// assert!(never.c().recv_timeout(Duration::from_millis(5)).is_err());
     /// assert!(never.stop());
     /// ```
+    ///
+    /// Dropping the `Timer` at once cancels it, so a bare `Timer::new(d);` is a warning:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// gotimer::Timer::new(std::time::Duration::from_secs(1));
+    /// ```
     #[track_caller]
+    #[must_use = "dropping a Timer cancels it and disconnects its channel: keep it while you wait on c()"]
     pub fn new(d: Duration) -> Timer {
         Timer::start(current_rt(), Location::caller(), Due::In(d))
     }
 
+    /// Creates a timer that sends `deadline` on [`c()`](Timer::c) once the clock reaches it: the
+    /// deadline form of [`Timer::new`], with the same Go 1.23 guarantees, like crossbeam's `at` and
+    /// tokio's `sleep_until`. A deadline already past fires at once (and still delivers
+    /// `deadline`); one too far away to represent never fires. Later deadlines move with
+    /// [`reset_at`](Timer::reset_at). The instant is read on [`Clock::current`](crate::Clock::current):
+    /// on a fake clock, build it from that clock's [`now`](crate::Clock::now) (see
+    /// [`Clock::timer_at`](crate::Clock::timer_at)).
+    ///
+    /// ```
+    /// use gotimer::Timer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let deadline = Instant::now() + Duration::from_millis(3);
+    /// let t = Timer::at(deadline);
+    /// assert_eq!(t.c().recv().unwrap(), deadline, "the value is the deadline, exactly");
+    /// assert!(Instant::now() >= deadline);
+    /// ```
+    #[track_caller]
+    #[must_use = "dropping a Timer cancels it and disconnects its channel: keep it while you wait on c()"]
+    pub fn at(deadline: Instant) -> Timer {
+        Timer::start(current_rt(), Location::caller(), Due::At(deadline))
+    }
+
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, due: Due) -> Timer {
-        let (tx, rx) = bounded(1);
+        let (handle, rx) = start_channel(rt, site, Kind::Timer, due);
         Timer {
-            handle: Handle::start(rt, site, Kind::Timer, Deliver::new(tx), due),
+            handle,
             rx,
             cancel_on_drop: true,
         }
@@ -77,13 +139,14 @@ impl Timer {
     }
 
     /// The channel on which the timer delivers: use it with `recv`, `recv_timeout`, `try_recv` or
-    /// crossbeam's `select!`. Go's `t.C`. It never delivers for a timer made by [`after_func`].
+    /// [`select!`](crate::select). Go's `t.C`. It never delivers for a timer made by [`after_func`],
+    /// and never disconnects either. It is connected only while the `Timer` lives: see
+    /// [the type's docs](Timer#the-channel-belongs-to-the-timer).
     ///
     /// ```
-    /// use crossbeam_channel::select;
-    /// # use gotimer::Timer;
+    /// use gotimer::{crossbeam_channel::unbounded, select, Timer};
     /// # use std::time::Duration;
-    /// let (_tx, work) = crossbeam_channel::unbounded::<u32>();
+    /// let (_tx, work) = unbounded::<u32>();
     /// let t = Timer::new(Duration::from_millis(5));
     /// select! {
     ///     recv(work) -> _ => unreachable!(),
@@ -136,8 +199,14 @@ impl Timer {
     }
 
     /// [`reset`](Timer::reset) to the instant `deadline` rather than a duration from now: the timer
-    /// fires at `deadline` (at once if it is past), with the same result and the same guarantee. An
-    /// instant too far away to represent never fires.
+    /// fires at `deadline` (at once if it is past, still delivering `deadline`), with the same result
+    /// and the same guarantee. An instant too far away to represent never fires. On a fake clock,
+    /// build the deadline from that clock's [`now`](crate::Clock::now).
+    ///
+    /// One case is inexact: a deadline from before the timer's clock started (before the first use
+    /// of gotimer in the process, for the system clock; before its creation, for a fake clock)
+    /// fires at once but delivers the clock's start instead of `deadline`. The constructors
+    /// ([`Timer::at`], [`Clock::timer_at`](crate::Clock::timer_at)) deliver such a deadline exactly.
     ///
     /// ```
     /// # use gotimer::Timer;
@@ -150,6 +219,17 @@ impl Timer {
     pub fn reset_at(&self, deadline: Instant) -> bool {
         self.handle
             .reset(Due::At(deadline), |_, pending| self.drain(pending))
+    }
+
+    /// An `after_func` timer that is not scheduled: made pending forever (no wheel entry), then
+    /// stopped.
+    pub(crate) fn start_func_stopped<F>(rt: Rt, site: &'static Location<'static>, f: F) -> Timer
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let timer = Timer::start_func(rt, site, Due::In(Duration::MAX), f);
+        timer.handle.stop(|_, _| false);
+        timer
     }
 
     #[cfg(all(test, loom))]
@@ -186,10 +266,18 @@ impl fmt::Debug for Timer {
 /// waiting thread's own timeout is the timer), so a receiver that is dropped unreceived frees
 /// everything at once. Calling it in a `select!` inside a loop is therefore fine.
 ///
+/// On the system clock it is crossbeam's `after`, so neither [`stats`](crate::stats) nor the
+/// profile ever sees it: it has no entry to count, and its `#[track_caller]` site is recorded only
+/// on a fake clock, where `after` must register a timer (kind `After`; see [`Clock::after`]).
+/// What shows that it retains nothing is the heap, measured by a counting allocator in
+/// `tests/article_loop.rs` and in the crate's top-level example.
+///
 /// `Duration::MAX` (a deadline out of range) gives a channel that never delivers.
 ///
+/// [`Clock::after`]: crate::Clock::after
+///
 /// ```
-/// use crossbeam_channel::{bounded, select};
+/// use gotimer::{crossbeam_channel::bounded, select};
 /// use std::time::Duration;
 ///
 /// let (tx, rx) = bounded(120);
@@ -203,8 +291,34 @@ impl fmt::Debug for Timer {
 /// }
 /// ```
 #[track_caller]
+#[must_use = "a receiver dropped unused is a timeout nobody waits for"]
 pub fn after(d: Duration) -> Receiver<Instant> {
     after_on(&current_rt(), Location::caller(), Due::In(d))
+}
+
+/// Returns a channel that receives `deadline`, once, when the clock reaches it: the deadline form
+/// of [`after`], with the same cost (on the system clock it is crossbeam's `at`, and registers
+/// nothing). A deadline already past delivers at once; one too far away never delivers. On a fake
+/// clock, build the deadline from that clock's [`now`](crate::Clock::now).
+///
+/// ```
+/// use gotimer::{crossbeam_channel::never, select};
+/// use std::time::{Duration, Instant};
+///
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// let work = never::<u32>();
+/// // One deadline for a whole sequence of waits, as `recv_deadline` does.
+/// for _ in 0..3 {
+///     select! {
+///         recv(work) -> _ => unreachable!(),
+///         recv(gotimer::at(deadline)) -> v => assert_eq!(v.unwrap(), deadline),
+///     }
+/// }
+/// ```
+#[track_caller]
+#[must_use = "a receiver dropped unused is a timeout nobody waits for"]
+pub fn at(deadline: Instant) -> Receiver<Instant> {
+    after_on(&current_rt(), Location::caller(), Due::At(deadline))
 }
 
 /// `after` on `rt`: crossbeam's `after`/`at` on the system clock (the receiving thread's own
@@ -218,17 +332,36 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
         // one that is disconnected when the handle-less entry goes).
         (Rt::Fake(fake), due) if !fake.fires_within_range(due) => never(),
         (Rt::Fake(_), due) => {
-            let (tx, rx) = bounded(1);
+            let (handle, rx) = start_channel(rt.clone(), site, Kind::After, due);
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
-            drop(Handle::start(
-                rt.clone(),
-                site,
-                Kind::After,
-                Deliver::new(tx),
-                due,
-            ));
+            drop(handle);
             rx
         }
+    }
+}
+
+/// Creates a channel timer's entry and schedules it for `due`. A deadline already reached is
+/// delivered here, as the wheel would deliver it at once, but exactly: the wheel's time line counts
+/// from its runtime's start and reads an instant from before it (a deadline computed before the
+/// first use of gotimer, say) as that start.
+fn start_channel(
+    rt: Rt,
+    site: &'static Location<'static>,
+    kind: Kind,
+    due: Due,
+) -> (Handle, Receiver<Instant>) {
+    let (tx, rx) = bounded(1);
+    match due {
+        Due::At(deadline) if deadline <= rt.get().now() => {
+            let fired = tx.clone();
+            // Pending with no deadline, then stopped: an idle entry, as after firing.
+            let handle = Handle::start(rt, site, kind, Deliver::new(tx), Due::In(Duration::MAX));
+            handle.stop(|_, _| false);
+            // Nobody else can reach the channel yet, so this is the value of a timer that fired.
+            let _ = fired.try_send(deadline);
+            (handle, rx)
+        }
+        due => (Handle::start(rt, site, kind, Deliver::new(tx), due), rx),
     }
 }
 
@@ -238,15 +371,22 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
 /// Callbacks run concurrently with each other, never on the thread that fires timers, so a slow
 /// callback delays no other timer. Dropping the returned `Timer` does not cancel the callback (as in
 /// Go, and like dropping a `JoinHandle`). A panic in `f` is caught and reported on stderr with the
-/// `after_func` call site; other timers keep working.
+/// `after_func` call site; other timers keep working. It is counted in
+/// [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's captures are
+/// dropped and before gotimer's report line, so a test that waits for the captures to drop (a
+/// `Sender`'s disconnection, say) then sees the count. The panic hook's own message (and
+/// backtrace, with `RUST_BACKTRACE=1`) is printed earlier, as the panic starts.
+///
+/// For a callback that is started later, or again and again (a debouncer), see
+/// [`after_func_stopped`].
 ///
 /// ```
 /// use std::sync::mpsc::channel;
 /// use std::time::Duration;
 ///
 /// let (tx, rx) = channel();
-/// let tx = std::sync::Mutex::new(tx);
-/// gotimer::after_func(Duration::from_millis(1), move || tx.lock().unwrap().send("fired").unwrap());
+/// // `Sender` is `Sync` (since Rust 1.72), so the `Fn + Send + Sync` closure can own it as it is.
+/// gotimer::after_func(Duration::from_millis(1), move || tx.send("fired").unwrap());
 /// assert_eq!(rx.recv().unwrap(), "fired");
 /// ```
 #[track_caller]
@@ -255,4 +395,99 @@ where
     F: Fn() + Send + Sync + 'static,
 {
     Timer::start_func(current_rt(), Location::caller(), Due::In(d), f)
+}
+
+/// Runs `f` on a callback thread once the clock reaches `deadline`: the deadline form of
+/// [`after_func`], with the same guarantees (at once if `deadline` is past; never if it is too far
+/// away). On a fake clock, build the deadline from that clock's [`now`](crate::Clock::now).
+///
+/// ```
+/// use std::sync::mpsc::channel;
+/// use std::time::{Duration, Instant};
+///
+/// let (tx, rx) = channel();
+/// let deadline = Instant::now() + Duration::from_millis(2);
+/// gotimer::after_func_at(deadline, move || tx.send(Instant::now()).unwrap());
+/// assert!(rx.recv().unwrap() >= deadline);
+/// ```
+#[track_caller]
+pub fn after_func_at<F>(deadline: Instant, f: F) -> Timer
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    Timer::start_func(current_rt(), Location::caller(), Due::At(deadline), f)
+}
+
+/// An [`after_func`] timer that is stopped: `f` runs only when [`reset`](Timer::reset) (or
+/// [`reset_at`](Timer::reset_at)) schedules it, once per schedule that comes due before another
+/// `reset` or a `stop` replaces it. [`stop`](Timer::stop) and `reset` return what they would for
+/// an `after_func` that was stopped: false, until a schedule is pending. Go has no such constructor;
+/// its programs write `time.AfterFunc(math.MaxInt64, f)` and `Stop` it, which here would be
+/// `after_func(Duration::MAX, f)`, a timer pending forever on which the first `stop` or `reset`
+/// returns true.
+///
+/// Unlike `after_func`, dropping its `Timer` unused is a mistake (nothing could ever start it), so
+/// it is `#[must_use]`.
+///
+/// # A debouncer
+///
+/// Run an action once things have been quiet for `delay`: every event pushes the deadline back.
+///
+/// ```
+/// use gotimer::{Clock, FakeClock, Timer};
+/// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// /// Calls `f` once no event has come for `delay`.
+/// struct Debouncer {
+///     timer: Timer,
+///     delay: Duration,
+/// }
+///
+/// impl Debouncer {
+///     fn new(clock: &Clock, delay: Duration, f: impl Fn() + Send + Sync + 'static) -> Self {
+///         Debouncer { timer: clock.after_func_stopped(f), delay }
+///     }
+///
+///     fn event(&self) {
+///         self.timer.reset(self.delay); // moves the deadline; no stale run (Go 1.23)
+///     }
+/// }
+///
+/// impl Drop for Debouncer {
+///     fn drop(&mut self) {
+///         self.timer.stop(); // an after_func's Timer does not cancel on drop
+///     }
+/// }
+///
+/// let fake = FakeClock::new();
+/// let runs = Arc::new(AtomicUsize::new(0));
+/// let r = runs.clone();
+/// let save = Debouncer::new(&fake.clock(), Duration::from_millis(50), move || {
+///     r.fetch_add(1, SeqCst);
+/// });
+/// fake.advance(Duration::from_secs(1));
+/// assert_eq!(runs.load(SeqCst), 0, "stopped until the first event");
+/// for _ in 0..5 {
+///     save.event(); // a burst: an event every 30 ms
+///     fake.advance(Duration::from_millis(30));
+/// }
+/// assert_eq!(runs.load(SeqCst), 0, "never 50 ms of quiet yet");
+/// fake.advance(Duration::from_millis(20));
+/// assert_eq!(runs.load(SeqCst), 1, "once, 50 ms after the last event");
+/// fake.advance(Duration::from_secs(1));
+/// assert_eq!(runs.load(SeqCst), 1, "and only once");
+/// save.event();
+/// drop(save);
+/// fake.advance(Duration::from_secs(1));
+/// assert_eq!(runs.load(SeqCst), 1, "a dropped debouncer runs nothing");
+/// ```
+#[track_caller]
+#[must_use = "a stopped after_func runs only once reset: keep its Timer"]
+pub fn after_func_stopped<F>(f: F) -> Timer
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    Timer::start_func_stopped(current_rt(), Location::caller(), f)
 }

@@ -1,6 +1,14 @@
 //! Running an `after_func` callback, on whichever thread runs it (a pool thread on the system clock,
 //! the advancing thread on a fake one): a panic is caught, counted and reported with the callback's
 //! call site, and never reaches the thread.
+//!
+//! The count comes first, as early as a library can put it. The panic hook (std's default prints
+//! the message and, with `RUST_BACKTRACE=1`, a backtrace) runs when the panic starts, before any
+//! unwinding, so nothing short of replacing the process's hook could count before it. The next
+//! thing that happens is the unwinding of the callback's frame: a guard counts there, before the
+//! captures of the callback are dropped. So whoever learns of the panic by a capture's drop (a
+//! `Sender` that disconnects, a value whose `Drop` signals) finds it counted, and so does whoever
+//! reads gotimer's report line, which comes last.
 
 use super::entry::{EntryRef, View};
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
@@ -13,24 +21,47 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
     // The job is dropped inside too: it may hold the last reference to the user's closure,
     // whose captures may panic when dropped.
     let outcome = catch_unwind(AssertUnwindSafe(move || {
+        let job = job;
+        // Declared after `job`, so that unwinding drops it first: counted, then the captures go.
+        let _count = CountIfUnwinding::new(panics);
         if let View::Func(f) = job.action.view() {
             f();
         }
         drop(job);
     }));
     if let Err(payload) = outcome {
-        panics.fetch_add(1, SeqCst);
-        let msg = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(non-string panic payload)");
+        let msg = super::fatal::panic_message(payload.as_ref());
         report(format_args!(
             "gotimer: the after_func callback created at {site} panicked: {msg}; \
              other timers keep running"
         ));
         // A payload whose own drop panics must not take the thread down either.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    }
+}
+
+/// Counts a panic when it is dropped by the unwinding of a panic that started after it was made.
+struct CountIfUnwinding<'a> {
+    panics: &'a AtomicUsize,
+    /// A callback run while the thread was already unwinding (an `advance` in a `Drop`) must not
+    /// count its normal return.
+    was_panicking: bool,
+}
+
+impl<'a> CountIfUnwinding<'a> {
+    fn new(panics: &'a AtomicUsize) -> Self {
+        CountIfUnwinding {
+            panics,
+            was_panicking: std::thread::panicking(),
+        }
+    }
+}
+
+impl Drop for CountIfUnwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.was_panicking {
+            self.panics.fetch_add(1, SeqCst);
+        }
     }
 }
 
