@@ -293,7 +293,11 @@ mod tests {
         }
         assert_eq!(s.pages.len(), 1);
         assert!(s.pages.capacity() <= KEEP_PAGES, "{}", s.pages.capacity());
-        assert!(s.free_pages.capacity() <= KEEP_PAGES, "{}", s.free_pages.capacity());
+        assert!(
+            s.free_pages.capacity() <= KEEP_PAGES,
+            "{}",
+            s.free_pages.capacity()
+        );
         let k = s.insert(node(7));
         assert_eq!(s.remove(k).value, 7);
     }
