@@ -15,13 +15,13 @@
 //!
 //! # Memory, and its bound
 //!
-//! A stripe is not a part of a site: each stripe is a table of its own, indexed by site id, of
-//! 16-byte counter pairs, allocated in chunks of [`CHUNK`] sites as its threads first touch them. So
-//! a site costs its 32-byte record, about 16 bytes of index, and 16 bytes in each stripe whose thread
-//! created or freed a timer of it, with no cache-line padding per site (a chunk belongs to one
-//! stripe, so only its owner writes it). At most [`MAX_SITES`] sites are recorded: at most
-//! 65,532 × (32 + 16 + 17 × 16) bytes ≈ 21 MB if 17 threads each touched every one of them, and
-//! about 4 MB for a program whose 100,000 sites are all used by one thread.
+//! Sites are stored in chunks of [`CHUNK`] (64): their records, and for each stripe a row of
+//! 16-byte counter pairs. The cache-line padding is per row, not per site (a row is written by one
+//! thread), so a site costs its 32-byte record, 17 × 16 = 272 bytes of counters and about 16 bytes
+//! of index: 320 bytes, where a site with 17 padded stripes of its own took 2.3 KB. A chunk is
+//! allocated whole when its first site is recorded, so memory does not grow later, when new threads
+//! count. At most [`MAX_SITES`] sites are recorded: at most 65,532 × 320 bytes ≈ 21 MB, however
+//! many sites the program has.
 //!
 //! # Past the limit
 //!
@@ -110,21 +110,37 @@ pub(crate) struct SiteStats {
     bytes_each: u64,
 }
 
-/// Small under test, so that the tests cross chunk boundaries and fill the table.
-const CHUNK: usize = if cfg!(test) { 8 } else { 256 };
-/// Ids in all: `TABLE[id / CHUNK][id % CHUNK]`.
-const IDS: usize = CHUNK * CHUNK;
+/// Sites per chunk of the table. Small under test, so that the tests cross chunk boundaries and
+/// fill the table.
+const CHUNK: usize = if cfg!(test) { 8 } else { 64 };
+const CHUNKS: usize = if cfg!(test) { 8 } else { 1024 };
+/// Ids in all: `TABLE[id / CHUNK]`, item `id % CHUNK`.
+const IDS: usize = CHUNK * CHUNKS;
 /// The sites recorded each on their own; the last four ids are the overflow records, one per kind.
 pub(crate) const MAX_SITES: u32 = IDS as u32 - 4;
 /// The file name the profile gives the overflow records (line and column 0).
 #[cfg(feature = "profile")]
 pub(crate) const OVERFLOW_FILE: &str = "(call sites past gotimer's limit, merged)";
 
-type Chunk = [OnceLock<SiteStats>; CHUNK];
+/// `CHUNK` consecutive sites: their records, and their counters in every stripe.
+struct Chunk {
+    records: [OnceLock<SiteStats>; CHUNK],
+    /// `counts[stripe][id % CHUNK]`. Each stripe's row is padded, so that two stripes' rows never
+    /// share a cache line: a row is written by one thread only (or atomically, the shared one).
+    #[cfg(feature = "profile")]
+    counts: [CachePadded<[Counts; CHUNK]>; OWNED + 1],
+}
 
-/// The records. Chunks are allocated on demand; neither they nor the records are ever freed or
-/// changed once set, so reading one takes no lock.
-static TABLE: [OnceLock<Box<Chunk>>; CHUNK] = [const { OnceLock::new() }; CHUNK];
+/// The sites. A chunk is allocated whole when its first site is recorded; neither it nor a record
+/// is ever freed or changed once set, so reading one takes no lock.
+static TABLE: [OnceLock<Box<Chunk>>; CHUNKS] = [const { OnceLock::new() }; CHUNKS];
+
+/// The chunk of an id that has been published.
+fn chunk(id: SiteId) -> &'static Chunk {
+    TABLE[id.0 as usize / CHUNK]
+        .get()
+        .expect("gotimer: a SiteId names a published record")
+}
 
 /// How many of the ids below `MAX_SITES` are taken. Stored (Release) after the record and its index
 /// entry are published.
@@ -135,17 +151,21 @@ static RECORD: Mutex<()> = Mutex::new(());
 
 /// The record of site `id`.
 pub(crate) fn stats(id: SiteId) -> &'static SiteStats {
-    TABLE[id.0 as usize / CHUNK]
+    chunk(id).records[id.0 as usize % CHUNK]
         .get()
-        .and_then(|chunk| chunk[id.0 as usize % CHUNK].get())
         .expect("gotimer: a SiteId names a published record")
 }
 
 /// Publishes the record of a new id (under `RECORD`, or for an overflow record, once).
 fn publish(id: u32, make: impl FnOnce() -> SiteStats) -> &'static SiteStats {
-    let chunk =
-        TABLE[id as usize / CHUNK].get_or_init(|| Box::new([const { OnceLock::new() }; CHUNK]));
-    chunk[id as usize % CHUNK].get_or_init(make)
+    let chunk = TABLE[id as usize / CHUNK].get_or_init(|| {
+        Box::new(Chunk {
+            records: [const { OnceLock::new() }; CHUNK],
+            #[cfg(feature = "profile")]
+            counts: [const { CachePadded::new([const { Counts::ZERO }; CHUNK]) }; OWNED + 1],
+        })
+    });
+    chunk.records[id as usize % CHUNK].get_or_init(make)
 }
 
 // The index: from a site's key to its id, read without a lock. ---------------------------------
@@ -346,31 +366,18 @@ const SHARED: u8 = OWNED as u8;
 const UNSET: u8 = u8::MAX;
 
 #[cfg(feature = "profile")]
-/// One stripe's counters for `CHUNK` consecutive ids. Padded so that the ends of two stripes' chunks
-/// never share a cache line.
-type CountChunk = CachePadded<[Counts; CHUNK]>;
-
-#[cfg(feature = "profile")]
-/// `COUNTS[id / CHUNK][stripe]`: allocated when a thread of that stripe first counts a site of the
-/// chunk, never freed.
-static COUNTS: [[OnceLock<Box<CountChunk>>; OWNED + 1]; CHUNK] =
-    [const { [const { OnceLock::new() }; OWNED + 1] }; CHUNK];
+impl Counts {
+    const ZERO: Counts = Counts {
+        created: AtomicU64::new(0),
+        freed: AtomicU64::new(0),
+    };
+}
 
 #[cfg(feature = "profile")]
 /// The counters of site `id` in stripe `s`.
 #[inline]
 fn counts(s: u8, id: SiteId) -> &'static Counts {
-    let chunk = COUNTS[id.0 as usize / CHUNK][s as usize].get_or_init(|| {
-        Box::new(CachePadded::new(
-            [const {
-                Counts {
-                    created: AtomicU64::new(0),
-                    freed: AtomicU64::new(0),
-                }
-            }; CHUNK],
-        ))
-    });
-    &chunk[id.0 as usize % CHUNK]
+    &chunk(id).counts[s as usize][id.0 as usize % CHUNK]
 }
 
 #[cfg(feature = "profile")]
@@ -564,11 +571,11 @@ impl SiteStats {
 
     #[cfg(feature = "profile")]
     fn sum(&self, field: impl Fn(&Counts) -> &AtomicU64) -> u64 {
-        let (chunk, i) = (self.id.0 as usize / CHUNK, self.id.0 as usize % CHUNK);
-        COUNTS[chunk]
+        let i = self.id.0 as usize % CHUNK;
+        chunk(self.id)
+            .counts
             .iter()
-            .filter_map(|stripe| stripe.get())
-            .map(|c| field(&c[i]).load(Relaxed))
+            .map(|stripe| field(&stripe[i]).load(Relaxed))
             .sum()
     }
 
@@ -593,7 +600,7 @@ pub(crate) fn all() -> Vec<&'static SiteStats> {
     let overflow = (MAX_SITES..IDS as u32).filter_map(|id| {
         TABLE[id as usize / CHUNK]
             .get()
-            .and_then(|c| c[id as usize % CHUNK].get())
+            .and_then(|c| c.records[id as usize % CHUNK].get())
     });
     (0..taken)
         .map(|id| stats(SiteId(id)))

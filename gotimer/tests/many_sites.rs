@@ -6,8 +6,8 @@
 //! `Timer::new` and `after_func`. It builds that crate in release mode against this gotimer, runs it,
 //! prints what it measured and checks the bounds. The program measures, with a counting allocator:
 //! - heap bytes per site at 10,000 sites, and at the limit and at 100,000 sites;
-//! - the worst case, after 16 more threads, alive at once, have each created a timer at every site
-//!   (so that all 17 counter stripes hold every site);
+//! - the heap after 16 more threads, alive at once, have each created a timer at every site (so that
+//!   all 17 counter stripes count every site);
 //! - nanoseconds per create+stop past the limit: in a loop at one site of each kind, and over 1,000
 //!   distinct sites in turn (every create a cache miss); and the same for recorded sites.
 //!
@@ -264,10 +264,11 @@ fn a_hundred_thousand_call_sites() {
     if under_test.is_some() {
         return;
     }
-    // Below the limit: the record, the index and one stripe's counters, under 100 bytes a site.
+    // Below the limit: the record, its counters in all 17 stripes, the index: under 400 bytes a site
+    // (it was 2.3 KB).
     let at_10k = field(&out, "heap_after_sites 10000");
     assert!(
-        at_10k[1] < 100.0,
+        at_10k[1] < 400.0,
         "{at_10k:?} bytes per site at 10,000 sites"
     );
     // Past the limit the table grows no more (but for the few overflow records).
@@ -277,13 +278,11 @@ fn a_hundred_thousand_call_sites() {
         at_100k[0] - at_66k[0] < 4096.0,
         "{at_66k:?} then {at_100k:?}"
     );
-    assert!(
-        at_100k[0] < 8e6,
-        "{at_100k:?}: 100,000 sites from one thread"
-    );
-    // Every one of the 17 stripes holding every site: still under 24 MB.
+    assert!(at_100k[0] < 24e6, "{at_100k:?}: 100,000 sites");
+    // Threads that count at every site add nothing to the table (the 16 threads themselves take
+    // a few kilobytes).
     let worst = field(&out, "heap_worst_case");
-    assert!(worst[1] < 24e6, "{worst:?}: the worst case");
+    assert!(worst[2] < 64e3, "{worst:?}: 16 more threads at every site");
     // Sites past the limit are counted, one row per kind.
     let merged = out.lines().find(|l| l.starts_with("merged_rows ")).unwrap();
     assert!(

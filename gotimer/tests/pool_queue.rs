@@ -12,6 +12,8 @@
 //! cargo test -p gotimer --release --test pool_queue -- --ignored --nocapture
 //! ```
 
+#![cfg(feature = "profile")]
+
 mod common;
 
 use common::counting::{live, Counting};

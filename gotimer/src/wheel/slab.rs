@@ -4,9 +4,9 @@
 //! ten million timers would keep hundreds of megabytes after they are gone. Here a page is freed when
 //! its last node is, except that one empty page is kept as a spare, and a slab that empties returns to
 //! that single page. The spare is what keeps a create/stop loop from allocating and freeing a page on
-//! every timer when all other pages are full. Emptying keeps the page vectors' storage too (up to
-//! `KEEP_PAGES` slots), so that a shard whose only timer comes and goes allocates nothing under its
-//! lock (`tests/shard_alloc.rs` counts it).
+//! every timer when all other pages are full. Emptying shrinks the page vectors in place, so that a
+//! shard whose only timer comes and goes allocates nothing under its lock (`tests/shard_alloc.rs`
+//! counts it).
 //!
 //! Keys are `page << 6 | index` and stay valid until their node is removed, so the wheel can relink a
 //! node between slots (cascading) without its owner noticing.
@@ -17,10 +17,6 @@ pub(crate) const NIL: u32 = u32::MAX;
 const PAGE_BITS: u32 = 6;
 const PAGE_LEN: usize = 1 << PAGE_BITS;
 const FULL: u64 = u64::MAX;
-
-/// Page slots an empty slab keeps room for (a few hundred bytes), so that emptying it does not
-/// allocate; past a burst bigger than this, the room is given back.
-const KEEP_PAGES: usize = 16;
 
 /// Keys at or above this are reserved: the wheel marks list heads with the top bit.
 pub(super) const MAX_KEYS: u32 = 1 << 31;
@@ -170,16 +166,17 @@ impl<T> Slab<T> {
     }
 
     /// The slab just became empty: keep page `p` as the spare, move it to index 0, free the rest
-    /// (at most one other page, the previous spare). The vectors keep their storage, so a create/stop
-    /// loop that empties the shard each time allocates nothing here, under the shard lock; only after
-    /// a burst of more than `KEEP_PAGES` pages are they shrunk, once.
+    /// (at most one other page, the previous spare). The vectors shrink in place to what one page
+    /// needs (room for one page, no free list), which reallocates only if they had grown since the
+    /// slab last emptied: a create/stop loop that empties the shard each time allocates nothing here,
+    /// under the shard lock, and a burst leaves nothing behind.
     fn shrink_to_spare(&mut self, p: u32) {
         let spare = self.pages[p as usize].take();
         self.pages.clear();
-        self.pages.shrink_to(KEEP_PAGES);
+        self.pages.shrink_to(1);
         self.pages.push(spare);
         self.free_pages.clear();
-        self.free_pages.shrink_to(KEEP_PAGES);
+        self.free_pages.shrink_to(0);
         self.empty = 1;
         let page = self.page_mut(0);
         page.prev_partial = NIL;
@@ -292,12 +289,7 @@ mod tests {
             s.remove(k);
         }
         assert_eq!(s.pages.len(), 1);
-        assert!(s.pages.capacity() <= KEEP_PAGES, "{}", s.pages.capacity());
-        assert!(
-            s.free_pages.capacity() <= KEEP_PAGES,
-            "{}",
-            s.free_pages.capacity()
-        );
+        assert_eq!((s.pages.capacity(), s.free_pages.capacity()), (1, 0));
         let k = s.insert(node(7));
         assert_eq!(s.remove(k).value, 7);
     }
