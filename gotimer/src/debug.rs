@@ -8,6 +8,7 @@
 //! | `/debug/pprof/timers` | the profile of [`write_pprof`](crate::profile::write_pprof), as a download |
 //! | `/debug/pprof/timers?debug=1` | the same as a text table, one row per call site |
 //! | anything else | 404 with a message; 405 for a method other than GET or HEAD |
+//! | a head that is not HTTP/1.1's grammar | 400 saying what is wrong; 505 for another HTTP version |
 //!
 //! so that `go tool pprof -top http://127.0.0.1:6060/debug/pprof/timers` works against a running
 //! program. Like Go's handlers it has no authentication: bind it to a loopback address.
@@ -28,7 +29,8 @@
 //! (one acceptor, [`WORKERS`] workers and a queue of [`QUEUE`] connections; past that one more
 //! thread answers `503`), a limit on the request head ([`MAX_HEAD`] bytes, else `431`), and a deadline for
 //! reading it ([`READ_TIMEOUT`], else `408`). Nothing a client sends can panic a thread: a worker
-//! that panicked anyway would be replaced.
+//! that panicked anyway would be replaced. The head is parsed by pure functions of the bytes read,
+//! checked by a coverage-guided fuzzer (`gotimer/fuzz`) whose corpus `cargo test` replays.
 //!
 //! The threads are detached: they never keep the process alive, and dropping the [`Server`] leaves
 //! them serving. [`Server::shutdown`] stops them.
@@ -41,6 +43,12 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+mod head;
+#[cfg(test)]
+mod head_check;
+
+use head::{head_end, parse_head, Head, HeadError};
 
 /// Worker threads that read requests and write answers.
 pub const WORKERS: usize = 4;
@@ -251,33 +259,35 @@ fn reject(conn: TcpStream) {
 /// Reads one request from `conn`, answers it, and closes the connection.
 fn handle(conn: TcpStream) {
     let _ = conn.set_write_timeout(Some(WRITE_TIMEOUT));
-    let (status, read_whole) = match read_head(&conn) {
+    let (status, body) = match read_head(&conn) {
         Ok(head) => {
             answer(&conn, &head);
             // A GET or HEAD has no body; another method's body was not read.
-            (200, head.method == "GET" || head.method == "HEAD")
+            let read_whole = head.method == "GET" || head.method == "HEAD";
+            finish(conn, read_whole, DRAIN_TIME);
+            return;
         }
-        Err(HeadError::TooLong) => (431, false),
-        Err(HeadError::Timeout) => (408, false),
         Err(HeadError::Closed) => return,
-        Err(HeadError::Malformed) => (400, false),
+        Err(HeadError::TooLong) => (
+            431,
+            format!("431 request head longer than {MAX_HEAD} bytes\n"),
+        ),
+        Err(HeadError::Timeout) => (
+            408,
+            format!("408 no complete request within {READ_TIMEOUT:?}\n"),
+        ),
+        Err(HeadError::Malformed(why)) => (400, format!("400 malformed request: {why}\n")),
+        Err(HeadError::Version) => (505, "505 only HTTP/1.x is served here\n".to_owned()),
     };
-    if status != 200 {
-        let body = match status {
-            431 => format!("431 request head longer than {MAX_HEAD} bytes\n"),
-            408 => format!("408 no complete request within {READ_TIMEOUT:?}\n"),
-            _ => "400 malformed request\n".to_owned(),
-        };
-        let _ = respond(
-            &conn,
-            status,
-            "text/plain; charset=utf-8",
-            &[],
-            body.as_bytes(),
-            true,
-        );
-    }
-    finish(conn, read_whole, DRAIN_TIME);
+    let _ = respond(
+        &conn,
+        status,
+        "text/plain; charset=utf-8",
+        &[],
+        body.as_bytes(),
+        true,
+    );
+    finish(conn, false, DRAIN_TIME);
 }
 
 /// Closes the connection after an answer: shuts down writing, and, if the request was not read whole,
@@ -303,29 +313,18 @@ fn finish(mut conn: TcpStream, read_whole: bool, drain_time: Duration) {
     }
 }
 
-struct Head {
-    method: String,
-    path: String,
-    query: String,
-}
-
-enum HeadError {
-    TooLong,
-    Timeout,
-    Closed,
-    Malformed,
-}
-
 /// Reads the request line and headers (up to the empty line), within [`MAX_HEAD`] bytes and
-/// [`READ_TIMEOUT`] in all. Only the request line is kept; there is no body to read for a GET.
+/// [`READ_TIMEOUT`] in all, and parses them (`head.rs`). There is no body to read for a GET.
 fn read_head(mut conn: &TcpStream) -> Result<Head, HeadError> {
     let start = Instant::now();
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
+    let mut scanned = 0;
     let end = loop {
-        if let Some(end) = find_end(&buf) {
+        if let Some(end) = head_end(&buf, scanned) {
             break end;
         }
+        scanned = buf.len();
         if buf.len() >= MAX_HEAD {
             return Err(HeadError::TooLong);
         }
@@ -336,7 +335,11 @@ fn read_head(mut conn: &TcpStream) -> Result<Head, HeadError> {
         let want = chunk.len().min(MAX_HEAD - buf.len());
         match conn.read(&mut chunk[..want]) {
             Ok(0) if buf.is_empty() => return Err(HeadError::Closed),
-            Ok(0) => return Err(HeadError::Malformed),
+            Ok(0) => {
+                return Err(HeadError::Malformed(
+                    "the connection closed inside the head",
+                ))
+            }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e)
@@ -347,35 +350,7 @@ fn read_head(mut conn: &TcpStream) -> Result<Head, HeadError> {
             Err(_) => return Err(HeadError::Closed),
         }
     };
-    let head = &buf[..end];
-    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
-    let line = std::str::from_utf8(&head[..line_end]).map_err(|_| HeadError::Malformed)?;
-    let mut parts = line.trim_end_matches('\r').split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(HeadError::Malformed);
-    };
-    let method_ok = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
-    if !method_ok || !version.starts_with("HTTP/1.") || !target.starts_with('/') {
-        return Err(HeadError::Malformed);
-    }
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    Ok(Head {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query: query.to_owned(),
-    })
-}
-
-/// The length of the head in `buf` up to and including its blank line (`\r\n\r\n` or `\n\n`).
-fn find_end(buf: &[u8]) -> Option<usize> {
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    parse_head(&buf[..end])
 }
 
 fn answer(conn: &TcpStream, head: &Head) {
@@ -467,6 +442,7 @@ fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
         _ => "",
     }
 }

@@ -1,48 +1,366 @@
-//! Call sites: one `SiteStats` per (call site, kind), created on the site's first timer and kept for
-//! the life of the process (call sites are finitely many), and, with the `profile` feature, its
-//! counters. Without the feature a site is only interned, for the panic report of `after_func`.
+//! Call sites: one record per (call site, kind), created on the site's first timer and kept for the
+//! life of the process, and, with the `profile` feature, its counters. Without the feature a site is
+//! only interned, for the panic report of `after_func`.
 //!
-//! The hot path is `lookup` on every timer creation, so it goes through a small direct-mapped cache
-//! per thread, keyed by the address of the `Location` that `#[track_caller]` hands us, and takes the
-//! global lock only on a miss. The counters are monotonic (created, freed) rather than a live count,
-//! and striped: each thread counts in a cache line of its own, so threads creating timers at the same
-//! call site in parallel (the common case) do not bounce one line between cores. A thread *owns* its
-//! stripe (at most [`OWNED`] threads at a time; later ones share one more stripe), so it counts with
-//! a plain load and store, not a locked read-modify-write: that is what keeps accounting within a few
-//! percent of a timer's create+stop. A snapshot sums the stripes. When a thread exits, its stripe is
-//! handed to the next thread that needs one, counts and all: the sums stay right.
+//! # The hot path
 //!
-//! A timer names its site by a `u32` id, not a pointer: with the entry's own `u32` state that keeps an
-//! `after_func` entry at 8 bytes plus its closure (24 with the `Arc` counts), inside the 64-byte
-//! budget with its wheel node. Ids index a two-level table that is only ever appended to, so reading
-//! it takes no lock.
+//! `create` runs on every timer creation, so it goes through a small direct-mapped cache per thread,
+//! keyed by the address of the `Location` that `#[track_caller]` hands us. A hit touches the
+//! thread-local and the one counter it bumps, nothing shared. The counters are monotonic (created,
+//! freed) rather than a live count, and striped: a thread *owns* a stripe (at most [`OWNED`] threads
+//! at a time; later ones share one more stripe), so it counts with a plain load and store, not a
+//! locked read-modify-write, and threads creating timers at one call site in parallel do not bounce
+//! one line between cores. A snapshot sums the stripes. When a thread exits, its stripe is handed to
+//! the next thread that needs one, counts and all: the sums stay right.
+//!
+//! # Memory, and its bound
+//!
+//! Sites are stored in chunks of [`CHUNK`] (64): their records, and for each stripe a row of
+//! 16-byte counter pairs. The cache-line padding is per row, not per site (a row is written by one
+//! thread), so a site costs its 32-byte record, 17 × 16 = 272 bytes of counters and about 16 bytes
+//! of index: 320 bytes, where a site with 17 padded stripes of its own took 2.3 KB. A chunk is
+//! allocated whole when its first site is recorded, so memory does not grow later, when new threads
+//! count. At most [`MAX_SITES`] sites are recorded: at most 65,532 × 320 bytes ≈ 21 MB, however
+//! many sites the program has.
+//!
+//! # Past the limit
+//!
+//! The 65,533rd site and later are counted together, one record per kind, under
+//! [`OVERFLOW_FILE`]. Finding that a site is past the limit costs a hash probe and no lock, and the
+//! thread cache then holds it like any other site. The global lock is taken only to record a new
+//! site, so at most [`MAX_SITES`] times in the life of the process (plus a thread that raced another
+//! to record the same site): a cache miss is resolved by a lock-free probe of a hash index of the
+//! sites.
+//!
+//! A timer names its site by a [`SiteId`], 4 bytes, not a pointer: with the entry's own `u32` state
+//! that keeps an `after_func` entry at 8 bytes plus its closure. Only this module makes a `SiteId`, and
+//! only for a recorded site, so every id names a record.
 
-use crate::origin::Kind;
 #[cfg(feature = "profile")]
 use crossbeam_utils::CachePadded;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicPtr, Ordering::Acquire, Ordering::Release};
 #[cfg(feature = "profile")]
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{
+    AtomicU32, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use std::sync::{Mutex, OnceLock};
 
-pub(crate) struct SiteStats {
-    pub(crate) location: &'static Location<'static>,
-    pub(crate) kind: Kind,
-    /// Its index in `TABLE`.
-    id: u32,
-    /// Bytes one timer of this site holds (its entry, wheel node, channel, closure).
-    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
-    pub(crate) bytes_each: u64,
-    #[cfg(feature = "profile")]
-    stripes: [CachePadded<Counts>; OWNED + 1],
+/// The kind of timer a call site creates.
+///
+/// ```
+/// # #[cfg(feature = "profile")] {
+/// use gotimer::profile::Kind;
+/// assert_eq!(Kind::AfterFunc.name(), "AfterFunc");
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `Timer::new`.
+    Timer,
+    /// `Ticker::new`.
+    Ticker,
+    /// `after_func`.
+    AfterFunc,
+    /// `tick`.
+    Tick,
+    /// `after` on a fake clock (the system clock's `after` registers nothing, so it has no site).
+    After,
 }
 
+impl Kind {
+    /// How many kinds there are: one overflow record each.
+    const COUNT: u32 = 5;
+}
+
+impl Kind {
+    /// The Go-style name: `Timer`, `Ticker`, `AfterFunc`, `Tick` or `After`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "profile")]
+    /// assert_eq!(gotimer::profile::Kind::Tick.name(), "Tick");
+    /// ```
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Timer => "Timer",
+            Kind::Ticker => "Ticker",
+            Kind::AfterFunc => "AfterFunc",
+            Kind::Tick => "Tick",
+            Kind::After => "After",
+        }
+    }
+}
+
+/// A recorded site: an index into the table that only [`create`] makes, after the record is
+/// published, so looking one up cannot fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SiteId(u32);
+
+impl SiteId {
+    /// The id as an index: dense from 0, in the order sites were first seen, then the overflow
+    /// records (`MAX_SITES + kind`).
+    #[cfg(feature = "profile")]
+    pub(crate) fn index(self) -> u32 {
+        self.0
+    }
+}
+
+pub(crate) struct SiteStats {
+    location: &'static Location<'static>,
+    kind: Kind,
+    id: SiteId,
+    /// Bytes one timer of this site holds (its entry, wheel node, channel, closure). For an overflow
+    /// record, those of the first timer past the limit of its kind.
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
+    bytes_each: u64,
+}
+
+/// Sites per chunk of the table. Small under test, so that the tests cross chunk boundaries and
+/// fill the table.
+const CHUNK: usize = if cfg!(test) { 8 } else { 64 };
+const CHUNKS: usize = if cfg!(test) { 8 } else { 1024 };
+/// Ids in all: `TABLE[id / CHUNK]`, item `id % CHUNK`.
+const IDS: usize = CHUNK * CHUNKS;
+/// The sites recorded each on their own; the last `Kind::COUNT` ids are the overflow records, one per
+/// kind.
+pub(crate) const MAX_SITES: u32 = IDS as u32 - Kind::COUNT;
+/// The file name the profile gives the overflow records (line and column 0).
 #[cfg(feature = "profile")]
-#[derive(Default)]
-struct Counts {
+pub(crate) const OVERFLOW_FILE: &str = "(call sites past gotimer's limit, merged)";
+
+/// `CHUNK` consecutive sites: their records, and their counters in every stripe.
+struct Chunk {
+    records: [OnceLock<SiteStats>; CHUNK],
+    /// `counts[stripe][id % CHUNK]`. Each stripe's row is padded, so that two stripes' rows never
+    /// share a cache line: a row is written by one thread only (or atomically, the shared one).
+    #[cfg(feature = "profile")]
+    counts: [CachePadded<[Counts; CHUNK]>; OWNED + 1],
+}
+
+/// The sites. A chunk is allocated whole when its first site is recorded; neither it nor a record
+/// is ever freed or changed once set, so reading one takes no lock.
+static TABLE: [OnceLock<Box<Chunk>>; CHUNKS] = [const { OnceLock::new() }; CHUNKS];
+
+/// The chunk of an id that has been published.
+fn chunk(id: SiteId) -> &'static Chunk {
+    TABLE[id.0 as usize / CHUNK]
+        .get()
+        .expect("gotimer: a SiteId names a published record")
+}
+
+/// How many of the ids below `MAX_SITES` are taken. Stored (Release) after the record and its index
+/// entry are published.
+static TAKEN: AtomicU32 = AtomicU32::new(0);
+
+/// Taken to record a site; never on the hot path, and never for a site past the limit.
+static RECORD: Mutex<()> = Mutex::new(());
+
+/// The record of site `id`.
+pub(crate) fn stats(id: SiteId) -> &'static SiteStats {
+    chunk(id).records[id.0 as usize % CHUNK]
+        .get()
+        .expect("gotimer: a SiteId names a published record")
+}
+
+/// Publishes the record of a new id (under `RECORD`, or for an overflow record, once).
+fn publish(id: u32, make: impl FnOnce() -> SiteStats) -> &'static SiteStats {
+    let chunk = TABLE[id as usize / CHUNK].get_or_init(|| {
+        Box::new(Chunk {
+            records: [const { OnceLock::new() }; CHUNK],
+            #[cfg(feature = "profile")]
+            counts: [const { CachePadded::new([const { Counts::ZERO }; CHUNK]) }; OWNED + 1],
+        })
+    });
+    chunk.records[id as usize % CHUNK].get_or_init(make)
+}
+
+// The index: from a site's key to its id, read without a lock. ---------------------------------
+
+/// Slots of the smallest index table; each next one is twice as big.
+const MIN_SLOTS: usize = 16;
+/// Enough tables for every id at a load of at most one half.
+const LEVELS: usize = (2 * IDS / MIN_SLOTS).ilog2() as usize + 1;
+
+/// Open addressing with linear probing: a slot holds `id + 1`, or 0 when empty. Kept at most half
+/// full. When it would pass that, the next table, twice as big, is filled and made current; the old
+/// ones stay, since readers may still be probing them, so the index holds at most twice the current
+/// table: 2 × 4 bytes × 2 slots per site = 16 bytes per site.
+static INDEX: [OnceLock<Box<[AtomicU32]>>; LEVELS] = [const { OnceLock::new() }; LEVELS];
+/// Which table of `INDEX` is current. Stored (Release) after the table is filled.
+static LEVEL: AtomicUsize = AtomicUsize::new(0);
+
+struct Key {
+    file: &'static str,
+    line: u32,
+    column: u32,
+    kind: Kind,
+    hash: usize,
+}
+
+impl Key {
+    fn new(location: &'static Location<'static>, kind: Kind) -> Key {
+        Key::of(location.file(), location.line(), location.column(), kind)
+    }
+
+    fn of(file: &'static str, line: u32, column: u32, kind: Kind) -> Key {
+        // Keyed by content, not by the `Location`'s address: one source location can have several
+        // `Location` statics (one per codegen unit that inlined the call). The keys are the
+        // program's own source locations, not input, so a fast multiplicative hash will do (SipHash
+        // was most of the cost of a cache miss), with a final mix for the low bits the probe uses.
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mix = |h: u64, word: u64| (h ^ word).wrapping_mul(K).rotate_left(31);
+        let mut h = mix(u64::from(line) << 32 | u64::from(column), kind as u64);
+        let mut words = file.as_bytes().chunks_exact(8);
+        for w in &mut words {
+            h = mix(h, u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        h = mix(h, u64::from_le_bytes(tail) ^ (file.len() as u64) << 56);
+        h ^= h >> 32;
+        h = h.wrapping_mul(K);
+        Key {
+            file,
+            line,
+            column,
+            kind,
+            hash: (h ^ h >> 29) as usize,
+        }
+    }
+
+    fn names(&self, s: &SiteStats) -> bool {
+        s.kind == self.kind
+            && s.location.line() == self.line
+            && s.location.column() == self.column
+            && s.location.file() == self.file
+    }
+}
+
+/// Index table `level`. Those past the first are set before `LEVEL` names them; the first is made by
+/// whoever needs it first.
+fn index_table(level: usize) -> &'static [AtomicU32] {
+    INDEX[level].get_or_init(|| empty_table(MIN_SLOTS << level))
+}
+
+fn empty_table(slots: usize) -> Box<[AtomicU32]> {
+    (0..slots).map(|_| AtomicU32::new(0)).collect()
+}
+
+fn find(table: &[AtomicU32], key: &Key) -> Option<SiteId> {
+    let mask = table.len() - 1;
+    let mut i = key.hash & mask;
+    loop {
+        // Acquire: pairs with the Release store in `insert`, so the record it names is visible.
+        match table[i].load(Acquire) {
+            0 => return None,
+            v => {
+                let id = SiteId(v - 1);
+                if key.names(stats(id)) {
+                    return Some(id);
+                }
+            }
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// Puts `id` into `table` (which has an empty slot: it is at most half full). Under `RECORD`.
+fn insert(table: &[AtomicU32], hash: usize, id: SiteId) {
+    let mask = table.len() - 1;
+    let mut i = hash & mask;
+    while table[i].load(Relaxed) != 0 {
+        i = (i + 1) & mask;
+    }
+    table[i].store(id.0 + 1, Release);
+}
+
+/// The site of `key`, if it is recorded: lock-free.
+fn lookup(key: &Key) -> Option<SiteId> {
+    find(index_table(LEVEL.load(Acquire)), key)
+}
+
+/// Records the site of `key`, or finds it recorded by a thread that raced us, or (the table being
+/// full) returns its kind's overflow record.
+#[cold]
+fn record_new(location: &'static Location<'static>, key: &Key, bytes_each: u64) -> SiteId {
+    let _lock = RECORD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    #[cfg(test)]
+    test_counts::LOCKS.with(|c| c.set(c.get() + 1));
+    let level = LEVEL.load(Relaxed);
+    let table = index_table(level);
+    if let Some(id) = find(table, key) {
+        return id;
+    }
+    let taken = TAKEN.load(Relaxed);
+    if taken == MAX_SITES {
+        return overflow(key.kind, bytes_each);
+    }
+    let id = SiteId(taken);
+    publish(taken, || SiteStats {
+        location,
+        kind: key.kind,
+        id,
+        bytes_each,
+    });
+    if (taken as usize + 1) * 2 > table.len() {
+        // Fill the next table with every site, this one included, then make it current.
+        let bigger = empty_table(table.len() * 2);
+        for old in 0..=taken {
+            let s = stats(SiteId(old));
+            let k = Key::new(s.location, s.kind);
+            insert(&bigger, k.hash, SiteId(old));
+        }
+        if INDEX[level + 1].set(bigger).is_err() {
+            unreachable!("gotimer: index tables are set under the lock, once each");
+        }
+        LEVEL.store(level + 1, Release);
+    } else {
+        insert(table, key.hash, id);
+    }
+    TAKEN.store(taken + 1, Release);
+    id
+}
+
+/// The shared record of the sites of `kind` past the limit.
+fn overflow(kind: Kind, bytes_each: u64) -> SiteId {
+    let id = MAX_SITES + kind as u32;
+    publish(id, || SiteStats {
+        // What `Origin::location` gives for such a timer (the panic report of a callback): this
+        // line, since the real one is not kept.
+        location: Location::caller(),
+        kind,
+        id: SiteId(id),
+        bytes_each,
+    })
+    .id
+}
+
+/// Resolves a cache miss: the probe, and only for a site never seen, the lock.
+#[cold]
+#[inline(never)]
+fn resolve(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> SiteId {
+    #[cfg(test)]
+    test_counts::MISSES.with(|c| c.set(c.get() + 1));
+    let key = Key::new(location, kind);
+    // Read before the index: once the table is full it no longer changes, so a miss in a table read
+    // after seeing it full is a site that will never be recorded.
+    let full = TAKEN.load(Acquire) == MAX_SITES;
+    match lookup(&key) {
+        Some(id) => id,
+        None if full => overflow(kind, bytes_each),
+        None => record_new(location, &key, bytes_each),
+    }
+}
+
+// The counters. -------------------------------------------------------------------------------
+
+#[cfg(feature = "profile")]
+pub(crate) struct Counts {
     created: AtomicU64,
     freed: AtomicU64,
 }
@@ -57,18 +375,46 @@ const SHARED: u8 = OWNED as u8;
 const UNSET: u8 = u8::MAX;
 
 #[cfg(feature = "profile")]
+impl Counts {
+    const ZERO: Counts = Counts {
+        created: AtomicU64::new(0),
+        freed: AtomicU64::new(0),
+    };
+}
+
+#[cfg(feature = "profile")]
+/// The counters of site `id` in stripe `s`.
+#[inline]
+fn counts(s: u8, id: SiteId) -> &'static Counts {
+    &chunk(id).counts[s as usize][id.0 as usize % CHUNK]
+}
+
+#[cfg(feature = "profile")]
 /// Bit `i` is set while a live thread owns stripe `i`.
 static OWNERS: AtomicU32 = AtomicU32::new(0);
 
 const CACHE_SLOTS: usize = 64;
+
+/// A cached site: what `create` needs, so that a hit reads nothing shared but the counter.
+#[derive(Clone, Copy)]
+struct Cached {
+    /// The `Location`'s address.
+    addr: usize,
+    kind: Kind,
+    id: SiteId,
+    /// The site's counters in this thread's stripe.
+    #[cfg(feature = "profile")]
+    counts: &'static Counts,
+}
 
 /// A thread's view of the registry: one thread-local, so the hot path touches one.
 struct Local {
     /// This thread's stripe: `UNSET` until its first timer.
     #[cfg(feature = "profile")]
     stripe: Cell<u8>,
-    /// Direct-mapped by `Location` address: the sites this thread created timers at lately.
-    cache: [Cell<(usize, Option<&'static SiteStats>)>; CACHE_SLOTS],
+    /// Direct-mapped by `Location` address: the sites this thread created timers at lately. Every
+    /// entry's `counts` are in the stripe `stripe` names: the cache is cleared when that changes.
+    cache: [Cell<Option<Cached>>; CACHE_SLOTS],
 }
 
 thread_local! {
@@ -78,7 +424,7 @@ thread_local! {
         Local {
             #[cfg(feature = "profile")]
             stripe: Cell::new(UNSET),
-            cache: [const { Cell::new((0, None)) }; CACHE_SLOTS],
+            cache: [const { Cell::new(None) }; CACHE_SLOTS],
         }
     };
     /// Gives an owned stripe back when the thread exits.
@@ -92,9 +438,13 @@ struct Ownership(Cell<u8>);
 #[cfg(feature = "profile")]
 impl Drop for Ownership {
     fn drop(&mut self) {
-        // Count in the shared stripe from now on (timers dropped by later destructors), then let
-        // another thread have ours. Release: our last plain stores happen before its first loads.
-        LOCAL.with(|l| l.stripe.set(SHARED));
+        // Count in the shared stripe from now on (timers dropped by later destructors): forget the
+        // cached counters of ours, then let another thread have it. Release: our last plain stores
+        // happen before its first loads.
+        LOCAL.with(|l| {
+            l.stripe.set(SHARED);
+            l.cache.iter().for_each(|c| c.set(None));
+        });
         OWNERS.fetch_and(!(1 << self.0.get()), Release);
     }
 }
@@ -150,194 +500,135 @@ fn bump(counter: &AtomicU64, stripe: u8) {
     }
 }
 
+/// Returns the site of a timer of `kind` created at `location`, each holding `bytes_each` bytes,
+/// and (feature `profile`) counts the creation.
+#[inline]
+pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> SiteId {
+    let addr = location as *const Location<'static> as usize;
+    LOCAL.with(|l| {
+        #[cfg(feature = "profile")]
+        let s = stripe(l);
+        let cell = &l.cache[(addr >> 4) % CACHE_SLOTS];
+        let site = match cell.get() {
+            Some(c) if c.addr == addr && c.kind == kind => c,
+            _ => {
+                let id = resolve(location, kind, bytes_each);
+                let c = Cached {
+                    addr,
+                    kind,
+                    id,
+                    #[cfg(feature = "profile")]
+                    counts: counts(s, id),
+                };
+                cell.set(Some(c));
+                c
+            }
+        };
+        #[cfg(feature = "profile")]
+        bump(&site.counts.created, s);
+        site.id
+    })
+}
+
+/// Counts a timer of site `id` freed on the calling thread.
+#[cfg(feature = "profile")]
+#[inline]
+pub(crate) fn on_free(id: SiteId) {
+    LOCAL.with(|l| {
+        let s = stripe(l);
+        bump(&counts(s, id).freed, s);
+    })
+}
+
 impl SiteStats {
-    fn new(location: &'static Location<'static>, kind: Kind, id: u32, bytes_each: u64) -> Self {
-        SiteStats {
-            location,
-            kind,
-            id,
-            bytes_each,
-            #[cfg(feature = "profile")]
-            stripes: Default::default(),
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    #[cfg(feature = "profile")]
+    pub(crate) fn id(&self) -> SiteId {
+        self.id
+    }
+
+    #[cfg(feature = "profile")]
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    #[cfg(feature = "profile")]
+    pub(crate) fn bytes_each(&self) -> u64 {
+        self.bytes_each
+    }
+
+    /// Whether this is the shared record of the sites of its kind past [`MAX_SITES`].
+    #[cfg(feature = "profile")]
+    pub(crate) fn is_overflow(&self) -> bool {
+        self.id.0 >= MAX_SITES
+    }
+
+    /// The file, line and column the profile shows: the call site's, or for an overflow record,
+    /// `OVERFLOW_FILE`, 0, 0.
+    #[cfg(feature = "profile")]
+    pub(crate) fn place(&self) -> (&'static str, u32, u32) {
+        if self.is_overflow() {
+            (OVERFLOW_FILE, 0, 0)
+        } else {
+            let l = self.location;
+            (l.file(), l.line(), l.column())
         }
     }
 
     #[cfg(feature = "profile")]
+    fn sum(&self, field: impl Fn(&Counts) -> &AtomicU64) -> u64 {
+        let i = self.id.0 as usize % CHUNK;
+        chunk(self.id)
+            .counts
+            .iter()
+            .map(|stripe| field(&stripe[i]).load(Relaxed))
+            .sum()
+    }
+
+    #[cfg(feature = "profile")]
     pub(crate) fn created(&self) -> u64 {
-        self.stripes.iter().map(|c| c.created.load(Relaxed)).sum()
+        self.sum(|c| &c.created)
     }
 
     /// Timers of this site alive now. `freed` is read first, so a racing creation can only make the
     /// figure higher, never wrap below zero.
     #[cfg(feature = "profile")]
     pub(crate) fn live(&self) -> u64 {
-        let freed: u64 = self.stripes.iter().map(|c| c.freed.load(Relaxed)).sum();
+        let freed = self.sum(|c| &c.freed);
         self.created().saturating_sub(freed)
     }
-
-    /// Counts a creation at this site on the calling thread (tests; `create` does it inline).
-    #[cfg(all(test, feature = "profile"))]
-    fn on_create(&self) {
-        LOCAL.with(|l| {
-            let s = stripe(l);
-            bump(&self.stripes[s as usize].created, s);
-        })
-    }
-
-    /// Counts a timer of this site freed on the calling thread.
-    #[cfg(feature = "profile")]
-    #[inline]
-    pub(crate) fn on_free(&self) {
-        LOCAL.with(|l| {
-            let s = stripe(l);
-            bump(&self.stripes[s as usize].freed, s);
-        })
-    }
 }
 
-type SiteKey = (&'static str, u32, u32, Kind);
-
-/// The sites by key, and how many ids are taken. Written under this lock only.
-static SITES: Mutex<Option<(HashMap<SiteKey, u32>, u32)>> = Mutex::new(None);
-
-/// Small under test, so that the test crosses chunk boundaries and fills the table.
-const CHUNK: usize = if cfg!(test) { 4 } else { 256 };
-/// Sites beyond `CHUNK * CHUNK` share the last id: their counts merge, nothing breaks.
-const MAX_SITES: u32 = (CHUNK * CHUNK) as u32;
-
-type Chunk = [AtomicPtr<SiteStats>; CHUNK];
-
-/// `TABLE[id / CHUNK][id % CHUNK]`: chunks are allocated on demand and never freed.
-static TABLE: [AtomicPtr<Chunk>; CHUNK] = [const { AtomicPtr::new(std::ptr::null_mut()) }; CHUNK];
-
-/// Returns the id of the site of a timer of `kind` created at `location`, each holding
-/// `bytes_each` bytes, and (feature `profile`) counts the creation.
-#[inline(always)]
-pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> u32 {
-    let addr = location as *const Location<'static> as usize;
-    LOCAL.with(|l| {
-        let cell = &l.cache[(addr >> 4) % CACHE_SLOTS];
-        let site = match cell.get() {
-            (a, Some(site)) if a == addr && site.kind == kind => site,
-            _ => {
-                let site = stats(lookup_slow(location, kind, bytes_each));
-                cell.set((addr, Some(site)));
-                site
-            }
-        };
-        #[cfg(feature = "profile")]
-        {
-            let s = stripe(l);
-            bump(&site.stripes[s as usize].created, s);
-        }
-        site.id
-    })
-}
-
-fn lookup_slow(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> u32 {
-    let key = (location.file(), location.line(), location.column(), kind);
-    let mut sites = SITES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (by_key, taken) = sites.get_or_insert_with(|| (HashMap::new(), 0));
-    if let Some(&id) = by_key.get(&key) {
-        return id;
-    }
-    if *taken == MAX_SITES {
-        return MAX_SITES - 1;
-    }
-    let id = *taken;
-    let stats = Box::leak(Box::new(SiteStats::new(location, kind, id, bytes_each)));
-    let chunk = &TABLE[id as usize / CHUNK];
-    if chunk.load(Acquire).is_null() {
-        let fresh: &'static Chunk = Box::leak(Box::new(
-            [const { AtomicPtr::new(std::ptr::null_mut()) }; CHUNK],
-        ));
-        chunk.store(fresh as *const Chunk as *mut Chunk, Release);
-    }
-    table_slot(id).store(stats, Release);
-    by_key.insert(key, id);
-    *taken += 1;
-    id
-}
-
-/// The table cell of `id`, whose chunk exists.
-fn table_slot(id: u32) -> &'static AtomicPtr<SiteStats> {
-    let chunk = TABLE[id as usize / CHUNK].load(Acquire);
-    // SAFETY: chunks are leaked `Box<Chunk>`s, published with Release before any id in them is handed
-    // out (ids leave `lookup_slow` only after `table_slot(id)` is stored), and never freed; so a chunk
-    // pointer loaded with Acquire for an issued id is non-null and valid for 'static.
-    let chunk: &'static Chunk = unsafe { &*chunk };
-    &chunk[id as usize % CHUNK]
-}
-
-/// The counters of site `id`, an id returned by `create`.
-#[inline]
-pub(crate) fn stats(id: u32) -> &'static SiteStats {
-    let ptr = table_slot(id).load(Acquire);
-    // SAFETY: as in `table_slot`: the cell of an issued id holds a leaked `Box<SiteStats>` stored with
-    // Release before the id was returned, never changed or freed afterwards.
-    unsafe { &*ptr }
-}
-
-/// Every site seen so far.
+/// Every site seen so far, in id order: the recorded ones, then the overflow records in use.
 #[cfg(feature = "profile")]
 pub(crate) fn all() -> Vec<&'static SiteStats> {
-    let sites = SITES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let taken = sites.as_ref().map_or(0, |s| s.1);
-    (0..taken).map(stats).collect()
+    let taken = TAKEN.load(Acquire);
+    let overflow = (MAX_SITES..IDS as u32).filter_map(|id| {
+        TABLE[id as usize / CHUNK]
+            .get()
+            .and_then(|c| c.records[id as usize % CHUNK].get())
+    });
+    (0..taken)
+        .map(|id| stats(SiteId(id)))
+        .chain(overflow)
+        .collect()
+}
+
+/// Per-thread counts of the slow paths, so that tests can tell what a `create` did.
+#[cfg(test)]
+mod test_counts {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Cache misses (`resolve` calls).
+        pub(super) static MISSES: Cell<u64> = const { Cell::new(0) };
+        /// Times `RECORD` was locked.
+        pub(super) static LOCKS: Cell<u64> = const { Cell::new(0) };
+    }
 }
 
 #[cfg(all(test, feature = "profile"))]
-mod tests {
-    use super::*;
-
-    /// Exercises the `unsafe` table reads across chunk boundaries (chunks are 4 wide under test),
-    /// from other threads, and the overflow into the shared last id.
-    #[test]
-    fn ids_index_the_table_across_chunks_and_threads() {
-        let lines = [
-            Location::caller(),
-            Location::caller(),
-            Location::caller(),
-            Location::caller(),
-            Location::caller(),
-        ];
-        let kinds = [Kind::Timer, Kind::Ticker, Kind::AfterFunc, Kind::Tick];
-        let mut ids = Vec::new();
-        for (i, &loc) in lines.iter().enumerate() {
-            for (j, &kind) in kinds.iter().enumerate() {
-                ids.push((create(loc, kind, (i * 4 + j) as u64), i * 4 + j));
-            }
-        }
-        // 20 keys, 16 ids: the last five share id 15.
-        let distinct: std::collections::HashSet<u32> = ids.iter().map(|p| p.0).collect();
-        assert_eq!(distinct.len(), MAX_SITES as usize);
-        assert!(ids[16..].iter().all(|p| p.0 == MAX_SITES - 1));
-        let handles: Vec<_> = ids[..16]
-            .chunks(3)
-            .map(|chunk| {
-                let chunk = chunk.to_vec();
-                std::thread::spawn(move || {
-                    for (id, bytes) in chunk {
-                        assert_eq!(stats(id).bytes_each, bytes as u64);
-                        stats(id).on_create();
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().unwrap();
-        }
-        assert_eq!(all().len(), MAX_SITES as usize);
-        // Each of the 15 own sites: one `create` here, one `on_create` on a thread. The shared last
-        // id: five `create`s and one `on_create`.
-        let all = all();
-        assert!(all[..15].iter().all(|s| s.created() == 2 && s.live() == 2));
-        assert_eq!((all[15].created(), all[15].live()), (6, 6));
-        // A repeated lookup hits the cache and returns the same id.
-        assert_eq!(create(lines[0], Kind::Timer, 0), ids[0].0);
-    }
-}
+mod tests;

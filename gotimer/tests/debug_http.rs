@@ -287,6 +287,49 @@ fn a_silent_client_gets_408_and_others_are_served_meanwhile() {
     server.shutdown();
 }
 
+/// What the fuzzer of the head parser (`gotimer/fuzz`) found, end to end: each is answered at once,
+/// with the route or a 400 that says what is wrong.
+#[test]
+fn heads_the_fuzzer_found_get_a_clear_answer() {
+    let _serial = serial();
+    let server = serve("127.0.0.1:0").unwrap();
+    let addr = server.local_addr();
+    let ask = |raw: &[u8]| exchange(addr, raw, Duration::from_secs(20)).unwrap();
+    // LF-terminated lines, then a CRLF empty line: the head was never seen to end, so the request
+    // waited out READ_TIMEOUT and got 408.
+    let a = ask(b"GET /debug/pprof/timers?debug=1 HTTP/1.1\nHost: x\n\r\n");
+    assert_eq!(a.status, 200, "{}", a.head);
+    assert!(a.text().starts_with("timer profile:"));
+    // Malformed heads were answered as if well-formed; now they are 400s with the reason.
+    for (raw, why) in [
+        (
+            &b"GET /debug/pprof/ HTTP/1.1\r\nUser-Age\r\n\r\n"[..],
+            "without a colon",
+        ),
+        (
+            b"GET /debug/pprof/ HTTP/1.1\r\nHost: x\x00y\r\n\r\n",
+            "control character",
+        ),
+        (b"GET /debug/\x00pprof/ HTTP/1.1\r\n\r\n", "visible ASCII"),
+        (b"GET /debug/pprof/ HTTP/1.1garbage\r\n\r\n", "HTTP/1.x"),
+        (
+            b"GET /debug/pprof/ HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+            "folded",
+        ),
+    ] {
+        let a = ask(raw);
+        assert_eq!(a.status, 400, "{raw:?}: {}", a.head);
+        assert!(a.text().contains(why), "{raw:?}: {}", a.text());
+    }
+    assert_eq!(ask(b"GET /debug/pprof/ HTTP/2.0\r\n\r\n").status, 505);
+    // An absolute URL as the target (RFC 9112 3.2.2: a server must accept it).
+    let a =
+        ask(b"GET http://localhost/debug/pprof/timers?debug=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(a.status, 200, "{}", a.head);
+    assert_serving(&server, "malformed heads");
+    server.shutdown();
+}
+
 #[test]
 fn garbage_neither_panics_nor_leaks_threads() {
     let _serial = serial();

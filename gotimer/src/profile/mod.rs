@@ -24,7 +24,7 @@
 pub mod pprof;
 mod watch;
 
-pub use crate::origin::Kind;
+pub use crate::sites::Kind;
 pub use pprof::write_pprof;
 pub use watch::{Growth, LeakWatch};
 
@@ -35,10 +35,14 @@ use std::time::Instant;
 #[non_exhaustive]
 pub struct Site {
     /// The source file of the call that created the timers.
+    ///
+    /// The profile records up to 65,532 call sites. Sites past that are counted together, one row
+    /// per kind, with the file `(call sites past gotimer's limit, merged)` and line and column 0
+    /// (an `AfterFunc` row's bytes assume the first such callback's size).
     pub file: &'static str,
-    /// Its line.
+    /// Its line (0 for the merged row of sites past the limit).
     pub line: u32,
-    /// Its column.
+    /// Its column (0 for the merged row of sites past the limit).
     pub column: u32,
     /// What the call creates.
     pub kind: Kind,
@@ -65,20 +69,19 @@ pub struct Site {
 /// ```
 pub fn snapshot() -> Vec<Site> {
     let spans = crate::runtime::pending_spans();
-    // `all()` lists the sites in id order, which is how `spans` is indexed.
     let mut sites: Vec<Site> = crate::sites::all()
         .into_iter()
-        .enumerate()
-        .map(|(id, s)| {
+        .map(|s| {
             let live = s.live();
-            let span = spans.get(id).copied().flatten();
+            let span = spans.get(s.id().index() as usize).copied().flatten();
+            let (file, line, column) = s.place();
             Site {
-                file: s.location.file(),
-                line: s.location.line(),
-                column: s.location.column(),
-                kind: s.kind,
+                file,
+                line,
+                column,
+                kind: s.kind(),
                 live,
-                live_bytes: live * s.bytes_each,
+                live_bytes: live * s.bytes_each(),
                 created: s.created(),
                 earliest: span.map(|s| s.0),
                 latest: span.map(|s| s.1),

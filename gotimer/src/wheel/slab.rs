@@ -4,7 +4,9 @@
 //! ten million timers would keep hundreds of megabytes after they are gone. Here a page is freed when
 //! its last node is, except that one empty page is kept as a spare, and a slab that empties returns to
 //! that single page. The spare is what keeps a create/stop loop from allocating and freeing a page on
-//! every timer when all other pages are full.
+//! every timer when all other pages are full. Emptying shrinks the page vectors in place, so that a
+//! shard whose only timer comes and goes allocates nothing under its lock (`tests/shard_alloc.rs`
+//! counts it).
 //!
 //! Keys are `page << 6 | index` and stay valid until their node is removed, so the wheel can relink a
 //! node between slots (cascading) without its owner noticing.
@@ -163,12 +165,18 @@ impl<T> Slab<T> {
     }
 
     /// The slab just became empty: keep page `p` as the spare, move it to index 0, free the rest
-    /// (at most one other page, the previous spare).
+    /// (at most one other page, the previous spare). The vectors shrink in place to what one page
+    /// needs (room for one page, no free list), which reallocates only if they had grown since the
+    /// slab last emptied: a create/stop loop that empties the shard each time allocates nothing here,
+    /// under the shard lock, and a burst leaves nothing behind.
     fn shrink_to_spare(&mut self, p: u32) {
         let spare = self.pages[p as usize].take();
+        self.pages.clear();
+        self.pages.shrink_to(1);
+        self.pages.push(spare);
+        self.free_pages.clear();
+        self.free_pages.shrink_to(0);
         self.empty = 1;
-        self.pages = vec![spare];
-        self.free_pages = Vec::new();
         let page = self.page_mut(0);
         page.prev_partial = NIL;
         page.next_partial = NIL;
@@ -268,6 +276,21 @@ mod tests {
             s.remove(k);
             assert_eq!(s.pages.iter().flatten().count(), 5, "the spare is kept");
         }
+    }
+
+    #[test]
+    fn an_emptied_slab_gives_back_the_room_of_a_burst() {
+        let mut s = Slab::new();
+        let keys: Vec<u32> = (0..64 * 100).map(|v| s.insert(node(v))).collect();
+        assert!(s.pages.capacity() >= 100);
+        // Free from the front, so that freed page indices pile up in `free_pages`.
+        for k in keys {
+            s.remove(k);
+        }
+        assert_eq!(s.pages.len(), 1);
+        assert_eq!((s.pages.capacity(), s.free_pages.capacity()), (1, 0));
+        let k = s.insert(node(7));
+        assert_eq!(s.remove(k).value, 7);
     }
 
     #[test]
