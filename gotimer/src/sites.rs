@@ -376,6 +376,8 @@ const UNSET: u8 = u8::MAX;
 
 #[cfg(feature = "profile")]
 impl Counts {
+    // A constant, not a shared value: it only initialises arrays of fresh counters, each a copy.
+    #[allow(clippy::declare_interior_mutable_const)]
     const ZERO: Counts = Counts {
         created: AtomicU64::new(0),
         freed: AtomicU64::new(0),
