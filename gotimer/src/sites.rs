@@ -171,7 +171,7 @@ fn publish(id: u32, make: impl FnOnce() -> SiteStats) -> &'static SiteStats {
         Box::new(Chunk {
             records: [const { OnceLock::new() }; CHUNK],
             #[cfg(feature = "profile")]
-            counts: [const { CachePadded::new([const { Counts::ZERO }; CHUNK]) }; OWNED + 1],
+            counts: [const { CachePadded::new([const { Counts::zero() }; CHUNK]) }; OWNED + 1],
         })
     });
     chunk.records[id as usize % CHUNK].get_or_init(make)
@@ -376,12 +376,12 @@ const UNSET: u8 = u8::MAX;
 
 #[cfg(feature = "profile")]
 impl Counts {
-    // A constant, not a shared value: it only initialises arrays of fresh counters, each a copy.
-    #[allow(clippy::declare_interior_mutable_const)]
-    const ZERO: Counts = Counts {
-        created: AtomicU64::new(0),
-        freed: AtomicU64::new(0),
-    };
+    const fn zero() -> Counts {
+        Counts {
+            created: AtomicU64::new(0),
+            freed: AtomicU64::new(0),
+        }
+    }
 }
 
 #[cfg(feature = "profile")]

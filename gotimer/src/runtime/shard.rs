@@ -193,7 +193,7 @@ impl Shard {
     }
 
     /// Calls `f(true deadline, entry)` for every pending entry with a deadline, under the lock.
-    #[cfg(any(feature = "profile", test))]
+    #[cfg(any(feature = "profile", all(test, loom)))]
     pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &EntryRef)) {
         self.lock()
             .wheel
