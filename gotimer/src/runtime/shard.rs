@@ -113,11 +113,8 @@ impl Shard {
         }
         locked.wheel.poll(now, buf);
         for (due, entry) in buf.drain(..) {
-            entry.set_state(&locked, State::Idle);
-            let fired = entry.action.view().fire(due, now, time);
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
-            let done = locked.after_fire(entry, fired);
-            jobs.extend(done.dispatch);
+            locked.fire(due, entry, now, time, jobs);
         }
         locked.publish_next();
     }
@@ -155,25 +152,22 @@ impl Shard {
             let Some(first) = buf.iter().map(|(due, e)| e.true_when(*due)).min() else {
                 continue; // only cascaded or lazily moved entries: relinked further on
             };
-            // `first <= start` means no entry left in the wheel is due before it.
-            if first <= start && first <= limit {
-                time.set(first);
-                for (due, entry) in buf.drain(..) {
-                    if entry.true_when(due) == first {
-                        entry.set_state(&locked, State::Idle);
-                        let fired = entry.action.view().fire(due, first, time);
-                        let done = locked.after_fire(entry, fired);
-                        jobs.extend(done.dispatch);
-                    } else {
-                        let again = entry.true_when(due);
-                        let _ = locked.after_fire(entry, Fired::Again(again));
-                    }
-                }
-                break Some(first);
+            // `first <= start` means no entry left in the wheel is due before it: this step fires
+            // at `first`. Everything else in the batch is filed back at its true deadline.
+            let at = (first <= start && first <= limit).then_some(first);
+            if let Some(at) = at {
+                time.set(at);
             }
             for (due, entry) in buf.drain(..) {
-                let again = entry.true_when(due);
-                let _ = locked.after_fire(entry, Fired::Again(again));
+                match entry.true_when(due) {
+                    when if Some(when) == at => locked.fire(due, entry, when, time, jobs),
+                    when => {
+                        let _ = locked.after_fire(entry, Fired::Again(when));
+                    }
+                }
+            }
+            if at.is_some() {
+                break at;
             }
             if first > start {
                 continue; // all moved later: look again from the new earliest slot
@@ -294,6 +288,21 @@ impl Locked<'_> {
             }
         }
         done
+    }
+
+    /// Fires an entry the wheel gave out (registered at `due`) at time `now`; a callback to run is
+    /// pushed to `jobs`.
+    fn fire(
+        &mut self,
+        due: u64,
+        entry: EntryRef,
+        now: u64,
+        time: &Timeline,
+        jobs: &mut Vec<EntryRef>,
+    ) {
+        entry.set_state(self, State::Idle);
+        let fired = entry.action.view().fire(due, now, time);
+        jobs.extend(self.after_fire(entry, fired).dispatch);
     }
 
     /// Applies what `fire` decided: the callback to dispatch, or the entry back in the wheel (and
