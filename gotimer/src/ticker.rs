@@ -8,6 +8,7 @@ use crate::runtime::{Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::panic::Location;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Delivers the instant of each tick on [`c()`](Ticker::c), every period. Go's `time.Ticker`.
@@ -31,7 +32,9 @@ use std::time::{Duration, Instant};
 /// ```
 pub struct Ticker {
     handle: Handle,
-    rx: Receiver<Instant>,
+    /// The channel, made the first time `c()` asks for it, which arms the ticker (until then it is
+    /// parked: see `runtime/entry.rs`). Set at creation on a fake clock.
+    rx: OnceLock<Receiver<Instant>>,
 }
 
 impl Ticker {
@@ -106,12 +109,14 @@ impl Ticker {
     }
 
     fn schedule(rt: Rt, site: &'static Location<'static>, first: Due, period: Duration) -> Ticker {
-        let (tx, rx) = bounded(1);
-        let tick = Tick::new(tx, period_ns(period));
-        Ticker {
-            handle: Handle::start(rt, site, Kind::Ticker, tick, first),
-            rx,
-        }
+        let rx = OnceLock::new();
+        let tick = Tick::unarmed(period_ns(period));
+        let handle = Handle::start_channel(rt, site, Kind::Ticker, tick, first, |t| {
+            let (tx, r) = bounded(1);
+            t.arm(tx);
+            let _ = rx.set(r);
+        });
+        Ticker { handle, rx }
     }
 
     /// The channel on which ticks are delivered. Go's `ticker.C`.
@@ -125,7 +130,25 @@ impl Ticker {
     /// }
     /// ```
     pub fn c(&self) -> &Receiver<Instant> {
-        &self.rx
+        let rx = self.rx.get_or_init(|| {
+            let (tx, rx) = bounded(1);
+            self.handle.arm(|view| match view {
+                View::Tick(t) => t.arm(tx),
+                _ => unreachable!("gotimer: a Ticker's entry ticks"),
+            });
+            rx
+        });
+        // A tick already waiting is the one to receive (later ones are dropped until it is);
+        // otherwise deliver a due one now rather than have the receiver wait for the driver.
+        if rx.is_empty() {
+            self.handle.fire_if_due();
+        }
+        rx
+    }
+
+    /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile.
+    fn drain(&self) -> bool {
+        self.rx.get().is_some_and(|rx| rx.try_recv().is_ok())
     }
 
     /// Turns the ticker off: no tick is received after `stop` returns, including one that was
@@ -142,7 +165,7 @@ impl Ticker {
     /// ```
     pub fn stop(&self) {
         // A pending ticker may have a tick waiting: always drain.
-        self.handle.stop(|_, _| self.rx.try_recv().is_ok());
+        self.handle.stop(|_, _| self.drain());
     }
 
     /// Stops the ticker and restarts it with period `d`: the next tick comes `d` from now. A tick
@@ -167,7 +190,7 @@ impl Ticker {
         };
         self.handle.reset(Due::In(d), |locked, _| {
             tick.set_period(locked, period_ns(d));
-            self.rx.try_recv().is_ok()
+            self.drain()
         });
     }
 }
@@ -181,7 +204,10 @@ impl Ticker {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.handle.stop(|_, _| false);
+        // A ticker never armed is in no wheel: its entry is this handle's alone, and goes with it.
+        if self.rx.get().is_some() {
+            self.handle.stop(|_, _| false);
+        }
     }
 }
 

@@ -2,12 +2,13 @@
 
 use crate::clock::current_rt;
 use crate::origin::Kind;
-use crate::runtime::entry::{Deliver, Func};
+use crate::runtime::entry::{Deliver, Func, View};
 use crate::runtime::time::Due;
 use crate::runtime::{Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::panic::Location;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A single event: after a duration, the instant it was due is sent on [`c()`](Timer::c), or, for a
@@ -63,7 +64,10 @@ use std::time::{Duration, Instant};
 /// ```
 pub struct Timer {
     handle: Handle,
-    rx: Receiver<Instant>,
+    /// The channel, made the first time `c()` asks for it, which arms the timer (until then it is
+    /// parked: see `runtime/entry.rs`). Set at creation for `after_func` (`never()`) and on a fake
+    /// clock, whose timers are armed at once.
+    rx: OnceLock<Receiver<Instant>>,
     /// False for `after_func` timers: dropping the handle lets the callback run.
     cancel_on_drop: bool,
 }
@@ -133,7 +137,7 @@ impl Timer {
     {
         Timer {
             handle: Handle::start(rt, site, Kind::AfterFunc, Func(f), due),
-            rx: never(),
+            rx: OnceLock::from(never()),
             cancel_on_drop: false,
         }
     }
@@ -154,7 +158,20 @@ impl Timer {
     /// }
     /// ```
     pub fn c(&self) -> &Receiver<Instant> {
-        &self.rx
+        let rx = self.rx.get_or_init(|| {
+            let (tx, rx) = bounded(1);
+            self.handle.arm(|view| match view {
+                View::Deliver(d) => d.arm(tx),
+                _ => unreachable!("gotimer: a Timer without a callback delivers"),
+            });
+            rx
+        });
+        // A value already waiting is the one to receive; otherwise deliver a due one now rather
+        // than have the receiver wait for the driver to wake.
+        if rx.is_empty() {
+            self.handle.fire_if_due();
+        }
+        rx
     }
 
     /// Prevents the timer from firing. Returns true if this call kept a value from being received
@@ -240,13 +257,14 @@ impl Timer {
     /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile. A pending
     /// one-shot timer has not sent yet, so its channel is known to be empty.
     fn drain(&self, pending: bool) -> bool {
-        !pending && self.rx.try_recv().is_ok()
+        !pending && self.rx.get().is_some_and(|rx| rx.try_recv().is_ok())
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if self.cancel_on_drop {
+        // A timer never armed is in no wheel: its entry is this handle's alone, and goes with it.
+        if self.cancel_on_drop && self.rx.get().is_some() {
             self.handle.stop(|_, _| false);
         }
     }
@@ -335,7 +353,8 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
             let (handle, rx) = start_channel(rt.clone(), site, Kind::After, due);
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
             drop(handle);
-            rx
+            rx.into_inner()
+                .expect("gotimer: a fake clock's timers are armed at once")
         }
     }
 }
@@ -349,19 +368,27 @@ fn start_channel(
     site: &'static Location<'static>,
     kind: Kind,
     due: Due,
-) -> (Handle, Receiver<Instant>) {
-    let (tx, rx) = bounded(1);
+) -> (Handle, OnceLock<Receiver<Instant>>) {
     match due {
         Due::At(deadline) if deadline <= rt.get().now() => {
+            let (tx, rx) = bounded(1);
             let fired = tx.clone();
             // Pending with no deadline, then stopped: an idle entry, as after firing.
             let handle = Handle::start(rt, site, kind, Deliver::new(tx), Due::In(Duration::MAX));
             handle.stop(|_, _| false);
             // Nobody else can reach the channel yet, so this is the value of a timer that fired.
             let _ = fired.try_send(deadline);
+            (handle, OnceLock::from(rx))
+        }
+        due => {
+            let rx = OnceLock::new();
+            let handle = Handle::start_channel(rt, site, kind, Deliver::unarmed(), due, |d| {
+                let (tx, r) = bounded(1);
+                d.arm(tx);
+                let _ = rx.set(r);
+            });
             (handle, rx)
         }
-        due => (Handle::start(rt, site, kind, Deliver::new(tx), due), rx),
     }
 }
 

@@ -34,8 +34,20 @@ fn bytes_per_pending_timer() {
     assert!(gotimer::after_func(HOUR, || {}).stop());
 
     let channel = per_item(|| crossbeam_channel::bounded::<Instant>(1));
-    let timer = per_item(|| gotimer::Timer::new(HOUR));
-    let ticker = per_item(|| gotimer::Ticker::new(HOUR));
+    // A channel timer nobody has asked the channel of is parked: its entry alone. Asking for it
+    // (`c()`) makes the channel and files the timer in the wheel.
+    let timer_parked = per_item(|| gotimer::Timer::new(HOUR));
+    let ticker_parked = per_item(|| gotimer::Ticker::new(HOUR));
+    let timer = per_item(|| {
+        let t = gotimer::Timer::new(HOUR);
+        let _ = t.c();
+        t
+    });
+    let ticker = per_item(|| {
+        let t = gotimer::Ticker::new(HOUR);
+        let _ = t.c();
+        t
+    });
     let after = per_item(|| gotimer::after(HOUR));
 
     // `after_func` handles are dropped: the pending callback alone must cost at most 64 bytes.
@@ -64,8 +76,10 @@ fn bytes_per_pending_timer() {
     drop(timers);
 
     println!("crossbeam bounded::<Instant>(1): {channel:.1} B");
-    println!("Timer (pending):                 {timer:.1} B");
-    println!("Ticker (pending):                {ticker:.1} B");
+    println!("Timer (pending, c() not called): {timer_parked:.1} B");
+    println!("Ticker (pending, c() not called):{ticker_parked:.1} B");
+    println!("Timer (pending, c() called):     {timer:.1} B");
+    println!("Ticker (pending, c() called):    {ticker:.1} B");
     println!("after_func (pending):            {after_func:.1} B + closure");
     println!("after_func, 24-byte closure:     {with_closure:.1} B");
     println!("after (receiver held):           {after:.1} B");
@@ -84,6 +98,14 @@ fn bytes_per_pending_timer() {
     );
     assert!(timer < channel + 140.0, "Timer costs {timer} B");
     assert!(ticker < channel + 150.0, "Ticker costs {ticker} B");
+    assert!(
+        timer_parked <= 96.0,
+        "a parked Timer costs {timer_parked} B"
+    );
+    assert!(
+        ticker_parked <= 96.0,
+        "a parked Ticker costs {ticker_parked} B"
+    );
 
     // Dropped `after` receivers retain nothing, and nothing else was left behind.
     let before = live();
@@ -101,7 +123,14 @@ fn bytes_per_pending_timer() {
 #[cfg(feature = "profile")]
 fn profile_estimates_match_the_allocator(timer: f64, after_func: f64) {
     use gotimer::profile::Kind;
-    let timers: Vec<_> = (0..1000).map(|_| gotimer::Timer::new(HOUR)).collect();
+    // Waited on (`c()`): in the wheel, with its channel, which the site's estimate counts.
+    let timers: Vec<_> = (0..1000)
+        .map(|_| {
+            let t = gotimer::Timer::new(HOUR);
+            let _ = t.c();
+            t
+        })
+        .collect();
     let funcs: Vec<_> = (0..1000)
         .map(|_| gotimer::after_func(HOUR, || {}))
         .collect();

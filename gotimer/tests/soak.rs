@@ -364,7 +364,11 @@ fn driver_cpu_with_a_million_idle_timers() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let made = Instant::now();
     let timers: Vec<Timer> = (0..N)
-        .map(|i| Timer::new(Duration::from_secs(3600) + Duration::from_micros(i as u64)))
+        .map(|i| {
+            let t = Timer::new(Duration::from_secs(3600) + Duration::from_micros(i as u64));
+            let _ = t.c(); // waited on: in the wheel, where the driver has to watch it
+            t
+        })
         .collect();
     let made = made.elapsed();
     assert!(stats().pending >= N);

@@ -1,6 +1,9 @@
 //! What the runtime holds, through `gotimer::stats().pending`: dropping frees at once, `after` holds
 //! nothing, a dropped `tick` receiver frees its ticker within a period or two.
 //!
+//! `pending` counts the timers in the wheels: a `Timer` or `Ticker` enters its wheel when its
+//! channel is first asked for (`c()`), so the tests that count them call it (`waited`).
+//!
 //! `pending` counts every timer in the process, so the tests of this binary run one at a time
 //! (each takes `SERIAL`), and nothing else in this process makes timers.
 
@@ -12,6 +15,26 @@ const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
 
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A timer or ticker that someone waits on: its channel asked for, so it is in its wheel.
+fn waited<T: Waitable>(t: T) -> T {
+    t.ask();
+    t
+}
+
+trait Waitable {
+    fn ask(&self);
+}
+impl Waitable for Timer {
+    fn ask(&self) {
+        let _ = self.c();
+    }
+}
+impl Waitable for Ticker {
+    fn ask(&self) {
+        let _ = self.c();
+    }
+}
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
@@ -39,8 +62,8 @@ fn pending_falls_to(want: usize, limit: Duration) -> Option<Duration> {
 fn drop_frees_timers_and_tickers_at_once() {
     let _serial = serial();
     let base = pending();
-    let timers: Vec<Timer> = (0..100).map(|_| Timer::new(HOUR)).collect();
-    let tickers: Vec<Ticker> = (0..100).map(|_| Ticker::new(HOUR)).collect();
+    let timers: Vec<Timer> = (0..100).map(|_| waited(Timer::new(HOUR))).collect();
+    let tickers: Vec<Ticker> = (0..100).map(|_| waited(Ticker::new(HOUR))).collect();
     assert_eq!(pending(), base + 200);
     drop(timers);
     assert_eq!(pending(), base + 100, "dropped timers are freed at once");
@@ -48,7 +71,7 @@ fn drop_frees_timers_and_tickers_at_once() {
     assert_eq!(pending(), base, "dropped tickers are freed at once");
 
     // Stop frees too; reset puts it back.
-    let t = Timer::new(HOUR);
+    let t = waited(Timer::new(HOUR));
     assert_eq!(pending(), base + 1);
     assert!(t.stop());
     assert_eq!(pending(), base);
@@ -58,9 +81,39 @@ fn drop_frees_timers_and_tickers_at_once() {
     assert_eq!(pending(), base);
 
     // A fired timer is out of the wheel, received or not.
-    let t = Timer::new(MS);
+    let t = waited(Timer::new(MS));
     assert!(pending_falls_to(base, Duration::from_secs(10)).is_some());
     drop(t);
+    assert_eq!(pending(), base);
+}
+
+#[test]
+fn channel_timers_enter_the_wheel_when_their_channel_is_asked_for() {
+    let _serial = serial();
+    let base = pending();
+    // Made, reset and stopped without anyone waiting: never in a wheel (Go 1.23's rule too).
+    let t = Timer::new(HOUR);
+    let k = Ticker::new(HOUR);
+    assert!(t.reset(2 * HOUR), "a parked timer is pending");
+    k.reset(2 * HOUR);
+    assert_eq!(pending(), base, "nobody waits yet: parked, not in a wheel");
+    let _ = t.c();
+    let _ = k.c();
+    assert_eq!(
+        pending(),
+        base + 2,
+        "asked for their channels: in the wheel"
+    );
+    assert!(t.stop());
+    k.stop();
+    assert_eq!(pending(), base);
+    // Stopped before it was ever waited on: asking for the channel files nothing.
+    let s = Timer::new(HOUR);
+    assert!(s.stop());
+    let _ = s.c();
+    assert_eq!(pending(), base);
+    assert!(!s.stop(), "already stopped");
+    drop((t, k, s));
     assert_eq!(pending(), base);
 }
 
@@ -68,8 +121,8 @@ fn drop_frees_timers_and_tickers_at_once() {
 fn out_of_range_timers_are_not_in_the_wheel() {
     let _serial = serial();
     let base = pending();
-    let t = Timer::new(Duration::MAX);
-    let k = Ticker::new(Duration::MAX);
+    let t = waited(Timer::new(Duration::MAX));
+    let k = waited(Ticker::new(Duration::MAX));
     let f = after_func(Duration::MAX, || {});
     assert_eq!(pending(), base);
     t.reset(HOUR);

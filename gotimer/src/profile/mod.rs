@@ -4,21 +4,23 @@
 //!
 //! Accounting is always on (feature `profile`, on by default): every timer records its creation call
 //! site through `#[track_caller]`, and each site keeps a created and a freed counter. A snapshot adds
-//! the earliest and latest pending deadline per site by walking the wheels, one shard at a time.
+//! the earliest and latest pending deadline per site by walking the wheels, one shard at a time. A
+//! `Timer` or `Ticker` enters its wheel when its channel is first asked for (`c()`), so one that
+//! nobody has waited on yet is counted live, with no deadline in the span.
 //!
 //! ```
 //! use std::time::Duration;
 //!
-//! let timers: Vec<_> = (0..3).map(|_| gotimer::Timer::new(Duration::from_secs(60))).collect();
+//! let timers: Vec<_> = (0..3).map(|_| gotimer::after_func(Duration::from_secs(60), || {})).collect();
 //! let here = line!() - 1;
 //! let site = gotimer::profile::snapshot()
 //!     .into_iter()
 //!     .find(|s| s.line == here && s.file.ends_with(".rs"))
 //!     .unwrap();
-//! assert_eq!(site.kind, gotimer::profile::Kind::Timer);
+//! assert_eq!(site.kind, gotimer::profile::Kind::AfterFunc);
 //! assert_eq!(site.live, 3);
 //! assert!(site.earliest.is_some());
-//! drop(timers);
+//! timers.iter().for_each(|t| assert!(t.stop()));
 //! ```
 
 pub mod pprof;

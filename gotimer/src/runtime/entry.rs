@@ -17,6 +17,16 @@
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 //!
+//! A channel timer (`Timer`, `Ticker`) on a clock read without the lock starts *parked*: pending,
+//! with its deadline in its action, but in no wheel and with no channel yet, because nobody can
+//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: into the wheel,
+//! or fired at once if its deadline has passed. This is Go 1.23's rule that a channel timer enters
+//! the heap only once a goroutine blocks on it (`blockTimerChan`): a timer made and stopped without
+//! ever being waited on (the usual fate of a timeout) costs no channel, no lock and no wheel node.
+//! It changes nothing anyone can observe: a parked timer whose deadline passed is fired the moment
+//! its channel is first asked for, and `stop`/`reset` return what they would have returned had it
+//! fired (true: the value would have been drained unreceived).
+//!
 //! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
 //! its wheel node was filed under, and its *true* deadline is when it really fires. They differ only
 //! for a `Timer` (`Deliver`) moved later by the one transition that takes no lock: one
@@ -33,18 +43,22 @@ use crate::sync::{
 };
 use crate::wheel::Key;
 use crossbeam_channel::{Sender, TrySendError};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// `Entry::state` value: not pending.
 const IDLE: u32 = u32::MAX;
 /// `Entry::state` value: pending with a deadline too far away to ever come (kept out of the wheel).
 const NEVER: u32 = u32::MAX - 1;
+/// `Entry::state` value: pending, parked until its channel is first asked for; its deadline is the
+/// action's (`View::when`).
+const PARKED: u32 = u32::MAX - 2;
 
 /// The wheel's payload: a type-erased entry.
 pub(crate) type EntryRef = std::sync::Arc<Entry<dyn Action>>;
 
 pub(crate) struct Entry<A: ?Sized> {
-    /// `IDLE`, `NEVER`, or the entry's wheel key (below 2^31). Read and written only under the shard
+    /// `IDLE`, `NEVER`, `PARKED`, or the entry's wheel key (below 2^31). Read and written only under the shard
     /// lock, so `Relaxed` suffices: the lock orders every access.
     state: AtomicU32,
     /// Where the timer was created (`#[track_caller]`), for the profile and reports.
@@ -58,6 +72,8 @@ pub(crate) enum State {
     Idle,
     /// Pending, but its deadline is out of range: held only by its handle, never fires.
     Never,
+    /// Pending, but nobody can receive yet (no channel): its deadline is the action's `when`.
+    Parked,
     InWheel(Key),
 }
 
@@ -65,6 +81,25 @@ impl<A> Entry<A> {
     pub(crate) fn new(origin: Origin, action: A) -> Self {
         Entry {
             state: AtomicU32::new(IDLE),
+            origin,
+            action,
+        }
+    }
+}
+
+impl<A: Action> Entry<A> {
+    /// A channel timer's entry, pending for `deadline` but parked until its channel is made
+    /// (`None`: never due). Nothing else can reach the entry yet, so no lock is needed.
+    pub(crate) fn parked(origin: Origin, action: A, deadline: Option<u64>) -> Self {
+        let state = match deadline {
+            Some(when) => {
+                action.view().store_when(when);
+                PARKED
+            }
+            None => NEVER,
+        };
+        Entry {
+            state: AtomicU32::new(state),
             origin,
             action,
         }
@@ -83,6 +118,7 @@ impl<A: ?Sized> Entry<A> {
         match self.state.load(Relaxed) {
             IDLE => State::Idle,
             NEVER => State::Never,
+            PARKED => State::Parked,
             key => State::InWheel(Key::from_bits(key)),
         }
     }
@@ -92,6 +128,7 @@ impl<A: ?Sized> Entry<A> {
         let bits = match state {
             State::Idle => IDLE,
             State::Never => NEVER,
+            State::Parked => PARKED,
             State::InWheel(key) => key.to_bits(),
         };
         self.state.store(bits, Relaxed)
@@ -101,10 +138,7 @@ impl<A: ?Sized> Entry<A> {
 impl Entry<dyn Action> {
     /// When the entry really fires, given the deadline its wheel node is registered under.
     pub(crate) fn true_when(&self, registered_when: u64) -> u64 {
-        match self.action.view() {
-            View::Deliver(d) => d.true_when().unwrap_or(registered_when),
-            _ => registered_when,
-        }
+        self.action.view().when().unwrap_or(registered_when)
     }
 }
 
@@ -146,6 +180,46 @@ impl View<'_> {
         }
     }
 
+    /// The true deadline of a channel timer that is parked or in the wheel (`None`: neither, or a
+    /// callback, whose deadline is its wheel node's). Read without the lock: `c()` reads it to
+    /// decide whether to fire the timer itself, and then checks again under the lock.
+    #[inline]
+    pub(crate) fn when(self) -> Option<u64> {
+        let when = match self {
+            View::Deliver(d) => d.true_when.load(Acquire),
+            View::Tick(t) => t.when.load(Acquire),
+            View::Func(_) => NOT_IN_WHEEL,
+        };
+        (when != NOT_IN_WHEEL).then_some(when)
+    }
+
+    /// Records the true deadline of a channel timer as it is parked or filed in the wheel (`None`:
+    /// taken out). Caller holds the shard lock.
+    #[inline]
+    pub(crate) fn set_when(self, _: &Locked<'_>, deadline: Option<u64>) {
+        self.store_when(deadline.unwrap_or(NOT_IN_WHEEL))
+    }
+
+    /// `set_when`, for an entry nobody else can reach yet, or under the shard lock.
+    #[inline]
+    fn store_when(self, when: u64) {
+        match self {
+            View::Deliver(d) => d.true_when.store(when, Release),
+            View::Tick(t) => t.when.store(when, Release),
+            View::Func(_) => {}
+        }
+    }
+
+    /// True if the entry can deliver: a callback, or a channel timer whose channel was made.
+    #[inline]
+    pub(crate) fn armed(self) -> bool {
+        match self {
+            View::Deliver(d) => d.tx.get().is_some(),
+            View::Tick(t) => t.tx.get().is_some(),
+            View::Func(_) => true,
+        }
+    }
+
     /// Heap bytes the action owns outside the entry itself: its channel.
     pub(crate) fn heap_bytes(self) -> u64 {
         match self {
@@ -169,7 +243,9 @@ pub(crate) const CHANNEL_BYTES: u64 = 664;
 /// `NOT_IN_WHEEL`, takes the locked path (which drains the value and reports it kept one from being
 /// received).
 pub(crate) struct Deliver {
-    pub(crate) tx: Sender<Instant>,
+    /// Set once, when the channel is first asked for (arming), before the entry leaves `PARKED`.
+    tx: OnceLock<Sender<Instant>>,
+    /// The true deadline while the entry is parked or in the wheel, else `NOT_IN_WHEEL`.
     true_when: AtomicU64,
 }
 
@@ -177,11 +253,23 @@ pub(crate) struct Deliver {
 const NOT_IN_WHEEL: u64 = u64::MAX;
 
 impl Deliver {
-    pub(crate) fn new(tx: Sender<Instant>) -> Self {
+    /// An action whose channel is made later, when it is armed (`arm`).
+    pub(crate) fn unarmed() -> Self {
         Deliver {
-            tx,
+            tx: OnceLock::new(),
             true_when: AtomicU64::new(NOT_IN_WHEEL),
         }
+    }
+
+    pub(crate) fn new(tx: Sender<Instant>) -> Self {
+        let d = Deliver::unarmed();
+        d.arm(tx);
+        d
+    }
+
+    /// Gives the action its channel; the entry must then leave `PARKED` under the lock.
+    pub(crate) fn arm(&self, tx: Sender<Instant>) {
+        assert!(self.tx.set(tx).is_ok(), "gotimer: a timer armed twice");
     }
 
     fn fire(&self, due: u64, now: u64, time: &Timeline) -> Fired {
@@ -206,21 +294,15 @@ impl Deliver {
             }
         }
         // Full cannot happen: every schedule drains the channel first. Disconnected means the
-        // handle is gone, and then nobody is left to tell.
-        let _ = self.tx.try_send(time.instant(at));
+        // handle is gone, and then nobody is left to tell. An entry is only filed once armed.
+        tx_send(&self.tx, time.instant(at));
         Fired::Done
     }
 
-    /// Records the entry's true deadline as it is filed in the wheel (`None`: taken out). Caller
-    /// holds the shard lock.
-    #[inline]
-    pub(crate) fn set_true_when(&self, _: &Locked<'_>, deadline: Option<u64>) {
-        self.true_when
-            .store(deadline.unwrap_or(NOT_IN_WHEEL), Release);
-    }
-
-    /// Moves a pending entry to a later `deadline` without the shard lock; false if it cannot (not
-    /// in the wheel, or the deadline is earlier), and then the caller takes the locked path.
+    /// Moves a pending entry (parked or in the wheel) to a later `deadline` without the shard lock;
+    /// false if it cannot (not pending, or the deadline is earlier), and then the caller takes the
+    /// locked path. A parked entry that a concurrent `c()` arms keeps the moved deadline: arming
+    /// files it under its old one, at or before the new, and the node is re-filed when it comes up.
     pub(crate) fn reset_later(&self, deadline: u64) -> bool {
         let mut when = self.true_when.load(Acquire);
         while when != NOT_IN_WHEEL && deadline >= when {
@@ -234,10 +316,6 @@ impl Deliver {
         }
         false
     }
-
-    fn true_when(&self) -> Option<u64> {
-        Some(self.true_when.load(Relaxed)).filter(|&w| w != NOT_IN_WHEEL)
-    }
 }
 
 impl Action for Deliver {
@@ -249,17 +327,34 @@ impl Action for Deliver {
 
 /// `Ticker::new` and `tick`: phase-aligned ticks, dropped while the receiver is behind.
 pub(crate) struct Tick {
-    pub(crate) tx: Sender<Instant>,
+    /// Set once, when the channel is first asked for (arming), before the entry leaves `PARKED`.
+    tx: OnceLock<Sender<Instant>>,
     /// Period in nanoseconds, never 0. Changed only under the shard lock, by `Ticker::reset`.
     period: AtomicU64,
+    /// The next tick while the entry is parked or in the wheel, else `NOT_IN_WHEEL`. Written only
+    /// under the shard lock; read without it by `c()`, to see whether a tick is due.
+    when: AtomicU64,
 }
 
 impl Tick {
-    pub(crate) fn new(tx: Sender<Instant>, period: u64) -> Self {
+    /// An action whose channel is made later, when it is armed (`arm`).
+    pub(crate) fn unarmed(period: u64) -> Self {
         Tick {
-            tx,
+            tx: OnceLock::new(),
             period: AtomicU64::new(period),
+            when: AtomicU64::new(NOT_IN_WHEEL),
         }
+    }
+
+    pub(crate) fn new(tx: Sender<Instant>, period: u64) -> Self {
+        let t = Tick::unarmed(period);
+        t.arm(tx);
+        t
+    }
+
+    /// Gives the action its channel; the entry must then leave `PARKED` under the lock.
+    pub(crate) fn arm(&self, tx: Sender<Instant>) {
+        assert!(self.tx.set(tx).is_ok(), "gotimer: a ticker armed twice");
     }
 
     /// Sets the period (not 0) for the ticks after the next schedule. Caller holds the shard lock.
@@ -267,21 +362,43 @@ impl Tick {
         self.period.store(period, Relaxed)
     }
 
-    fn fire(&self, due: u64, now: u64, time: &Timeline) -> Fired {
-        if let Err(TrySendError::Disconnected(_)) = self.tx.try_send(time.instant(due)) {
-            return Fired::Done; // every receiver is gone: the ticker frees itself
-        }
-        let period = self.period.load(Relaxed);
-        // The first tick of the schedule t0 + k*period that is after `now`: missed ticks are dropped.
-        let missed = (now - due) / period;
-        match (missed + 1)
-            .checked_mul(period)
-            .and_then(|skip| due.checked_add(skip))
-            .filter(|&next| next <= crate::wheel::MAX_DEADLINE)
-        {
+    /// Sends the tick that came due (its true deadline, `when`) and says when the next one is,
+    /// recording it as the new `when`. Caller holds the shard lock.
+    fn fire(&self, registered: u64, now: u64, time: &Timeline) -> Fired {
+        let due = match self.when.load(Relaxed) {
+            NOT_IN_WHEEL => registered,
+            when => when,
+        };
+        let next = self.next_after(due, now, tx_send(&self.tx, time.instant(due)));
+        self.when.store(next.unwrap_or(NOT_IN_WHEEL), Release);
+        match next {
             Some(next) => Fired::Again(next),
             None => Fired::Done,
         }
+    }
+
+    /// The tick after `due` that is after `now` (ticks missed meanwhile are dropped, as in Go), or
+    /// `None` if the ticker is done: its receivers are gone (`connected` false), or the next tick is
+    /// out of range.
+    fn next_after(&self, due: u64, now: u64, connected: bool) -> Option<u64> {
+        if !connected {
+            return None; // every receiver is gone: the ticker frees itself
+        }
+        let period = self.period.load(Relaxed);
+        let missed = now.saturating_sub(due) / period;
+        (missed + 1)
+            .checked_mul(period)
+            .and_then(|skip| due.checked_add(skip))
+            .filter(|&next| next <= crate::wheel::MAX_DEADLINE)
+    }
+}
+
+/// Sends `value` if the channel has room; false if every receiver is gone (or there is no channel:
+/// an unarmed entry is never filed, so that does not happen).
+fn tx_send(tx: &OnceLock<Sender<Instant>>, value: Instant) -> bool {
+    match tx.get() {
+        Some(tx) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
+        None => false,
     }
 }
 

@@ -30,7 +30,7 @@ pub use pool::{IDLE_EXIT, MAX_WORKERS};
 use crate::origin::{Kind, Origin};
 use crossbeam_utils::CachePadded;
 use driver::Driver;
-use entry::{Action, Entry, EntryRef};
+use entry::{Action, Entry, EntryRef, View};
 use manual::Manual;
 use pool::Pool;
 use shard::{Locked, Scheduled, Shard};
@@ -334,6 +334,75 @@ impl Handle {
         handle
     }
 
+    /// Creates a channel timer (`Deliver` or `Tick`, unarmed) in the calling thread's shard of `rt`,
+    /// pending for `due`: parked, on a clock that can be read without the lock, until `arm` gives it
+    /// its channel; on a fake clock, which jumps under the lock and promises to stop at every
+    /// pending deadline, armed at once with `tx`. No lock is taken to park: nothing else can reach
+    /// the new entry yet.
+    pub(crate) fn start_channel<A: Action>(
+        rt: Rt,
+        site: &'static Location<'static>,
+        kind: Kind,
+        action: A,
+        due: Due,
+        arm_now: impl FnOnce(&A),
+    ) -> Self {
+        let Some(now) = rt.get().time.unlocked_now() else {
+            arm_now(&action);
+            return Handle::start(rt, site, kind, action, due);
+        };
+        let bytes =
+            ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.view().heap_bytes();
+        let deadline = rt.get().time.deadline(now, due);
+        let entry: EntryRef = Arc::new(Entry::parked(
+            Origin::new(site, kind, bytes),
+            action,
+            deadline,
+        ));
+        Handle {
+            entry,
+            shard: rt.get().local_shard(),
+            rt,
+        }
+    }
+
+    /// Gives a parked channel timer its channel (`install` sets it in the action) and files it in
+    /// its wheel, or fires it now if its deadline has passed: the timer's `c()` was called for the
+    /// first time. A timer that is stopped, or never due, only gets its channel.
+    pub(crate) fn arm(&self, install: impl FnOnce(View<'_>)) {
+        let rt = self.rt.get();
+        install(self.entry.action.view());
+        let shard = self.shard(rt);
+        let done = {
+            let mut locked = shard.lock();
+            let now = rt.time.now();
+            locked.arm(&self.entry, now, &rt.time)
+        };
+        rt.finish(done);
+    }
+
+    /// Fires the channel timer now if its deadline has passed and the driver has not fired it yet:
+    /// its channel is about to be received from (Go's `maybeRunChan`). The time is read only if the
+    /// timer is in the wheel, and on a fake clock never: its `advance` leaves nothing due unfired.
+    #[inline]
+    pub(crate) fn fire_if_due(&self) {
+        let rt = self.rt.get();
+        let Some(when) = self.entry.action.view().when() else {
+            return;
+        };
+        let Some(now) = rt.time.unlocked_now() else {
+            return;
+        };
+        if when > now {
+            return;
+        }
+        let done = self
+            .shard(rt)
+            .lock()
+            .fire_if_due(&self.entry, now, &rt.time);
+        rt.finish(done);
+    }
+
     pub(crate) fn entry(&self) -> &EntryRef {
         &self.entry
     }
@@ -372,7 +441,10 @@ impl Handle {
 #[non_exhaustive]
 pub struct Stats {
     /// Timers waiting in the wheels: pending `Timer`s, `Ticker`s, `tick`s and `after_func`s (and,
-    /// on a fake clock, `after`s and sleeps). A timer whose deadline is out of range
+    /// on a fake clock, `after`s and sleeps). On the system clock a `Timer` or `Ticker` enters its
+    /// wheel when its channel is first asked for (`c()`), as a Go 1.23 channel timer enters the heap
+    /// only once a goroutine waits on it: one made, reset and stopped without anyone waiting is
+    /// pending for `stop`'s result, but in no wheel and not counted here. A timer whose deadline is out of range
     /// (`Duration::MAX`) is held only by its handle and is not counted; the system clock's `after`
     /// channels are crossbeam's and never in a wheel.
     pub pending: usize,
@@ -395,6 +467,7 @@ pub struct Stats {
 ///
 /// ```
 /// let t = gotimer::Timer::new(std::time::Duration::from_secs(60));
+/// let _ = t.c(); // waited on: in its wheel
 /// assert!(gotimer::stats().pending >= 1);
 /// drop(t);
 /// ```

@@ -231,12 +231,10 @@ impl Locked<'_> {
     /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
     #[inline]
     pub(crate) fn cancel(&mut self, entry: &EntryRef) -> bool {
-        if let View::Deliver(d) = entry.action.view() {
-            d.set_true_when(self, None);
-        }
+        entry.action.view().set_when(self, None);
         match entry.state(self) {
             State::Idle => false,
-            State::Never => {
+            State::Never | State::Parked => {
                 entry.set_state(self, State::Idle);
                 true
             }
@@ -249,7 +247,8 @@ impl Locked<'_> {
     }
 
     /// Gives the entry a new deadline (`None`: never), replacing any it had. A deadline at or before
-    /// `now` fires here and now.
+    /// `now` fires here and now. An entry that cannot deliver yet (no channel) is parked instead,
+    /// whatever its deadline: `arm` files or fires it once its channel is made.
     pub(crate) fn schedule(
         &mut self,
         entry: &EntryRef,
@@ -264,30 +263,79 @@ impl Locked<'_> {
                 self.cancel(entry);
                 entry.set_state(self, State::Never);
             }
+            Some(due) if !view.armed() => {
+                self.cancel(entry);
+                view.set_when(self, Some(due));
+                entry.set_state(self, State::Parked);
+            }
             Some(due) if due <= now => {
                 self.cancel(entry);
-                if let View::Deliver(d) = view {
-                    d.set_true_when(self, Some(due));
-                }
+                view.set_when(self, Some(due));
                 let fired = view.fire(due, now, time);
                 done = self.after_fire(entry.clone(), fired);
             }
             Some(due) => {
                 match entry.state(self) {
-                    State::Idle | State::Never => {
+                    State::Idle | State::Never | State::Parked => {
                         let key = self.wheel.insert(due, entry.clone());
                         entry.set_state(self, State::InWheel(key));
                     }
                     // Later deadlines are a store in the node; earlier ones relink.
                     State::InWheel(key) => self.wheel.reschedule(key, due),
                 }
-                if let View::Deliver(d) = view {
-                    d.set_true_when(self, Some(due));
-                }
+                view.set_when(self, Some(due));
                 done.deadline = self.lower_next(due);
             }
         }
         done
+    }
+
+    /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry is
+    /// filed in the wheel at its deadline, or fired now if that has passed. Any other state stays
+    /// as it is (stopped, or never due).
+    ///
+    /// A parked `Timer`'s `true_when` may be moved later without the lock at any moment
+    /// (`Deliver::reset_later`), so it is read once and the node filed under what was read, which is
+    /// at or before the true deadline; it is not written back.
+    pub(crate) fn arm(&mut self, entry: &EntryRef, now: u64, time: &Timeline) -> Scheduled {
+        debug_assert!(
+            entry.action.view().armed(),
+            "gotimer: armed without a channel"
+        );
+        if entry.state(self) != State::Parked {
+            return Scheduled::default();
+        }
+        entry.set_state(self, State::Idle);
+        let view = entry.action.view();
+        let Some(due) = view.when() else {
+            unreachable!("gotimer: a parked timer without a deadline")
+        };
+        if due <= now {
+            let fired = view.fire(due, now, time);
+            return self.after_fire(entry.clone(), fired);
+        }
+        let key = self.wheel.insert(due, entry.clone());
+        entry.set_state(self, State::InWheel(key));
+        Scheduled {
+            dispatch: None,
+            deadline: self.lower_next(due),
+        }
+    }
+
+    /// Fires a channel timer in the wheel whose true deadline is at or before `now`, on the calling
+    /// thread, instead of waiting for the driver: what Go's `maybeRunChan` does for a channel that
+    /// is about to be received from. Nothing if the driver (or another receiver) got there first.
+    pub(crate) fn fire_if_due(&mut self, entry: &EntryRef, now: u64, time: &Timeline) -> Scheduled {
+        let State::InWheel(key) = entry.state(self) else {
+            return Scheduled::default();
+        };
+        if entry.action.view().when().is_none_or(|when| when > now) {
+            return Scheduled::default();
+        }
+        let (registered, entry) = self.wheel.remove(key);
+        entry.set_state(self, State::Idle);
+        let fired = entry.action.view().fire(registered, now, time);
+        self.after_fire(entry, fired)
     }
 
     /// Fires an entry the wheel gave out (registered at `due`) at time `now`; a callback to run is
@@ -315,8 +363,8 @@ impl Locked<'_> {
                 deadline: None,
             },
             Fired::Again(due) => {
-                // Not `set_true_when`: for a `Deliver`, it is already `due` and a lock-free
-                // `reset_later` may be moving it on right now.
+                // Not `set_when`: `fire` recorded it (a `Deliver`'s is already `due`, and a
+                // lock-free `reset_later` may be moving it on right now).
                 let key = self.wheel.insert(due, entry.clone());
                 entry.set_state(self, State::InWheel(key));
                 Scheduled {
