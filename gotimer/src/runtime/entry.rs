@@ -372,8 +372,24 @@ impl Tick {
         let next = self.next_after(due, now, tx_send(&self.tx, time.instant(due)));
         self.when.store(next.unwrap_or(NOT_IN_WHEEL), Release);
         match next {
-            Some(next) => Fired::Again(next),
+            Some(next) => Fired::Again(self.registered(next, now, time)),
             None => Fired::Done,
+        }
+    }
+
+    /// The deadline to file the next tick under, given its true one. A period shorter than the
+    /// kernel can sleep ([`SPIN_BELOW`](crate::SPIN_BELOW)) would have the driver wake for every
+    /// tick, each time too late, and spin a core doing it: such ticks are filed at least
+    /// `SPIN_BELOW` from now, so the driver delivers at most one per `SPIN_BELOW`, while a receiver
+    /// that asks for the channel (`c()`) gets each tick as soon as it is due (`fire_if_due`). Only on
+    /// the monotonic clock: a fake clock's time jumps exactly to each tick, and has no driver.
+    fn registered(&self, next: u64, now: u64, time: &Timeline) -> u64 {
+        let floor = time.driver_floor();
+        if self.period.load(Relaxed) < floor {
+            next.max(now.saturating_add(floor))
+                .min(crate::wheel::MAX_DEADLINE)
+        } else {
+            next
         }
     }
 

@@ -332,10 +332,24 @@ impl Locked<'_> {
         if entry.action.view().when().is_none_or(|when| when > now) {
             return Scheduled::default();
         }
-        let (registered, entry) = self.wheel.remove(key);
-        entry.set_state(self, State::Idle);
-        let fired = entry.action.view().fire(registered, now, time);
-        self.after_fire(entry, fired)
+        match entry
+            .action
+            .view()
+            .fire(self.wheel.deadline(key), now, time)
+        {
+            // A ticker's next tick is later: its node keeps its slot with the new deadline (a
+            // store, see `Wheel::reschedule`), and the driver re-files it when that slot comes up,
+            // as it does any entry moved later. Its `next` is already at or before the old slot.
+            Fired::Again(next) => {
+                self.wheel.reschedule(key, next);
+                Scheduled::default()
+            }
+            fired => {
+                let (_, entry) = self.wheel.remove(key);
+                entry.set_state(self, State::Idle);
+                self.after_fire(entry, fired)
+            }
+        }
     }
 
     /// Fires an entry the wheel gave out (registered at `due`) at time `now`; a callback to run is

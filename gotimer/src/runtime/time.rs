@@ -81,6 +81,17 @@ impl Timeline {
         }
     }
 
+    /// The shortest wait a driver thread is asked to sleep between ticks of a fast ticker: the
+    /// kernel's timer slack and wake-up latency ([`SPIN_BELOW`](crate::SPIN_BELOW)) on the
+    /// monotonic clock; 0 where time only jumps (a fake clock's, the loom models').
+    #[inline]
+    pub(crate) fn driver_floor(&self) -> u64 {
+        match &self.source {
+            Source::Monotonic => crate::SPIN_BELOW.as_nanos() as u64,
+            _ => 0,
+        }
+    }
+
     /// Moves a manual clock to `ns`. Caller holds the lock of the runtime's shard, and `ns` is not
     /// before the current time.
     pub(crate) fn set(&self, ns: u64) {

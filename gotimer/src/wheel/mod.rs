@@ -135,7 +135,6 @@ impl<T> Wheel<T> {
     }
 
     /// The deadline of the entry `key`.
-    #[allow(dead_code)] // for tests and diagnostics
     pub fn deadline(&self, key: Key) -> u64 {
         self.nodes.get(key.0).deadline
     }
