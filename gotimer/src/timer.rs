@@ -68,7 +68,8 @@ pub struct Timer {
     /// parked: see `runtime/entry.rs`). Set at creation for `after_func` (`never()`) and on a fake
     /// clock, whose timers are armed at once.
     rx: OnceLock<Receiver<Instant>>,
-    /// False for `after_func` timers: dropping the handle lets the callback run.
+    /// False for `after_func` timers: dropping the handle lets the callback run, and `rx` stays
+    /// empty (`c()` is the shared `never_receiver`).
     cancel_on_drop: bool,
 }
 
@@ -137,7 +138,9 @@ impl Timer {
     {
         Timer {
             handle: Handle::start(rt, site, Kind::AfterFunc, Func(f), due),
-            rx: OnceLock::from(never()),
+            // Empty for good: `c()` hands out the shared never-delivering receiver instead, so an
+            // `after_func` pays for no once-cell initialisation.
+            rx: OnceLock::new(),
             cancel_on_drop: false,
         }
     }
@@ -158,6 +161,9 @@ impl Timer {
     /// }
     /// ```
     pub fn c(&self) -> &Receiver<Instant> {
+        if !self.cancel_on_drop {
+            return never_receiver();
+        }
         let rx = self.rx.get_or_init(|| {
             let (tx, rx) = bounded(1);
             self.handle.arm(|view| match view {
@@ -259,6 +265,12 @@ impl Timer {
     fn drain(&self, pending: bool) -> bool {
         !pending && self.rx.get().is_some_and(|rx| rx.try_recv().is_ok())
     }
+}
+
+/// The channel of every `after_func` timer: it never delivers and never disconnects.
+fn never_receiver() -> &'static Receiver<Instant> {
+    static NEVER: OnceLock<Receiver<Instant>> = OnceLock::new();
+    NEVER.get_or_init(never)
 }
 
 impl Drop for Timer {

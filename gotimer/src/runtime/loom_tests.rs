@@ -151,9 +151,18 @@ impl World {
         rx.try_recv().ok()
     }
 
-    /// `Timer::new`, due at `due`.
+    /// `Timer::new`, due at `due`, and waited on: its channel asked for, so it is armed (in the
+    /// wheel), as a timer is once somebody receives from it.
     #[track_caller]
     fn timer(&self, due: u64) -> Arc<Timer> {
+        let t = self.parked_timer(due);
+        let _ = t.c();
+        t
+    }
+
+    /// `Timer::new`, due at `due`, that nobody has asked the channel of yet: parked.
+    #[track_caller]
+    fn parked_timer(&self, due: u64) -> Arc<Timer> {
         Arc::new(Timer::start(
             self.rt.clone(),
             Location::caller(),
@@ -161,14 +170,16 @@ impl World {
         ))
     }
 
-    /// `Ticker::new` with `period`, from now.
+    /// `Ticker::new` with `period`, from now, and waited on (armed).
     #[track_caller]
     fn ticker(&self, period: u64) -> Arc<Ticker> {
-        Arc::new(Ticker::start(
+        let t = Arc::new(Ticker::start(
             self.rt.clone(),
             Location::caller(),
             Duration::from_nanos(period),
-        ))
+        ));
+        let _ = t.c();
+        t
     }
 
     /// `tick(period)`: a ticker with no handle.
@@ -605,6 +616,68 @@ fn loom_timer_reset_to_zero_vs_fire() {
         assert_eq!(new, 1, "the new schedule delivers exactly once: {all:?}");
         assert_eq!(old, usize::from(!active), "reset()={active}, got {all:?}");
         assert_eq!(all.len(), old + new);
+        assert_eq!(w.len(), 0);
+        w.check_next();
+    });
+}
+
+/// Arming (the first `c()`, on one thread) races a reset of the parked timer (another thread, which
+/// takes the lock-free path while the entry is parked or in the wheel) and the driver's poll: the
+/// reset always finds the timer active (nobody had received), and the receiver gets exactly one
+/// value, the new schedule's, never the old one.
+#[test]
+fn loom_timer_arm_vs_reset_vs_poll() {
+    model(|| {
+        let w = World::new();
+        let timer = w.parked_timer(T1);
+        let armer = {
+            let timer = timer.clone();
+            thread::spawn(move || timer.c().clone())
+        };
+        let resetter = {
+            let (w, timer) = (w.clone(), timer.clone());
+            thread::spawn(move || w.reset(&timer, T2))
+        };
+        w.poll(POLL1);
+        let rx = armer.join().unwrap();
+        let active = resetter.join().unwrap();
+        assert!(
+            active,
+            "nobody received: the reset stopped a pending schedule"
+        );
+        w.check_next();
+        let mut all: Vec<Instant> = rx.try_iter().collect();
+        w.poll(LAST);
+        all.extend(rx.try_iter());
+        assert_eq!(all, vec![w.at(T2)], "exactly the new schedule's value");
+        assert_eq!(w.len(), 0);
+    });
+}
+
+/// Arming races a stop and the driver's poll: the stop always returns true (nobody received), and
+/// nothing is ever received, however the arm, the fire and the stop interleave.
+#[test]
+fn loom_timer_arm_vs_stop_vs_poll() {
+    model(|| {
+        let w = World::new();
+        let timer = w.parked_timer(T1);
+        w.set_now(MID - RES);
+        let armer = {
+            let timer = timer.clone();
+            thread::spawn(move || timer.c().clone())
+        };
+        let stopper = {
+            let (w, timer) = (w.clone(), timer.clone());
+            thread::spawn(move || w.stop(&timer))
+        };
+        w.poll(POLL1);
+        let rx = armer.join().unwrap();
+        assert!(
+            stopper.join().unwrap(),
+            "nobody received: stop kept the value"
+        );
+        w.poll(LAST);
+        assert_eq!(rx.try_recv().ok(), None, "a value after stop returned true");
         assert_eq!(w.len(), 0);
         w.check_next();
     });
