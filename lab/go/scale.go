@@ -8,10 +8,11 @@
 //
 //	insert+cancel: t := time.NewTimer(time.Hour); t.Stop()
 //	reset:         one of 1024 pending timers Reset to 1 h plus up to 1 s
+//	after_func:    time.AfterFunc(time.Hour, f).Stop()
 //
 // and prints the lower quartile of the batches' ns per operation (robust to the process being
-// descheduled on a shared machine): CSV "pending,insert_cancel_ns,reset_ns", the same format as the
-// lab's Rust child.
+// descheduled on a shared machine): CSV "pending,insert_cancel_ns,reset_ns,after_func_ns", the same
+// format as the lab's Rust child.
 package main
 
 import (
@@ -61,6 +62,13 @@ func insertCancel(int) {
 	sink = t.Stop()
 }
 
+// afterFuncStop is one insert+cancel of a callback timer, which goes into the heap at once.
+func afterFuncStop(int) {
+	sink = time.AfterFunc(time.Hour, noop).Stop()
+}
+
+func noop() {}
+
 // resetOne resets one of the 1024 pending timers to 1 h plus up to 1 s.
 func resetOne(k int) {
 	sink = resettable[k&1023].Reset(time.Hour + time.Duration(k%1000000)*time.Microsecond)
@@ -83,11 +91,11 @@ func main() {
 	for i := range resettable {
 		resettable[i] = time.NewTimer(time.Hour)
 	}
-	noop := func() {}
-	fmt.Println("pending,insert_cancel_ns,reset_ns")
+	fmt.Println("pending,insert_cancel_ns,reset_ns,after_func_ns")
 	// A discarded first round, so that the first step does not pay for warming up.
 	measure(insertCancel)
 	measure(resetOne)
+	measure(afterFuncStop)
 	pending := uint64(len(resettable))
 	for _, step := range steps {
 		for ; pending < step; pending++ {
@@ -95,6 +103,7 @@ func main() {
 		}
 		insert := measure(insertCancel)
 		reset := measure(resetOne)
-		fmt.Printf("%d,%.1f,%.1f\n", pending, insert, reset)
+		afterFunc := measure(afterFuncStop)
+		fmt.Printf("%d,%.1f,%.1f,%.1f\n", pending, insert, reset, afterFunc)
 	}
 }

@@ -1,14 +1,19 @@
-//! `scale`: ns per insert+cancel and per reset as the number of pending timers grows, gotimer vs Go.
+//! `scale`: ns per insert+cancel (of a channel timer and of a callback timer) and per reset as the
+//! number of pending timers grows, gotimer vs Go.
 //! A timing wheel should stay flat where a heap grows as log n.
 //!
 //! Each language runs in its own process (`gotimer-lab scale-child PENDING...`, `go run scale.go
 //! PENDING...`). For each step it first adds background timers (callback timers with no handle,
 //! deadlines scattered over 1 h to 2 h) until that many are pending, then times, in batches of
 //! 1,000, for at least 300 ms and 50 batches:
-//! - insert+cancel: `Timer::new(1 h)` then drop (Go: `NewTimer(time.Hour)` then `Stop`);
+//! - insert+cancel: `Timer::new(1 h)` then drop (Go: `NewTimer(time.Hour)` then `Stop`). Neither
+//!   side's channel timer enters its wheel or heap here: nobody waits on it (gotimer parks it until
+//!   `c()`, Go 1.23+ until a goroutine blocks on it; Go 1.19 does put it in the heap);
+//! - after_func: `after_func(1 h, f)` then `stop` (Go: `AfterFunc(time.Hour, f).Stop()`), a timer
+//!   that both sides file in their wheel or heap at once;
 //! - reset: one of 1024 pending timers reset to 1 h plus up to 1 s.
 //!
-//! and prints the median batch's ns/op: `pending,insert_cancel_ns,reset_ns`.
+//! and prints the lower quartile of the batches' ns/op: `pending,insert_cancel_ns,reset_ns,after_func_ns`.
 
 use crate::report::{self, LineChart, Series, Table};
 use crate::{child, golang};
@@ -34,7 +39,7 @@ pub struct ChildArgs {
     pub pending: Vec<u64>,
 }
 
-pub const HEADER: &str = "pending,insert_cancel_ns,reset_ns";
+pub const HEADER: &str = "pending,insert_cancel_ns,reset_ns,after_func_ns";
 const BATCH: usize = 1000;
 const RESETTABLE: usize = 1024;
 const HOUR: Duration = Duration::from_secs(3600);
@@ -56,6 +61,7 @@ pub struct Point {
     pub pending: u64,
     pub insert_cancel_ns: f64,
     pub reset_ns: f64,
+    pub after_func_ns: f64,
 }
 
 /// Parses one line: `Ok(None)` for the header or a blank line.
@@ -67,6 +73,7 @@ pub fn parse_line(line: &str) -> anyhow::Result<Option<Point>> {
         pending: f.get(0)?,
         insert_cancel_ns: f.get(1)?,
         reset_ns: f.get(2)?,
+        after_func_ns: f.get(3)?,
     }))
 }
 
@@ -109,7 +116,8 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let mut header = vec!["pending".to_string()];
     for (name, _) in &sides {
         header.extend([
-            format!("{name} insert+cancel ns"),
+            format!("{name} Timer ns"),
+            format!("{name} after_func ns"),
             format!("{name} reset ns"),
         ]);
     }
@@ -121,12 +129,17 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             let p = &points[i];
             row.extend([
                 format!("{:.1}", p.insert_cancel_ns),
+                format!("{:.1}", p.after_func_ns),
                 format!("{:.1}", p.reset_ns),
             ]);
         }
         table.row(row);
     }
     report::emit(&table, out, "scale.csv")?;
+    println!(
+        "  Timer = Timer::new(1h) + drop (Go: NewTimer(Hour) + Stop); after_func = after_func(1h, f) + stop \
+         (Go: AfterFunc(Hour, f).Stop()); reset = Timer::reset(1h + up to 1s) of one of 1024 timers"
+    );
     for note in &notes {
         println!("  {note}");
     }
@@ -146,14 +159,21 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             (true, false) => " MISSED",
         };
         let ri = last.insert_cancel_ns / first.insert_cancel_ns;
+        let rf = last.after_func_ns / first.after_func_ns;
         let rr = last.reset_ns / first.reset_ns;
         println!(
-            "  {name}: ns/op at {} pending vs {}{target}: insert+cancel {ri:.2}x{}, reset {rr:.2}x{}",
+            "  {name}: ns/op at {} pending vs {}{target}: Timer {ri:.2}x{}, after_func {rf:.2}x{}, reset {rr:.2}x{}",
             report::si(last.pending as f64),
             report::si(first.pending as f64),
             verdict(ri),
+            verdict(rf),
             verdict(rr)
         );
+    }
+    if let Some((_, ours)) = sides.first() {
+        for (name, theirs) in &sides[1..] {
+            println!("  {}", versus(ours, name, theirs));
+        }
     }
 
     let mut series: Vec<Series> = Vec::new();
@@ -163,6 +183,13 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             points
                 .iter()
                 .map(|p| (p.pending as f64, p.insert_cancel_ns))
+                .collect(),
+        ));
+        series.push((
+            format!("{name} after_func"),
+            points
+                .iter()
+                .map(|p| (p.pending as f64, p.after_func_ns))
                 .collect(),
         ));
         series.push((
@@ -191,6 +218,32 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         svg.display()
     );
     Ok(())
+}
+
+/// One line comparing gotimer with a Go version at every step: the worst (largest) ratio of
+/// gotimer's ns/op to Go's for each operation, against the target of being ahead (at most 1.0).
+fn versus(ours: &[Point], name: &str, theirs: &[Point]) -> String {
+    let worst = |f: fn(&Point) -> f64| {
+        ours.iter()
+            .zip(theirs)
+            .map(|(a, b)| f(a) / f(b))
+            .fold(0.0f64, f64::max)
+    };
+    let parts: Vec<String> = [
+        ("Timer", worst(|p| p.insert_cancel_ns)),
+        ("after_func", worst(|p| p.after_func_ns)),
+        ("reset", worst(|p| p.reset_ns)),
+    ]
+    .iter()
+    .map(|(op, r)| {
+        let verdict = if *r <= 1.0 { "met" } else { "MISSED" };
+        format!("{op} {r:.2}x {verdict}")
+    })
+    .collect();
+    format!(
+        "gotimer / {name}, worst step (target <= 1.0 at every step): {}",
+        parts.join(", ")
+    )
 }
 
 /// The first and last point, when there are two or more.
@@ -250,6 +303,7 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
     // A discarded first round, so that the first step does not pay for warming up.
     insert_cancel();
     reset(&resettable);
+    after_func_stop();
     for &step in &args.pending {
         while pending < step {
             drop(gotimer::after_func(scattered_deadline(pending), || {}));
@@ -261,7 +315,8 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
         }
         let insert = insert_cancel();
         let reset = reset(&resettable);
-        println!("{pending},{insert:.1},{reset:.1}");
+        let func = after_func_stop();
+        println!("{pending},{insert:.1},{reset:.1},{func:.1}");
     }
     Ok(())
 }
@@ -271,6 +326,14 @@ fn insert_cancel() -> f64 {
     measure(|_| {
         let t = gotimer::Timer::new(HOUR);
         drop(black_box(t));
+    })
+}
+
+/// ns per `after_func(1 h, f)` then `stop` (and drop).
+fn after_func_stop() -> f64 {
+    measure(|_| {
+        let t = gotimer::after_func(HOUR, || {});
+        black_box(t.stop());
     })
 }
 
@@ -299,7 +362,7 @@ mod tests {
 
     #[test]
     fn parses_points() {
-        let go = "pending,insert_cancel_ns,reset_ns\n1024,329.3,64.0\n100000,336.7,53.3\n";
+        let go = "pending,insert_cancel_ns,reset_ns,after_func_ns\n1024,329.3,64.0,200.5\n100000,336.7,53.3,250.0\n";
         let p: Vec<Point> = go.lines().filter_map(|l| parse_line(l).unwrap()).collect();
         assert_eq!(
             p,
@@ -307,12 +370,14 @@ mod tests {
                 Point {
                     pending: 1024,
                     insert_cancel_ns: 329.3,
-                    reset_ns: 64.0
+                    reset_ns: 64.0,
+                    after_func_ns: 200.5
                 },
                 Point {
                     pending: 100_000,
                     insert_cancel_ns: 336.7,
-                    reset_ns: 53.3
+                    reset_ns: 53.3,
+                    after_func_ns: 250.0
                 }
             ]
         );
@@ -320,6 +385,17 @@ mod tests {
         assert!((last.insert_cancel_ns / first.insert_cancel_ns - 1.0225).abs() < 1e-3);
         assert!(growth(&p[..1]).is_none());
         assert!(parse_line("1,2").is_err());
+        assert!(parse_line("1,2,3").is_err());
+        let slower = [Point {
+            pending: 1024,
+            insert_cancel_ns: 100.0,
+            reset_ns: 32.0,
+            after_func_ns: 500.0,
+        }];
+        let line = versus(&slower, "go", &p[..1]);
+        assert!(line.contains("Timer 0.30x met"), "{line}");
+        assert!(line.contains("after_func 2.49x MISSED"), "{line}");
+        assert!(line.contains("reset 0.50x met"), "{line}");
         assert!(parse_line("a,2,3").is_err());
     }
 

@@ -116,7 +116,7 @@ fn scale_without_go() {
     let csv = std::fs::read_to_string(out.join("scale.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "header and two steps:\n{csv}");
     assert!(
-        csv.starts_with("pending,gotimer insert+cancel ns,gotimer reset ns\n"),
+        csv.starts_with("pending,gotimer Timer ns,gotimer after_func ns,gotimer reset ns\n"),
         "{csv}"
     );
 }

@@ -108,13 +108,17 @@ fn every_go_toolchain_from_a_fresh_directory() {
         }
     }
 
-    // scale: two columns per version.
-    lab(&cwd, &["scale", "--max", "10000"]);
+    // scale: three columns per version, and a comparison line with each.
+    let stdout = lab(&cwd, &["scale", "--max", "10000"]);
     let csv = std::fs::read_to_string(out.join("scale.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     for v in &versions {
         assert!(
-            header.contains(&format!("{v} insert+cancel ns,{v} reset ns")),
+            stdout.contains(&format!("gotimer / {v}, worst step")),
+            "{stdout}"
+        );
+        assert!(
+            header.contains(&format!("{v} Timer ns,{v} after_func ns,{v} reset ns")),
             "{header}"
         );
     }
