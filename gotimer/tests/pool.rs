@@ -103,3 +103,60 @@ fn a_panic_in_the_drop_of_a_callback_kills_no_worker() {
         );
     }
 }
+
+/// Run-next (`runtime/handoff.rs`): a callback that a callback makes due at once runs on the same
+/// thread once the first returns, with no other thread involved; every link of a chain of
+/// `after_func(0)` runs on one thread.
+#[test]
+fn a_callback_made_due_by_a_callback_runs_next_on_its_thread() {
+    use std::sync::Arc;
+    let (tx, rx) = channel();
+    let tx = Arc::new(Mutex::new(tx));
+    let first = tx.clone();
+    let _t = after_func(Duration::from_millis(1), move || {
+        let me = std::thread::current().id();
+        let next = first.clone();
+        let _ = after_func(Duration::ZERO, move || {
+            let _ = next.lock().unwrap().send((me, std::thread::current().id()));
+        });
+    });
+    let (scheduler, ran_on) = rx.recv_timeout(ON_TIME).expect("the second callback ran");
+    assert_eq!(
+        scheduler, ran_on,
+        "run next on the scheduling callback's thread"
+    );
+}
+
+/// ... but a callback that schedules another and then blocks does not hold that one up: the driver
+/// hands it to another thread after `HANDOFF_AFTER` (1 ms).
+#[test]
+fn a_callback_made_due_by_a_blocked_callback_runs_elsewhere_soon() {
+    use std::time::Instant;
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let (release, blocked) = channel::<()>();
+    let blocked = Mutex::new(blocked);
+    let _t = after_func(Duration::from_millis(1), move || {
+        let scheduled = Instant::now();
+        let me = std::thread::current().id();
+        let tx = Mutex::new(tx.lock().unwrap().clone());
+        let _ = after_func(Duration::ZERO, move || {
+            let _ = tx
+                .lock()
+                .unwrap()
+                .send((scheduled.elapsed(), me, std::thread::current().id()));
+        });
+        // Blocks until the test has seen the other callback run.
+        let _ = blocked.lock().unwrap().recv_timeout(ON_TIME);
+    });
+    let (waited, scheduler, ran_on) = rx
+        .recv_timeout(ON_TIME)
+        .expect("the callback behind a blocked one ran");
+    release.send(()).unwrap();
+    eprintln!("a callback behind a blocked one waited {waited:?}");
+    assert_ne!(scheduler, ran_on, "handed to another thread");
+    assert!(
+        waited < Duration::from_millis(250),
+        "waited {waited:?} behind a blocked callback"
+    );
+}

@@ -18,6 +18,7 @@ pub(crate) mod entry;
 mod fatal;
 #[cfg(all(test, not(loom)))]
 mod fault_tests;
+mod handoff;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod manual;
@@ -158,9 +159,16 @@ impl Runtime {
         match &self.drive {
             Drive::System { driver, .. } => {
                 if let Some(job) = done.dispatch {
-                    if !system_pool().dispatch(job) {
-                        // No callback thread could be started: have the driver retry.
-                        driver.notify(0);
+                    // Made due by a callback: run next on its thread (`handoff.rs`).
+                    match system_pool().offer(job, || self.time.now()) {
+                        Ok(Some(look_at)) => driver.notify(look_at),
+                        Ok(None) => {}
+                        Err(job) => {
+                            if !system_pool().dispatch(job) {
+                                // No callback thread could be started: have the driver retry.
+                                driver.notify(0);
+                            }
+                        }
                     }
                 }
                 if let Some(deadline) = done.deadline {
@@ -188,6 +196,9 @@ impl Runtime {
             // A failed start is retried by the driver's loop (`retry_callback_threads`).
             let _ = system_pool().dispatch(job);
         }
+        if system_pool().watch() <= now {
+            system_pool().hand_off_stale(now);
+        }
         self.earliest()
     }
 
@@ -197,13 +208,19 @@ impl Runtime {
         system_pool().retry()
     }
 
-    /// The earliest published deadline over all shards.
+    /// The earliest published deadline over all shards, and the callback pool's next look at its
+    /// run-next slots (`handoff.rs`), which the driver keeps like a deadline.
     fn earliest(&self) -> u64 {
+        let slots = match &self.drive {
+            Drive::System { pool, .. } => pool.watch(),
+            Drive::Manual(_) => u64::MAX,
+        };
         self.shards
             .iter()
             .map(|s| s.next())
             .min()
             .unwrap_or(u64::MAX)
+            .min(slots)
     }
 
     fn driver(&self) -> &Driver {
@@ -330,6 +347,19 @@ impl Handle {
             shard: rt.get().local_shard(),
             rt,
         };
+        // A callback already due on a clock read without the lock (`after_func(0)`) is run at
+        // once, as a schedule would run it, without the lock: nothing else can reach the new
+        // entry, which stays idle, and a `stop` after this finds it so (false: it runs).
+        let time = &handle.rt.get().time;
+        if let (View::Func(_), Some(now)) = (handle.entry.action.view(), time.unlocked_now()) {
+            if time.deadline(now, due).is_some_and(|t| t <= now) {
+                handle.rt.get().finish(Scheduled {
+                    dispatch: Some(handle.entry.clone()),
+                    deadline: None,
+                });
+                return handle;
+            }
+        }
         handle.reset(due, |_, _| false);
         handle
     }

@@ -8,6 +8,10 @@
 //! second holds up only its own thread. Past the cap, callbacks wait in the queue for a free worker.
 //! Workers idle for [`IDLE_EXIT`] exit, so a burst does not leave threads behind.
 //!
+//! A callback that a running callback makes due at once (`after_func(0)` in a callback) does not go
+//! through the queue: it runs next on the same thread, handed to another only if the first has not
+//! returned within `HANDOFF_AFTER` (see `handoff.rs`).
+//!
 //! The driver only sends on a channel here and never runs user code; it spawns a thread only when no
 //! worker is idle. If the operating system refuses a thread, nothing is written from the driver (a
 //! stderr that blocks would stall every timer): the failure is counted, the driver retries every
@@ -16,6 +20,7 @@
 
 use super::callback::{self, report};
 use super::entry::EntryRef;
+use super::handoff::{RunNext, Slot};
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
@@ -47,6 +52,8 @@ pub(crate) struct Pool {
     unreported: std::sync::Mutex<Option<String>>,
     /// Set when a start failed; the driver retries while callbacks wait.
     retry: AtomicBool,
+    /// Each worker's run-next slot, for callbacks that a callback makes due at once.
+    run_next: RunNext,
     /// Under loom no thread is started; the models count the starts instead.
     #[cfg(loom)]
     model_starts: AtomicUsize,
@@ -69,6 +76,7 @@ impl Pool {
             spawn_failures: AtomicUsize::new(0),
             unreported: std::sync::Mutex::new(None),
             retry: AtomicBool::new(false),
+            run_next: RunNext::new(),
             #[cfg(loom)]
             model_starts: AtomicUsize::new(0),
         }
@@ -84,6 +92,31 @@ impl Pool {
         // Dekker with the idle exit in `work`: either that worker sees this job and stays, or we
         // see it gone and start another.
         self.idle.load(SeqCst) != 0 || self.spawn()
+    }
+
+    /// Puts a callback that came due at once in the run-next slot of the calling thread, if it is
+    /// a callback thread with an empty slot (see `handoff.rs`); `Err(job)` otherwise, to
+    /// `dispatch`. `Ok(Some(t))`: the driver must look at the slots at `t` (runtime time, from
+    /// `now`, which is read only if the job is kept).
+    pub(crate) fn offer(
+        &self,
+        job: EntryRef,
+        now: impl FnOnce() -> u64,
+    ) -> Result<Option<u64>, EntryRef> {
+        self.run_next.offer(job, now)
+    }
+
+    /// When the driver must next look at the run-next slots (`u64::MAX`: never).
+    pub(crate) fn watch(&self) -> u64 {
+        self.run_next.watch()
+    }
+
+    /// The driver's look at the run-next slots: jobs held up by a busy callback go to the queue.
+    pub(crate) fn hand_off_stale(&'static self, now: u64) {
+        self.run_next.hand_off_stale(now, |job| {
+            // A failed start is retried by the driver's loop, like any dispatch of its own.
+            let _ = self.dispatch(job);
+        });
     }
 
     /// The driver's retry after a failed start: starts a worker if callbacks are still waiting with
@@ -187,6 +220,21 @@ impl Pool {
         false
     }
 
+    /// Runs one job as a busy worker, then whatever it put in the worker's run-next slot. The last
+    /// idle worker to take a job starts a spare first, so the next callback does not wait for this
+    /// one.
+    #[cfg_attr(loom, allow(dead_code))]
+    fn run(&'static self, job: EntryRef, slot: &Slot) {
+        if self.idle.fetch_sub(1, SeqCst) == 1 {
+            self.spawn();
+        }
+        callback::run(job, &self.panics);
+        while let Some(next) = slot.take() {
+            callback::run(next, &self.panics);
+        }
+        self.idle.fetch_add(1, SeqCst);
+    }
+
     #[cfg_attr(loom, allow(dead_code))]
     fn work(&'static self) {
         let unreported = self
@@ -201,17 +249,16 @@ impl Pool {
                 self.spawn_failures()
             ));
         }
+        let slot = self.run_next.register();
         loop {
             match self.rx.recv_timeout(IDLE_EXIT) {
-                Ok(job) => {
-                    if self.idle.fetch_sub(1, SeqCst) == 1 {
-                        self.spawn();
-                    }
-                    callback::run(job, &self.panics);
-                    self.idle.fetch_add(1, SeqCst);
-                }
+                Ok(job) => self.run(job, &slot),
                 Err(RecvTimeoutError::Timeout) => {
                     if self.leave_if_idle() {
+                        // Empty: a worker runs its slot before it waits for work.
+                        if let Some(job) = self.run_next.unregister(&slot) {
+                            let _ = self.dispatch(job);
+                        }
                         return;
                     }
                 }
