@@ -16,9 +16,11 @@
 //! cannot be started, it retries every [`RETRY`] instead of sleeping until the next deadline, so a
 //! callback runs as soon as a thread can be had again.
 
+#[cfg(not(loom))]
 use super::fatal::{fatal, panic_message};
 use super::Runtime;
 use crate::sync::{fence, AtomicU64, Ordering::SeqCst, Thread};
+#[cfg(not(loom))]
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 

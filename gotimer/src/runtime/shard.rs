@@ -88,7 +88,14 @@ impl Shard {
         let now = early.unwrap_or_else(|| time.now());
         let pending = locked.is_pending(entry);
         let drained = under_lock(&locked, pending);
-        let done = locked.schedule(entry, time.deadline(now, due), now, time);
+        let deadline = time.deadline(now, due);
+        if let Some(when) = deadline.filter(|_| entry.state(&locked) == State::Parked) {
+            // Parked stays parked (no channel to deliver on): only its deadline changes. What
+            // `schedule` would do, without its cancel and refile.
+            entry.action.view().set_when(&locked, Some(when));
+            return (true, None);
+        }
+        let done = locked.schedule(entry, deadline, now, time);
         (pending | drained, Some(done))
     }
 
