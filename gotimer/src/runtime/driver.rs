@@ -163,11 +163,23 @@ fn run(rt: &'static Runtime, driver: &Driver) {
 /// The most the driver wakes before a deadline to wait out the rest awake.
 const MAX_LEAD: u64 = crate::SPIN_BELOW.as_nanos() as u64;
 
+/// The driver spins at most one part in this many of its time (`Lead::before`).
+const SPIN_SHARE: u64 = 16;
+
+/// The most spinning the driver saves up while no deadline comes (`Lead::before`).
+const MAX_BUDGET: u64 = 20 * MAX_LEAD;
+
 /// How late a timed park returns, learned from the driver's own parks: a moving average of the
-/// overshoot (each sample capped at `MAX_LEAD`, so one descheduling does not inflate it).
+/// overshoot (each sample capped at `MAX_LEAD`, so one descheduling does not inflate it); and the
+/// spinning the driver may still do.
 #[derive(Default)]
 struct Lead {
     ns: u64,
+    /// Spinning allowed, in nanoseconds: earns `1 / SPIN_SHARE` of the time that passes, up to
+    /// `MAX_BUDGET`, and pays for each early wake-up.
+    budget: u64,
+    /// When `budget` was last brought up to date (runtime time).
+    at: u64,
 }
 
 impl Lead {
@@ -175,24 +187,41 @@ impl Lead {
         // 7/8 of the old average and 1/8 of the new sample.
         self.ns = (self.ns * 7 + overshoot.min(MAX_LEAD)) / 8;
     }
+
+    /// How long before a deadline to wake, at `now`: the learned overshoot, while the budget
+    /// lasts. Deadlines that come so often that spinning before each would take more than
+    /// `1 / SPIN_SHARE` of a core (many tickers on a busy machine, where the spinning would only
+    /// take time from the work) are slept for in full, most of them.
+    fn before(&mut self, now: u64) -> u64 {
+        let earned = now.saturating_sub(self.at) / SPIN_SHARE;
+        self.budget = self.budget.saturating_add(earned).min(MAX_BUDGET);
+        self.at = now;
+        if self.budget >= self.ns {
+            self.budget -= self.ns;
+            self.ns
+        } else {
+            0
+        }
+    }
 }
 
 /// Sleeps until `next` (runtime time), or until an earlier deadline is notified. A timed park
 /// returns late by the kernel's wake-up latency, tens of microseconds on a virtual machine, and
 /// every timer due then is that late: so the driver parks until `lead` before the deadline, `lead`
 /// being how late its parks have returned, and spins out the rest. The cost is bounded and paid
-/// only when a deadline comes: at most `MAX_LEAD` (50 µs) of spinning per wake-up, nothing while
-/// no deadline is near.
+/// only when a deadline comes: at most `MAX_LEAD` (50 µs) of spinning per wake-up, at most
+/// `1 / SPIN_SHARE` of a core in all, and nothing while no deadline is near.
 #[cfg_attr(loom, allow(dead_code))]
 fn sleep_until(rt: &Runtime, driver: &Driver, next: u64, lead: &mut Lead) {
+    let early = lead.before(rt.time.now());
     loop {
         let now = rt.time.now();
         if now >= next || driver.notified() {
             return;
         }
         let left = next - now;
-        if left > lead.ns {
-            let wait = left - lead.ns;
+        if left > early {
+            let wait = left - early;
             std::thread::park_timeout(Duration::from_nanos(wait));
             if !driver.notified() {
                 lead.observe(rt.time.now().saturating_sub(now + wait));
