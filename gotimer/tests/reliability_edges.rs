@@ -238,6 +238,40 @@ fn reset_storm_on_one_timer_from_several_threads() {
     );
 }
 
+/// A 1 ns ticker whose receiver is held (`c()` asked once, then `recv` on the clone): nobody calls
+/// `c()` to fire due ticks, so the driver delivers them, filed at least `SPIN_BELOW` apart because
+/// it cannot sleep shorter: the receiver keeps getting ticks, in order, and the driver does not
+/// spin for them.
+#[test]
+fn ticker_with_a_1ns_period_and_a_held_receiver_ticks_at_most_every_spin_below() {
+    const SPIN: Duration = Duration::from_millis(300);
+    let tk = Ticker::new(Duration::from_nanos(1));
+    let rx = tk.c().clone();
+    let cpu0 = common::thread_cpu_secs("gotimer-driver");
+    let start = Instant::now();
+    let (mut ticks, mut last) = (0u64, None);
+    while start.elapsed() < SPIN {
+        let v = rx.recv_timeout(BOUND).expect("a held 1 ns ticker must tick");
+        if let Some(l) = last {
+            assert!(v > l, "ticks out of order");
+        }
+        last = Some(v);
+        ticks += 1;
+    }
+    let wall = start.elapsed();
+    let cpu = common::thread_cpu_secs("gotimer-driver")
+        .zip(cpu0)
+        .map(|(b, a)| format!("{:.0}%", (b - a) / wall.as_secs_f64() * 100.0))
+        .unwrap_or_else(|| "?".into());
+    eprintln!("1 ns ticker, held receiver: {ticks} ticks in {wall:?} (driver CPU {cpu} of a core)");
+    let most = wall.as_nanos() / gotimer::SPIN_BELOW.as_nanos() + 2;
+    assert!(ticks >= 10, "only {ticks} ticks in {wall:?}");
+    assert!(
+        u128::from(ticks) <= most,
+        "{ticks} ticks in {wall:?}: more than one per SPIN_BELOW ({most})"
+    );
+}
+
 #[test]
 fn ticker_with_a_1ns_period_neither_hangs_nor_starves() {
     const SPIN: Duration = Duration::from_millis(300);
