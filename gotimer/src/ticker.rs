@@ -130,20 +130,8 @@ impl Ticker {
     /// }
     /// ```
     pub fn c(&self) -> &Receiver<Instant> {
-        let rx = self.rx.get_or_init(|| {
-            let (tx, rx) = bounded(1);
-            self.handle.arm(|view| match view {
-                View::Tick(t) => t.arm(tx),
-                _ => unreachable!("gotimer: a Ticker's entry ticks"),
-            });
-            rx
-        });
-        // A tick already waiting is the one to receive (later ones are dropped until it is);
-        // otherwise deliver a due one now rather than have the receiver wait for the driver.
-        if rx.is_empty() {
-            self.handle.fire_if_due();
-        }
-        rx
+        // A tick already waiting is the one to receive (later ones are dropped until it is).
+        self.handle.channel(&self.rx)
     }
 
     /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile.

@@ -2,7 +2,7 @@
 
 use crate::clock::current_rt;
 use crate::origin::Kind;
-use crate::runtime::entry::{Deliver, Func, View};
+use crate::runtime::entry::{Deliver, Func};
 use crate::runtime::time::Due;
 use crate::runtime::{Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
@@ -164,20 +164,7 @@ impl Timer {
         if !self.cancel_on_drop {
             return never_receiver();
         }
-        let rx = self.rx.get_or_init(|| {
-            let (tx, rx) = bounded(1);
-            self.handle.arm(|view| match view {
-                View::Deliver(d) => d.arm(tx),
-                _ => unreachable!("gotimer: a Timer without a callback delivers"),
-            });
-            rx
-        });
-        // A value already waiting is the one to receive; otherwise deliver a due one now rather
-        // than have the receiver wait for the driver to wake.
-        if rx.is_empty() {
-            self.handle.fire_if_due();
-        }
-        rx
+        self.handle.channel(&self.rx)
     }
 
     /// Prevents the timer from firing. Returns true if this call kept a value from being received

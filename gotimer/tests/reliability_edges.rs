@@ -251,7 +251,9 @@ fn ticker_with_a_1ns_period_and_a_held_receiver_ticks_at_most_every_spin_below()
     let start = Instant::now();
     let (mut ticks, mut last) = (0u64, None);
     while start.elapsed() < SPIN {
-        let v = rx.recv_timeout(BOUND).expect("a held 1 ns ticker must tick");
+        let v = rx
+            .recv_timeout(BOUND)
+            .expect("a held 1 ns ticker must tick");
         if let Some(l) = last {
             assert!(v > l, "ticks out of order");
         }

@@ -210,6 +210,15 @@ impl View<'_> {
         }
     }
 
+    /// Gives a channel timer its channel (once); the entry must then leave `PARKED` under the lock.
+    pub(crate) fn arm(self, tx: Sender<Instant>) {
+        match self {
+            View::Deliver(d) => d.arm(tx),
+            View::Tick(t) => t.arm(tx),
+            View::Func(_) => unreachable!("gotimer: a callback timer has no channel"),
+        }
+    }
+
     /// True if the entry can deliver: a callback, or a channel timer whose channel was made.
     #[inline]
     pub(crate) fn armed(self) -> bool {

@@ -29,6 +29,7 @@ pub(crate) mod time;
 pub use pool::{IDLE_EXIT, MAX_WORKERS};
 
 use crate::origin::{Kind, Origin};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use crossbeam_utils::CachePadded;
 use driver::Driver;
 use entry::{Action, Entry, EntryRef, View};
@@ -396,12 +397,27 @@ impl Handle {
         }
     }
 
-    /// Gives a parked channel timer its channel (`install` sets it in the action) and files it in
-    /// its wheel, or fires it now if its deadline has passed: the timer's `c()` was called for the
-    /// first time. A timer that is stopped, or never due, only gets its channel.
-    pub(crate) fn arm(&self, install: impl FnOnce(View<'_>)) {
+    /// A channel timer's `c()`: its channel, made and armed on the first call (`arm`); and, when
+    /// the channel is empty, the timer fired now if it is due (`fire_if_due`), rather than have the
+    /// receiver wait for the driver to wake. A value already waiting is the one to receive.
+    pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
+        let rx = rx.get_or_init(|| {
+            let (tx, rx) = bounded(1);
+            self.arm(tx);
+            rx
+        });
+        if rx.is_empty() {
+            self.fire_if_due();
+        }
+        rx
+    }
+
+    /// Gives a parked channel timer its channel and files it in its wheel, or fires it now if its
+    /// deadline has passed: the timer's `c()` was called for the first time. A timer that is
+    /// stopped, or never due, only gets its channel.
+    fn arm(&self, tx: Sender<Instant>) {
         let rt = self.rt.get();
-        install(self.entry.action.view());
+        self.entry.action.view().arm(tx);
         let shard = self.shard(rt);
         let done = {
             let mut locked = shard.lock();
