@@ -348,16 +348,33 @@ impl Handle {
             shard: rt.get().local_shard(),
             rt,
         };
-        // A callback already due on a clock read without the lock (`after_func(0)`) is run at
-        // once, as a schedule would run it, without the lock: nothing else can reach the new
-        // entry, which stays idle, and a `stop` after this finds it so (false: it runs).
-        let time = &handle.rt.get().time;
-        if let (View::Func(_), Some(now)) = (handle.entry.action.view(), time.unlocked_now()) {
-            if time.deadline(now, due).is_some_and(|t| t <= now) {
-                handle.rt.get().finish(Scheduled {
-                    dispatch: Some(handle.entry.clone()),
-                    deadline: None,
-                });
+        // A callback on a clock read without the lock: filed directly, read the clock once. One
+        // already due (`after_func(0)`) is run at once, as a schedule would run it, without the
+        // lock: nothing else can reach the new entry, which stays idle, and a `stop` after this
+        // finds it so (false: it runs).
+        let rt = handle.rt.get();
+        if matches!(handle.entry.action.view(), View::Func(_)) {
+            // `after_func(0)` is due whatever the time: no need to read the clock.
+            let zero = matches!(due, Due::In(d) if d.is_zero());
+            let now = if zero {
+                Some(0)
+            } else {
+                rt.time.unlocked_now()
+            };
+            if let Some(now) = now {
+                let deadline = if zero {
+                    Some(0)
+                } else {
+                    rt.time.deadline(now, due)
+                };
+                let done = match deadline {
+                    Some(t) if t <= now => Scheduled {
+                        dispatch: Some(handle.entry.clone()),
+                        deadline: None,
+                    },
+                    deadline => handle.shard(rt).lock().file_new(&handle.entry, deadline),
+                };
+                rt.finish(done);
                 return handle;
             }
         }

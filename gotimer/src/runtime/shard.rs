@@ -297,6 +297,26 @@ impl Locked<'_> {
         done
     }
 
+    /// Files a new entry, which nothing else can reach yet, for `deadline` (`None`: never), which is
+    /// not yet due: what `schedule` does for an idle entry, without looking at its old state.
+    pub(crate) fn file_new(&mut self, entry: &EntryRef, deadline: Option<u64>) -> Scheduled {
+        debug_assert_eq!(
+            entry.state(self),
+            State::Idle,
+            "gotimer: a new entry is idle"
+        );
+        let Some(due) = deadline else {
+            entry.set_state(self, State::Never);
+            return Scheduled::default();
+        };
+        let key = self.wheel.insert(due, entry.clone());
+        entry.set_state(self, State::InWheel(key));
+        Scheduled {
+            dispatch: None,
+            deadline: self.lower_next(due),
+        }
+    }
+
     /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry is
     /// filed in the wheel at its deadline, or fired now if that has passed. Any other state stays
     /// as it is (stopped, or never due).
