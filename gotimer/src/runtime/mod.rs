@@ -418,12 +418,15 @@ impl Handle {
     /// the channel is empty, the timer fired now if it is due (`fire_if_due`), rather than have the
     /// receiver wait for the driver to wake. A value already waiting is the one to receive.
     pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
+        let mut armed_now = false;
         let rx = rx.get_or_init(|| {
             let (tx, rx) = bounded(1);
             self.arm(tx);
+            armed_now = true;
             rx
         });
-        if rx.is_empty() {
+        // Arming just fired it if it was due, at a time read under the lock.
+        if !armed_now && rx.is_empty() {
             self.fire_if_due();
         }
         rx
