@@ -150,6 +150,11 @@ impl Timer {
     /// and never disconnects either. It is connected only while the `Timer` lives: see
     /// [the type's docs](Timer#the-channel-belongs-to-the-timer).
     ///
+    /// The first call makes the channel and files the timer in its wheel (until then it is parked,
+    /// as a Go 1.23 timer stays out of the heap until a goroutine waits on it: a timer that is only
+    /// made, reset and stopped costs no channel). Each call also delivers a value that is due but not
+    /// yet sent, on the calling thread, so the receive that follows does not wait for the driver.
+    ///
     /// ```
     /// use gotimer::{crossbeam_channel::unbounded, select, Timer};
     /// # use std::time::Duration;
@@ -395,7 +400,11 @@ fn start_channel(
 /// reschedule it; its [`c()`](Timer::c) never delivers. Go's `time.AfterFunc`.
 ///
 /// Callbacks run concurrently with each other, never on the thread that fires timers, so a slow
-/// callback delays no other timer. Dropping the returned `Timer` does not cancel the callback (as in
+/// callback delays no other timer. A callback that a running callback makes due at once (an
+/// `after_func(Duration::ZERO, g)` inside `f`) runs next on the same thread as soon as `f` returns,
+/// with no other thread woken, as Go runs a goroutine started by a goroutine next on its P; if `f`
+/// has not returned within a millisecond, another thread runs it. Dropping the returned `Timer` does
+/// not cancel the callback (as in
 /// Go, and like dropping a `JoinHandle`). A panic in `f` is caught and reported on stderr with the
 /// `after_func` call site; other timers keep working. It is counted in
 /// [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's captures are

@@ -39,14 +39,18 @@ pub struct ChildArgs {
 /// The timers measured in Rust, one kind of timer of one library each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RustTimer {
-    /// `gotimer::Timer::new`, handles kept.
+    /// `gotimer::Timer::new`, handles kept, never waited on (parked: no channel, no wheel node).
     GotimerTimer,
+    /// `gotimer::Timer::new` with `c()` asked for, handles kept: armed, with its channel.
+    GotimerTimerWaited,
     /// `gotimer::after_func`, handles dropped (the callbacks stay scheduled, as in Go).
     GotimerAfterFunc,
     /// `gotimer::after`, receivers kept.
     GotimerAfter,
-    /// `gotimer::Ticker::new`, handles kept.
+    /// `gotimer::Ticker::new`, handles kept, never waited on (parked).
     GotimerTicker,
+    /// `gotimer::Ticker::new` with `c()` asked for, handles kept: armed, with its channel.
+    GotimerTickerWaited,
     /// `Box::pin(tokio::time::sleep(d))`, polled once so that it is registered, in a current-thread
     /// runtime.
     TokioSleep,
@@ -54,11 +58,13 @@ pub enum RustTimer {
     CrossbeamAfter,
 }
 
-pub const RUST_TIMERS: [RustTimer; 6] = [
+pub const RUST_TIMERS: [RustTimer; 8] = [
     RustTimer::GotimerTimer,
+    RustTimer::GotimerTimerWaited,
     RustTimer::GotimerAfterFunc,
     RustTimer::GotimerAfter,
     RustTimer::GotimerTicker,
+    RustTimer::GotimerTickerWaited,
     RustTimer::TokioSleep,
     RustTimer::CrossbeamAfter,
 ];
@@ -67,9 +73,11 @@ impl RustTimer {
     fn arg(self) -> &'static str {
         match self {
             RustTimer::GotimerTimer => "gotimer-timer",
+            RustTimer::GotimerTimerWaited => "gotimer-timer-waited",
             RustTimer::GotimerAfterFunc => "gotimer-after-func",
             RustTimer::GotimerAfter => "gotimer-after",
             RustTimer::GotimerTicker => "gotimer-ticker",
+            RustTimer::GotimerTickerWaited => "gotimer-ticker-waited",
             RustTimer::TokioSleep => "tokio-sleep",
             RustTimer::CrossbeamAfter => "crossbeam-after",
         }
@@ -78,9 +86,11 @@ impl RustTimer {
     fn label(self) -> &'static str {
         match self {
             RustTimer::GotimerTimer => "Timer::new",
+            RustTimer::GotimerTimerWaited => "Timer::new + c()",
             RustTimer::GotimerAfterFunc => "after_func",
             RustTimer::GotimerAfter => "after",
             RustTimer::GotimerTicker => "Ticker::new",
+            RustTimer::GotimerTickerWaited => "Ticker::new + c()",
             RustTimer::TokioSleep => "Box::pin(sleep)",
             RustTimer::CrossbeamAfter => "after",
         }
@@ -97,12 +107,16 @@ impl RustTimer {
     /// Bytes of the handle the caller keeps (not counted in the heap column); None if dropped.
     fn handle_bytes(self) -> Option<usize> {
         match self {
-            RustTimer::GotimerTimer => Some(size_of::<gotimer::Timer>()),
+            RustTimer::GotimerTimer | RustTimer::GotimerTimerWaited => {
+                Some(size_of::<gotimer::Timer>())
+            }
             RustTimer::GotimerAfterFunc => None,
             RustTimer::GotimerAfter | RustTimer::CrossbeamAfter => {
                 Some(size_of::<crossbeam_channel::Receiver<Instant>>())
             }
-            RustTimer::GotimerTicker => Some(size_of::<gotimer::Ticker>()),
+            RustTimer::GotimerTicker | RustTimer::GotimerTickerWaited => {
+                Some(size_of::<gotimer::Ticker>())
+            }
             RustTimer::TokioSleep => Some(size_of::<Pin<Box<tokio::time::Sleep>>>()),
         }
     }
@@ -371,9 +385,15 @@ fn measure_kept<T>(kind: RustTimer, n: u64, mut make: impl FnMut(u64) -> T) -> R
     }
 }
 
-/// Warns on stderr if gotimer's wheels do not hold the timers that should be pending.
+/// Warns on stderr if gotimer's wheels do not hold the timers that should be pending (a `Timer`
+/// or `Ticker` nobody waits on is parked, in no wheel; `after` registers nothing).
 fn check_pending(kind: RustTimer, n: u64) {
-    if matches!(kind, RustTimer::GotimerAfter) || kind.library() != "gotimer" {
+    if !matches!(
+        kind,
+        RustTimer::GotimerTimerWaited
+            | RustTimer::GotimerTickerWaited
+            | RustTimer::GotimerAfterFunc
+    ) {
         return;
     }
     let pending = gotimer::stats().pending as u64;
@@ -397,6 +417,16 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
         RustTimer::GotimerTicker => {
             measure_kept(args.timer, n, |i| gotimer::Ticker::new(evenly_spread(i, n)))
         }
+        RustTimer::GotimerTimerWaited => measure_kept(args.timer, n, |i| {
+            let t = gotimer::Timer::new(evenly_spread(i, n));
+            let _ = t.c();
+            t
+        }),
+        RustTimer::GotimerTickerWaited => measure_kept(args.timer, n, |i| {
+            let t = gotimer::Ticker::new(evenly_spread(i, n));
+            let _ = t.c();
+            t
+        }),
         RustTimer::CrossbeamAfter => measure_kept(args.timer, n, |i| {
             crossbeam_channel::after(evenly_spread(i, n))
         }),

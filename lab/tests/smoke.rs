@@ -86,8 +86,10 @@ fn mem_without_go() {
     let (out, stdout) = lab("mem", &["mem", "--count", "1000"]);
     for k in [
         "Timer::new",
+        "Timer::new + c()",
         "after_func",
         "Ticker::new",
+        "Ticker::new + c()",
         "Box::pin(sleep)",
         "crossbeam",
     ] {
