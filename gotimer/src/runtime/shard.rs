@@ -297,7 +297,7 @@ impl Locked<'_> {
         done
     }
 
-    /// Files a new entry, which nothing else can reach yet, for `deadline` (`None`: never), which is
+    /// Files an idle entry (a new one, or one being armed) for `deadline` (`None`: never), which is
     /// not yet due: what `schedule` does for an idle entry, without looking at its old state.
     pub(crate) fn file_new(&mut self, entry: &EntryRef, deadline: Option<u64>) -> Scheduled {
         debug_assert_eq!(
@@ -341,12 +341,7 @@ impl Locked<'_> {
             let fired = view.fire(due, now, time);
             return self.after_fire(entry.clone(), fired);
         }
-        let key = self.wheel.insert(due, entry.clone());
-        entry.set_state(self, State::InWheel(key));
-        Scheduled {
-            dispatch: None,
-            deadline: self.lower_next(due),
-        }
+        self.file_new(entry, Some(due))
     }
 
     /// Fires a channel timer in the wheel whose true deadline is at or before `now`, on the calling
