@@ -348,32 +348,27 @@ impl Handle {
             shard: rt.get().local_shard(),
             rt,
         };
-        // A callback on a clock read without the lock: filed directly, read the clock once. One
-        // already due (`after_func(0)`) is run at once, as a schedule would run it, without the
-        // lock: nothing else can reach the new entry, which stays idle, and a `stop` after this
-        // finds it so (false: it runs).
+        // A callback on a clock read without the lock is filed directly, reading the clock once;
+        // one already due is run at once, as a schedule would run it, without the lock: nothing
+        // else can reach the new entry, which stays idle, and a `stop` after this finds it so
+        // (false: it runs). `after_func(0)` is due whatever the time: no clock read at all.
         let rt = handle.rt.get();
         if matches!(handle.entry.action.view(), View::Func(_)) {
-            // `after_func(0)` is due whatever the time: no need to read the clock.
-            let zero = matches!(due, Due::In(d) if d.is_zero());
-            let now = if zero {
-                Some(0)
-            } else {
-                rt.time.unlocked_now()
+            let run_now = || Scheduled {
+                dispatch: Some(handle.entry.clone()),
+                deadline: None,
             };
-            if let Some(now) = now {
-                let deadline = if zero {
-                    Some(0)
-                } else {
-                    rt.time.deadline(now, due)
-                };
-                let done = match deadline {
-                    Some(t) if t <= now => Scheduled {
-                        dispatch: Some(handle.entry.clone()),
-                        deadline: None,
-                    },
-                    deadline => handle.shard(rt).lock().file_new(&handle.entry, deadline),
-                };
+            let done = if matches!(due, Due::In(d) if d.is_zero()) {
+                Some(run_now())
+            } else {
+                rt.time
+                    .unlocked_now()
+                    .map(|now| match rt.time.deadline(now, due) {
+                        Some(t) if t <= now => run_now(),
+                        deadline => handle.shard(rt).lock().file_new(&handle.entry, deadline),
+                    })
+            };
+            if let Some(done) = done {
                 rt.finish(done);
                 return handle;
             }
