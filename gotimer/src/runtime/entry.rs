@@ -1,7 +1,7 @@
 //! A timer entry: what the wheel holds, and the state machine every kind of timer shares.
 //!
 //! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node in
-//! a shard's wheel. Its state is one word (`Entry::state`: idle, never, or its wheel key), which
+//! a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, or its wheel key), which
 //! changes only under the lock of the shard the entry belongs to; the accessors take the `Locked`
 //! shard to say so. Delivery (sending on the channel, or committing a callback) happens under that
 //! same lock, which is what makes `stop`/`reset` exact: they either find the entry still pending, or
@@ -14,6 +14,10 @@
 //!    │                            │    └── reset (later: lazy, same key)
 //!    │  schedule(never)           ▼
 //!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
+//!
+//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ──── first c(): arm ──▶ key in wheel,
+//!                          │  ▲ reset: new deadline                              or fired at once
+//!                          └──┘ stop / drop ──▶ IDLE
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 //!
@@ -28,11 +32,13 @@
 //! fired (true: the value would have been drained unreceived).
 //!
 //! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
-//! its wheel node was filed under, and its *true* deadline is when it really fires. They differ only
-//! for a `Timer` (`Deliver`) moved later by the one transition that takes no lock: one
+//! its wheel node was filed under, and its *true* deadline is when it really fires. For a `Timer`
+//! (`Deliver`) they differ after it was moved later by the one transition that takes no lock: one
 //! compare-and-swap of `Deliver::true_when`, which the driver claims with a compare-and-swap of its
 //! own before it sends. Its state does not change: the entry stays pending in the same node, and the
-//! driver re-files it when the node comes up early.
+//! driver re-files it when the node comes up early. A `Tick` keeps its true deadline (`Tick::when`,
+//! its next tick) apart too: `c()` that fires a tick moves the node later in place, and a period
+//! shorter than the driver can sleep is filed at least `SPIN_BELOW` out (`Tick::registered`).
 
 use super::shard::Locked;
 use super::time::Timeline;

@@ -1,7 +1,11 @@
 //! The timer runtime, as a value: a time line, shards of wheels, and what fires what is due.
 //!
 //! Data flows one way: a handle (`Timer`, `Ticker`) schedules its entry into a shard of its runtime;
-//! what comes due is sent on its channel under the shard lock, or run as a callback. Two kinds of
+//! what comes due is sent on its channel under the shard lock, or run as a callback. A channel
+//! timer is parked until its channel is first asked for (`Handle::channel`), and each `c()` fires
+//! what is due on the calling thread, under the same lock, so the driver is needed only for a
+//! receiver that is already blocked. A callback made due by a callback runs next on that callback's
+//! thread (`handoff.rs`). Two kinds of
 //! runtime share all of that code and differ in one seam, `Timeline` (where the time comes from)
 //! and `Drive` (who fires what is due):
 //! - the system clock: one static runtime on the monotonic clock, started on first use, with a
