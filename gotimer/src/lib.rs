@@ -164,10 +164,10 @@
 //! the heap until a goroutine blocks on it. So the common timeout that is made, reset and stopped
 //! without ever being waited on takes no channel, no lock on create, and no wheel node, and nothing
 //! observable changes: `stop`/`reset` return what they would have, and a parked timer whose
-//! deadline has passed is fired the moment its channel is asked for. Each `c()` call also fires a
-//! timer or tick that is due but not yet sent, on the calling thread (Go's `maybeRunChan`), so a
-//! receiver never waits for the driver to wake for what is already due: a 1 ns `Ticker` read with
-//! `t.c().recv()` delivers a tick per call. The driver files the ticks of a ticker faster than
+//! deadline has passed is delivered as soon as its channel is asked for (the driver fires it at
+//! once). Each later `c()` call fires a timer or tick that is due but not yet sent, on the calling
+//! thread (Go's `maybeRunChan`), so a receiver does not wait for the driver to wake for what is
+//! already due: a 1 ns `Ticker` read with `t.c().recv()` delivers a tick per call. The driver files the ticks of a ticker faster than
 //! [`SPIN_BELOW`] at least `SPIN_BELOW` apart, since it cannot sleep shorter.
 //!
 //! Memory per pending timer (measured by `tests/memory.rs`): `after_func` 56 bytes plus its

@@ -122,8 +122,8 @@ impl Ticker {
     /// The channel on which ticks are delivered. Go's `ticker.C`.
     ///
     /// The first call makes the channel and files the ticker in its wheel (until then it is parked,
-    /// as for [`Timer::c`](crate::Timer::c)). Each call also delivers a tick that is due but not yet
-    /// sent, on the calling thread: `ticker.c().recv()` in a loop gets every due tick without waiting
+    /// as for [`Timer::c`](crate::Timer::c)). Each later call delivers a tick that is due but not yet
+    /// sent itself, on the calling thread: `ticker.c().recv()` in a loop gets every due tick without waiting
     /// for the driver, even for a period shorter than the driver can sleep
     /// ([`SPIN_BELOW`](crate::SPIN_BELOW)); a receiver that keeps a clone of the channel instead
     /// gets those ticks from the driver, at most one per `SPIN_BELOW`.

@@ -152,8 +152,9 @@ impl Timer {
     ///
     /// The first call makes the channel and files the timer in its wheel (until then it is parked,
     /// as a Go 1.23 timer stays out of the heap until a goroutine waits on it: a timer that is only
-    /// made, reset and stopped costs no channel). Each call also delivers a value that is due but not
-    /// yet sent, on the calling thread, so the receive that follows does not wait for the driver.
+    /// made, reset and stopped costs no channel); if its deadline has already passed, the driver
+    /// delivers at once. Each later call delivers a value that is due but not yet sent itself, on
+    /// the calling thread, so the receive that follows does not wait for the driver.
     ///
     /// ```
     /// use gotimer::{crossbeam_channel::unbounded, select, Timer};

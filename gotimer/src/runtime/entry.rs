@@ -15,21 +15,21 @@
 //!    │  schedule(never)           ▼
 //!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
 //!
-//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ──── first c(): arm ──▶ key in wheel,
-//!                          │  ▲ reset: new deadline                              or fired at once
+//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ──── first c(): arm ──▶ key in wheel
+//!                          │  ▲ reset: new deadline                              (due or not)
 //!                          └──┘ stop / drop ──▶ IDLE
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 //!
 //! A channel timer (`Timer`, `Ticker`) on a clock read without the lock starts *parked*: pending,
 //! with its deadline in its action, but in no wheel and with no channel yet, because nobody can
-//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: into the wheel,
-//! or fired at once if its deadline has passed. This is Go 1.23's rule that a channel timer enters
+//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: files it in
+//! the wheel, where a deadline already passed comes out of the driver's next poll. This is Go 1.23's rule that a channel timer enters
 //! the heap only once a goroutine blocks on it (`blockTimerChan`): a timer made and stopped without
 //! ever being waited on (the usual fate of a timeout) costs no channel, no lock and no wheel node.
-//! It changes nothing anyone can observe: a parked timer whose deadline passed is fired the moment
-//! its channel is first asked for, and `stop`/`reset` return what they would have returned had it
-//! fired (true: the value would have been drained unreceived).
+//! It changes nothing anyone can observe: a parked timer whose deadline passed is delivered as soon
+//! as its channel is asked for (the driver, notified, fires it at once), and `stop`/`reset` return
+//! what they would have returned had it fired (true: the value would have been drained unreceived).
 //!
 //! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
 //! its wheel node was filed under, and its *true* deadline is when it really fires. For a `Timer`

@@ -413,9 +413,11 @@ impl Handle {
         }
     }
 
-    /// A channel timer's `c()`: its channel, made and armed on the first call (`arm`); and, when
-    /// the channel is empty, the timer fired now if it is due (`fire_if_due`), rather than have the
-    /// receiver wait for the driver to wake. A value already waiting is the one to receive.
+    /// A channel timer's `c()`: its channel, made and armed on the first call (`arm`); on later
+    /// calls, when the channel is empty, the timer fired now if it is due (`fire_if_due`), rather
+    /// than have the receiver wait for the driver to wake. A value already waiting is the one to
+    /// receive. The first call reads no clock, to keep a waited-on timer as cheap as before parking
+    /// existed; what is already due then is the driver's, notified by `arm`.
     pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
         let mut armed_now = false;
         let rx = rx.get_or_init(|| {
@@ -424,25 +426,21 @@ impl Handle {
             armed_now = true;
             rx
         });
-        // Arming just fired it if it was due, at a time read under the lock.
         if !armed_now && rx.is_empty() {
             self.fire_if_due();
         }
         rx
     }
 
-    /// Gives a parked channel timer its channel and files it in its wheel, or fires it now if its
-    /// deadline has passed: the timer's `c()` was called for the first time. A timer that is
-    /// stopped, or never due, only gets its channel.
+    /// Gives a parked channel timer its channel and files it in its wheel: the timer's `c()` was
+    /// called for the first time. No clock is read: a deadline that has already passed is filed
+    /// all the same, and the driver, notified of it, fires it at once. A timer that is stopped, or
+    /// never due, only gets its channel.
     fn arm(&self, tx: Sender<Instant>) {
         let rt = self.rt.get();
         self.entry.action.view().arm(tx);
         let shard = self.shard(rt);
-        let done = {
-            let mut locked = shard.lock();
-            let now = rt.time.now();
-            locked.arm(&self.entry, now, &rt.time)
-        };
+        let done = shard.lock().arm(&self.entry);
         rt.finish(done);
     }
 

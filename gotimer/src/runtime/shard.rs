@@ -297,8 +297,8 @@ impl Locked<'_> {
         done
     }
 
-    /// Files an idle entry (a new one, or one being armed) for `deadline` (`None`: never), which is
-    /// not yet due: what `schedule` does for an idle entry, without looking at its old state.
+    /// Files an idle entry (a new one, or one being armed) for `deadline` (`None`: never): what
+    /// `schedule` does for an idle entry that is not yet due, without looking at its old state.
     pub(crate) fn file_new(&mut self, entry: &EntryRef, deadline: Option<u64>) -> Scheduled {
         debug_assert_eq!(
             entry.state(self),
@@ -318,13 +318,14 @@ impl Locked<'_> {
     }
 
     /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry is
-    /// filed in the wheel at its deadline, or fired now if that has passed. Any other state stays
-    /// as it is (stopped, or never due).
+    /// filed in the wheel at its deadline, whether or not that has passed (a deadline already
+    /// passed comes out of the next poll, and the caller notifies the driver of it), so that the
+    /// first `c()` reads no clock. Any other state stays as it is (stopped, or never due).
     ///
     /// A parked `Timer`'s `true_when` may be moved later without the lock at any moment
     /// (`Deliver::reset_later`), so it is read once and the node filed under what was read, which is
     /// at or before the true deadline; it is not written back.
-    pub(crate) fn arm(&mut self, entry: &EntryRef, now: u64, time: &Timeline) -> Scheduled {
+    pub(crate) fn arm(&mut self, entry: &EntryRef) -> Scheduled {
         debug_assert!(
             entry.action.view().armed(),
             "gotimer: armed without a channel"
@@ -333,14 +334,9 @@ impl Locked<'_> {
             return Scheduled::default();
         }
         entry.set_state(self, State::Idle);
-        let view = entry.action.view();
-        let Some(due) = view.when() else {
+        let Some(due) = entry.action.view().when() else {
             unreachable!("gotimer: a parked timer without a deadline")
         };
-        if due <= now {
-            let fired = view.fire(due, now, time);
-            return self.after_fire(entry.clone(), fired);
-        }
         self.file_new(entry, Some(due))
     }
 
