@@ -89,10 +89,9 @@ impl Shard {
         let pending = locked.is_pending(entry);
         let drained = under_lock(&locked, pending);
         let deadline = time.deadline(now, due);
-        if let Some(when) = deadline.filter(|_| entry.state(&locked) == State::Parked) {
-            // Parked stays parked (no channel to deliver on): only its deadline changes. What
-            // `schedule` would do, without its cancel and refile.
-            entry.action.view().set_when(&locked, Some(when));
+        if deadline.is_some_and(|when| locked.repark(entry, when)) {
+            // Nothing filed, nothing fired: nothing to finish. (Before `schedule`, which would do
+            // the same, because this is Ticker::reset's hot path.)
             return (true, None);
         }
         let done = locked.schedule(entry, deadline, now, time);
@@ -271,9 +270,11 @@ impl Locked<'_> {
                 entry.set_state(self, State::Never);
             }
             Some(due) if !view.armed() => {
-                self.cancel(entry);
-                view.set_when(self, Some(due));
-                entry.set_state(self, State::Parked);
+                if !self.repark(entry, due) {
+                    self.cancel(entry);
+                    view.set_when(self, Some(due));
+                    entry.set_state(self, State::Parked);
+                }
             }
             Some(due) if due <= now => {
                 self.cancel(entry);
@@ -295,6 +296,17 @@ impl Locked<'_> {
             }
         }
         done
+    }
+
+    /// Gives a parked entry the deadline `due`: it stays parked (no node, and no channel to deliver
+    /// on), only its deadline changes. False if the entry is not parked.
+    #[inline]
+    fn repark(&mut self, entry: &EntryRef, due: u64) -> bool {
+        if entry.state(self) != State::Parked {
+            return false;
+        }
+        entry.action.view().set_when(self, Some(due));
+        true
     }
 
     /// Files an idle entry (a new one, or one being armed) for `deadline` (`None`: never): what
