@@ -10,9 +10,9 @@
 //! on one timer; `after_func`: `after_func(1 h, || {})` + `stop` + drop; `ticker_recv`: one
 //! `Ticker::new(1 ns)`, then `c().recv()` per operation (the tick fired by `c()` itself);
 //! `ticker_reset`: `Ticker::reset(2 ns)` on one ticker; `after_func_now`: `after_func(0)` from a
-//! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc. Each first warms up (runtime started, site
-//! interned, slab page allocated), then runs `n` operations; compare two builds by the difference of
-//! the totals for two values of `n`, which leaves the start-up out.
+//! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc. Each first warms
+//! up (runtime started, site interned, slab page allocated), then runs `n` operations; compare two
+//! builds by the difference of the totals for two values of `n`, which leaves the start-up out.
 use std::hint::black_box;
 use std::time::Duration;
 

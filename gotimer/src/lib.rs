@@ -167,8 +167,9 @@
 //! deadline has passed is delivered as soon as its channel is asked for (the driver fires it at
 //! once). Each later `c()` call fires a timer or tick that is due but not yet sent, on the calling
 //! thread (Go's `maybeRunChan`), so a receiver does not wait for the driver to wake for what is
-//! already due: a 1 ns `Ticker` read with `t.c().recv()` delivers a tick per call. The driver files the ticks of a ticker faster than
-//! [`SPIN_BELOW`] at least `SPIN_BELOW` apart, since it cannot sleep shorter.
+//! already due: a 1 ns `Ticker` read with `t.c().recv()` delivers a tick per call. The driver files
+//! the ticks of a ticker faster than [`SPIN_BELOW`] at least `SPIN_BELOW` apart, since it cannot
+//! sleep shorter.
 //!
 //! Memory per pending timer (measured by `tests/memory.rs`): `after_func` 56 bytes plus its
 //! closure; a `Timer` or `Ticker` nobody has waited on, its entry (96 bytes at most); once `c()` was

@@ -111,20 +111,16 @@ impl Ticker {
     fn schedule(rt: Rt, site: &'static Location<'static>, first: Due, period: Duration) -> Ticker {
         let rx = OnceLock::new();
         let tick = Tick::unarmed(period_ns(period));
-        let handle = Handle::start_channel(rt, site, Kind::Ticker, tick, first, |t| {
-            let (tx, r) = bounded(1);
-            t.arm(tx);
-            let _ = rx.set(r);
-        });
+        let handle = Handle::start_channel(rt, site, Kind::Ticker, tick, first, &rx);
         Ticker { handle, rx }
     }
 
     /// The channel on which ticks are delivered. Go's `ticker.C`.
     ///
     /// The first call makes the channel and files the ticker in its wheel (until then it is parked,
-    /// as for [`Timer::c`](crate::Timer::c)). Each later call delivers a tick that is due but not yet
-    /// sent itself, on the calling thread: `ticker.c().recv()` in a loop gets every due tick without waiting
-    /// for the driver, even for a period shorter than the driver can sleep
+    /// as for [`Timer::c`](crate::Timer::c)). Each later call delivers a tick that is due but not
+    /// yet sent itself, on the calling thread: `ticker.c().recv()` in a loop gets every due tick
+    /// without waiting for the driver, even for a period shorter than the driver can sleep
     /// ([`SPIN_BELOW`](crate::SPIN_BELOW)); a receiver that keeps a clone of the channel instead
     /// gets those ticks from the driver, at most one per `SPIN_BELOW`.
     ///

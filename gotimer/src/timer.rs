@@ -65,8 +65,8 @@ use std::time::{Duration, Instant};
 pub struct Timer {
     handle: Handle,
     /// The channel, made the first time `c()` asks for it, which arms the timer (until then it is
-    /// parked: see `runtime/entry.rs`). Set at creation for `after_func` (`never()`) and on a fake
-    /// clock, whose timers are armed at once.
+    /// parked: see `runtime/entry.rs`). Set at creation on a fake clock, whose timers are armed at
+    /// once; never set for `after_func`.
     rx: OnceLock<Receiver<Instant>>,
     /// False for `after_func` timers: dropping the handle lets the callback run, and `rx` stays
     /// empty (`c()` is the shared `never_receiver`).
@@ -387,11 +387,7 @@ fn start_channel(
         }
         due => {
             let rx = OnceLock::new();
-            let handle = Handle::start_channel(rt, site, kind, Deliver::unarmed(), due, |d| {
-                let (tx, r) = bounded(1);
-                d.arm(tx);
-                let _ = rx.set(r);
-            });
+            let handle = Handle::start_channel(rt, site, kind, Deliver::unarmed(), due, &rx);
             (handle, rx)
         }
     }
@@ -404,13 +400,12 @@ fn start_channel(
 /// callback delays no other timer. A callback that a running callback makes due at once (an
 /// `after_func(Duration::ZERO, g)` inside `f`) runs next on the same thread as soon as `f` returns,
 /// with no other thread woken, as Go runs a goroutine started by a goroutine next on its P; if `f`
-/// has not returned within a millisecond, another thread runs it. Dropping the returned `Timer` does
-/// not cancel the callback (as in
-/// Go, and like dropping a `JoinHandle`). A panic in `f` is caught and reported on stderr with the
-/// `after_func` call site; other timers keep working. It is counted in
-/// [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's captures are
-/// dropped and before gotimer's report line, so a test that waits for the captures to drop (a
-/// `Sender`'s disconnection, say) then sees the count. The panic hook's own message (and
+/// has not returned within a millisecond, another thread runs it. Dropping the returned `Timer`
+/// does not cancel the callback (as in Go, and like dropping a `JoinHandle`). A panic in `f` is
+/// caught and reported on stderr with the `after_func` call site; other timers keep working. It is
+/// counted in [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's
+/// captures are dropped and before gotimer's report line, so a test that waits for the captures to
+/// drop (a `Sender`'s disconnection, say) then sees the count. The panic hook's own message (and
 /// backtrace, with `RUST_BACKTRACE=1`) is printed earlier, as the panic starts.
 ///
 /// For a callback that is started later, or again and again (a debouncer), see

@@ -13,7 +13,8 @@
 //!   that both sides file in their wheel or heap at once;
 //! - reset: one of 1024 pending timers reset to 1 h plus up to 1 s.
 //!
-//! and prints the lower quartile of the batches' ns/op: `pending,insert_cancel_ns,reset_ns,after_func_ns`.
+//! and prints the lower quartile of the batches' ns/op:
+//! `pending,insert_cancel_ns,reset_ns,after_func_ns`.
 
 use crate::report::{self, LineChart, Series, Table};
 use crate::{child, golang};

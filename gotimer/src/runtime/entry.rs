@@ -1,11 +1,11 @@
 //! A timer entry: what the wheel holds, and the state machine every kind of timer shares.
 //!
-//! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node in
-//! a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, or its wheel key), which
-//! changes only under the lock of the shard the entry belongs to; the accessors take the `Locked`
-//! shard to say so. Delivery (sending on the channel, or committing a callback) happens under that
-//! same lock, which is what makes `stop`/`reset` exact: they either find the entry still pending, or
-//! find its value already in the channel, where they can drain it.
+//! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node
+//! in a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, or its wheel
+//! key), which changes only under the lock of the shard the entry belongs to; the accessors take
+//! the `Locked` shard to say so. Delivery (sending on the channel, or committing a callback)
+//! happens under that same lock, which is what makes `stop`/`reset` exact: they either find the
+//! entry still pending, or find its value already in the channel, where they can drain it.
 //!
 //! ```text
 //!              schedule(d)                      comes due (driver, or at once if d <= now)
@@ -23,22 +23,24 @@
 //!
 //! A channel timer (`Timer`, `Ticker`) on a clock read without the lock starts *parked*: pending,
 //! with its deadline in its action, but in no wheel and with no channel yet, because nobody can
-//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: files it in
-//! the wheel, where a deadline already passed comes out of the driver's next poll. This is Go 1.23's rule that a channel timer enters
-//! the heap only once a goroutine blocks on it (`blockTimerChan`): a timer made and stopped without
-//! ever being waited on (the usual fate of a timeout) costs no channel, no lock and no wheel node.
-//! It changes nothing anyone can observe: a parked timer whose deadline passed is delivered as soon
-//! as its channel is asked for (the driver, notified, fires it at once), and `stop`/`reset` return
-//! what they would have returned had it fired (true: the value would have been drained unreceived).
+//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: files it in the
+//! wheel, where a deadline already passed comes out of the driver's next poll. This is Go 1.23's
+//! rule that a channel timer enters the heap only once a goroutine blocks on it (`blockTimerChan`):
+//! a timer made and stopped without ever being waited on (the usual fate of a timeout) costs no
+//! channel, no lock and no wheel node. It changes nothing anyone can observe: a parked timer whose
+//! deadline passed is delivered as soon as its channel is asked for (the driver, notified, fires it
+//! at once), and `stop`/`reset` return what they would have returned had it fired (true: the value
+//! would have been drained unreceived).
 //!
 //! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
 //! its wheel node was filed under, and its *true* deadline is when it really fires. For a `Timer`
 //! (`Deliver`) they differ after it was moved later by the one transition that takes no lock: one
-//! compare-and-swap of `Deliver::true_when`, which the driver claims with a compare-and-swap of its
-//! own before it sends. Its state does not change: the entry stays pending in the same node, and the
-//! driver re-files it when the node comes up early. A `Tick` keeps its true deadline (`Tick::when`,
-//! its next tick) apart too: `c()` that fires a tick moves the node later in place, and a period
-//! shorter than the driver can sleep is filed at least `SPIN_BELOW` out (`Tick::registered`).
+//! compare-and-swap of its `Chan::true_when`, which the driver claims with a compare-and-swap of
+//! its own before it sends. Its state does not change: the entry stays pending in the same node,
+//! and the driver re-files it when the node comes up early. A `Tick` keeps its true deadline
+//! (`Chan::true_when`, its next tick) apart too: `c()` that fires a tick moves the node later in
+//! place, and a period shorter than the driver can sleep is filed at least `SPIN_BELOW` out
+//! (`Tick::registered`).
 
 use super::shard::Locked;
 use super::time::Timeline;
@@ -64,8 +66,8 @@ const PARKED: u32 = u32::MAX - 2;
 pub(crate) type EntryRef = std::sync::Arc<Entry<dyn Action>>;
 
 pub(crate) struct Entry<A: ?Sized> {
-    /// `IDLE`, `NEVER`, `PARKED`, or the entry's wheel key (below 2^31). Read and written only under the shard
-    /// lock, so `Relaxed` suffices: the lock orders every access.
+    /// `IDLE`, `NEVER`, `PARKED`, or the entry's wheel key (below 2^31). Read and written only
+    /// under the shard lock, so `Relaxed` suffices: the lock orders every access.
     state: AtomicU32,
     /// Where the timer was created (`#[track_caller]`), for the profile and reports.
     pub(crate) origin: Origin,
@@ -174,7 +176,7 @@ pub(crate) enum View<'a> {
     Func(&'a (dyn Fn() + Send + Sync)),
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
     /// Called under the shard lock when the entry's registered deadline `due` has passed;
     /// `now >= due`.
     #[inline]
@@ -191,11 +193,7 @@ impl View<'_> {
     /// decide whether to fire the timer itself, and then checks again under the lock.
     #[inline]
     pub(crate) fn when(self) -> Option<u64> {
-        let when = match self {
-            View::Deliver(d) => d.true_when.load(Acquire),
-            View::Tick(t) => t.when.load(Acquire),
-            View::Func(_) => NOT_IN_WHEEL,
-        };
+        let when = self.chan()?.true_when.load(Acquire);
         (when != NOT_IN_WHEEL).then_some(when)
     }
 
@@ -209,29 +207,31 @@ impl View<'_> {
     /// `set_when`, for an entry nobody else can reach yet, or under the shard lock.
     #[inline]
     fn store_when(self, when: u64) {
-        match self {
-            View::Deliver(d) => d.true_when.store(when, Release),
-            View::Tick(t) => t.when.store(when, Release),
-            View::Func(_) => {}
+        if let Some(chan) = self.chan() {
+            chan.true_when.store(when, Release)
         }
     }
 
     /// Gives a channel timer its channel (once); the entry must then leave `PARKED` under the lock.
     pub(crate) fn arm(self, tx: Sender<Instant>) {
-        match self {
-            View::Deliver(d) => d.arm(tx),
-            View::Tick(t) => t.arm(tx),
-            View::Func(_) => unreachable!("gotimer: a callback timer has no channel"),
-        }
+        self.chan()
+            .expect("gotimer: a callback timer has no channel")
+            .arm(tx)
     }
 
     /// True if the entry can deliver: a callback, or a channel timer whose channel was made.
     #[inline]
     pub(crate) fn armed(self) -> bool {
+        self.chan().is_none_or(|chan| chan.tx.get().is_some())
+    }
+
+    /// The channel part of a channel timer (`None`: a callback).
+    #[inline]
+    fn chan(self) -> Option<&'a Chan> {
         match self {
-            View::Deliver(d) => d.tx.get().is_some(),
-            View::Tick(t) => t.tx.get().is_some(),
-            View::Func(_) => true,
+            View::Deliver(d) => Some(&d.chan),
+            View::Tick(t) => Some(&t.chan),
+            View::Func(_) => None,
         }
     }
 
@@ -258,39 +258,65 @@ pub(crate) const CHANNEL_BYTES: u64 = 664;
 /// `NOT_IN_WHEEL`, takes the locked path (which drains the value and reports it kept one from being
 /// received).
 pub(crate) struct Deliver {
+    chan: Chan,
+}
+
+/// What both kinds of channel timer (`Deliver`, `Tick`) hold: the channel, made when the timer is
+/// armed, and the true deadline.
+pub(crate) struct Chan {
     /// Set once, when the channel is first asked for (arming), before the entry leaves `PARKED`.
     tx: OnceLock<Sender<Instant>>,
-    /// The true deadline while the entry is parked or in the wheel, else `NOT_IN_WHEEL`.
+    /// The true deadline (a `Tick`'s next tick) while the entry is parked or in the wheel, else
+    /// `NOT_IN_WHEEL`. A `Tick`'s is written only under the shard lock; a `Deliver`'s is also moved
+    /// later without it (`Deliver::reset_later`). Read without the lock by `c()`, to see whether the
+    /// timer is due.
     true_when: AtomicU64,
 }
 
-/// `Deliver::true_when` of an entry that is not in the wheel.
+/// `Chan::true_when` of an entry that is not in the wheel.
 const NOT_IN_WHEEL: u64 = u64::MAX;
 
-impl Deliver {
-    /// An action whose channel is made later, when it is armed (`arm`).
-    pub(crate) fn unarmed() -> Self {
-        Deliver {
+impl Chan {
+    fn unarmed() -> Self {
+        Chan {
             tx: OnceLock::new(),
             true_when: AtomicU64::new(NOT_IN_WHEEL),
         }
     }
 
-    pub(crate) fn new(tx: Sender<Instant>) -> Self {
-        let d = Deliver::unarmed();
-        d.arm(tx);
-        d
+    /// Gives the timer its channel; the entry must then leave `PARKED` under the lock.
+    fn arm(&self, tx: Sender<Instant>) {
+        assert!(self.tx.set(tx).is_ok(), "gotimer: a timer armed twice");
     }
 
-    /// Gives the action its channel; the entry must then leave `PARKED` under the lock.
-    pub(crate) fn arm(&self, tx: Sender<Instant>) {
-        assert!(self.tx.set(tx).is_ok(), "gotimer: a timer armed twice");
+    /// Sends `value` if the channel has room; false if every receiver is gone (or there is no
+    /// channel: an unarmed entry is never filed, so that does not happen).
+    fn send(&self, value: Instant) -> bool {
+        match self.tx.get() {
+            Some(tx) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
+            None => false,
+        }
+    }
+}
+
+impl Deliver {
+    /// An action whose channel is made later, when it is armed (`View::arm`).
+    pub(crate) fn unarmed() -> Self {
+        Deliver {
+            chan: Chan::unarmed(),
+        }
+    }
+
+    pub(crate) fn new(tx: Sender<Instant>) -> Self {
+        let d = Deliver::unarmed();
+        d.chan.arm(tx);
+        d
     }
 
     fn fire(&self, due: u64, now: u64, time: &Timeline) -> Fired {
         // `true_when` is set by every schedule under this same lock, so it is in the wheel; the
         // check only guards the loop.
-        let mut when = self.true_when.load(Acquire);
+        let mut when = self.chan.true_when.load(Acquire);
         let mut at = due;
         while when != NOT_IN_WHEEL {
             if when > now {
@@ -298,6 +324,7 @@ impl Deliver {
                 return Fired::Again(when);
             }
             match self
+                .chan
                 .true_when
                 .compare_exchange(when, NOT_IN_WHEEL, AcqRel, Acquire)
             {
@@ -310,7 +337,7 @@ impl Deliver {
         }
         // Full cannot happen: every schedule drains the channel first. Disconnected means the
         // handle is gone, and then nobody is left to tell. An entry is only filed once armed.
-        tx_send(&self.tx, time.instant(at));
+        self.chan.send(time.instant(at));
         Fired::Done
     }
 
@@ -319,9 +346,10 @@ impl Deliver {
     /// locked path. A parked entry that a concurrent `c()` arms keeps the moved deadline: arming
     /// files it under its old one, at or before the new, and the node is re-filed when it comes up.
     pub(crate) fn reset_later(&self, deadline: u64) -> bool {
-        let mut when = self.true_when.load(Acquire);
+        let mut when = self.chan.true_when.load(Acquire);
         while when != NOT_IN_WHEEL && deadline >= when {
             match self
+                .chan
                 .true_when
                 .compare_exchange(when, deadline, AcqRel, Acquire)
             {
@@ -342,34 +370,25 @@ impl Action for Deliver {
 
 /// `Ticker::new` and `tick`: phase-aligned ticks, dropped while the receiver is behind.
 pub(crate) struct Tick {
-    /// Set once, when the channel is first asked for (arming), before the entry leaves `PARKED`.
-    tx: OnceLock<Sender<Instant>>,
+    /// The channel, and the next tick as the true deadline.
+    chan: Chan,
     /// Period in nanoseconds, never 0. Changed only under the shard lock, by `Ticker::reset`.
     period: AtomicU64,
-    /// The next tick while the entry is parked or in the wheel, else `NOT_IN_WHEEL`. Written only
-    /// under the shard lock; read without it by `c()`, to see whether a tick is due.
-    when: AtomicU64,
 }
 
 impl Tick {
-    /// An action whose channel is made later, when it is armed (`arm`).
+    /// An action whose channel is made later, when it is armed (`View::arm`).
     pub(crate) fn unarmed(period: u64) -> Self {
         Tick {
-            tx: OnceLock::new(),
+            chan: Chan::unarmed(),
             period: AtomicU64::new(period),
-            when: AtomicU64::new(NOT_IN_WHEEL),
         }
     }
 
     pub(crate) fn new(tx: Sender<Instant>, period: u64) -> Self {
         let t = Tick::unarmed(period);
-        t.arm(tx);
+        t.chan.arm(tx);
         t
-    }
-
-    /// Gives the action its channel; the entry must then leave `PARKED` under the lock.
-    pub(crate) fn arm(&self, tx: Sender<Instant>) {
-        assert!(self.tx.set(tx).is_ok(), "gotimer: a ticker armed twice");
     }
 
     /// Sets the period (not 0) for the ticks after the next schedule. Caller holds the shard lock.
@@ -377,15 +396,17 @@ impl Tick {
         self.period.store(period, Relaxed)
     }
 
-    /// Sends the tick that came due (its true deadline, `when`) and says when the next one is,
-    /// recording it as the new `when`. Caller holds the shard lock.
+    /// Sends the tick that came due (its true deadline) and says when the next one is, recording
+    /// it as the new true deadline. Caller holds the shard lock.
     fn fire(&self, registered: u64, now: u64, time: &Timeline) -> Fired {
-        let due = match self.when.load(Relaxed) {
+        let due = match self.chan.true_when.load(Relaxed) {
             NOT_IN_WHEEL => registered,
             when => when,
         };
-        let next = self.next_after(due, now, tx_send(&self.tx, time.instant(due)));
-        self.when.store(next.unwrap_or(NOT_IN_WHEEL), Release);
+        let next = self.next_after(due, now, self.chan.send(time.instant(due)));
+        self.chan
+            .true_when
+            .store(next.unwrap_or(NOT_IN_WHEEL), Release);
         match next {
             Some(next) => Fired::Again(self.registered(next, now, time)),
             None => Fired::Done,
@@ -421,15 +442,6 @@ impl Tick {
             .checked_mul(period)
             .and_then(|skip| due.checked_add(skip))
             .filter(|&next| next <= crate::wheel::MAX_DEADLINE)
-    }
-}
-
-/// Sends `value` if the channel has room; false if every receiver is gone (or there is no channel:
-/// an unarmed entry is never filed, so that does not happen).
-fn tx_send(tx: &OnceLock<Sender<Instant>>, value: Instant) -> bool {
-    match tx.get() {
-        Some(tx) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
-        None => false,
     }
 }
 

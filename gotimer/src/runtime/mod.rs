@@ -1,13 +1,12 @@
 //! The timer runtime, as a value: a time line, shards of wheels, and what fires what is due.
 //!
-//! Data flows one way: a handle (`Timer`, `Ticker`) schedules its entry into a shard of its runtime;
-//! what comes due is sent on its channel under the shard lock, or run as a callback. A channel
-//! timer is parked until its channel is first asked for (`Handle::channel`), and each `c()` fires
-//! what is due on the calling thread, under the same lock, so the driver is needed only for a
+//! Data flows one way: a handle (`Timer`, `Ticker`) schedules its entry into a shard of its
+//! runtime; what comes due is sent on its channel under the shard lock, or run as a callback. A
+//! channel timer is parked until its channel is first asked for (`Handle::channel`), and each `c()`
+//! fires what is due on the calling thread, under the same lock, so the driver is needed only for a
 //! receiver that is already blocked. A callback made due by a callback runs next on that callback's
-//! thread (`handoff.rs`). Two kinds of
-//! runtime share all of that code and differ in one seam, `Timeline` (where the time comes from)
-//! and `Drive` (who fires what is due):
+//! thread (`handoff.rs`). Two kinds of runtime share all of that code and differ in one seam,
+//! `Timeline` (where the time comes from) and `Drive` (who fires what is due):
 //! - the system clock: one static runtime on the monotonic clock, started on first use, with a
 //!   driver thread that sleeps until the next deadline and a pool of callback threads. Nothing needs
 //!   shutting down: the threads never keep the process alive, and pending timers are simply dropped
@@ -382,20 +381,22 @@ impl Handle {
     }
 
     /// Creates a channel timer (`Deliver` or `Tick`, unarmed) in the calling thread's shard of `rt`,
-    /// pending for `due`: parked, on a clock that can be read without the lock, until `arm` gives it
-    /// its channel; on a fake clock, which jumps under the lock and promises to stop at every
-    /// pending deadline, armed at once with `tx`. No lock is taken to park: nothing else can reach
-    /// the new entry yet.
+    /// pending for `due`: parked, on a clock that can be read without the lock, until its first
+    /// `c()` (`channel`) gives it its channel; on a fake clock, which jumps under the lock and
+    /// promises to stop at every pending deadline, armed at once, its receiver put in `rx`. No lock
+    /// is taken to park: nothing else can reach the new entry yet.
     pub(crate) fn start_channel<A: Action>(
         rt: Rt,
         site: &'static Location<'static>,
         kind: Kind,
         action: A,
         due: Due,
-        arm_now: impl FnOnce(&A),
+        rx: &OnceLock<Receiver<Instant>>,
     ) -> Self {
         let Some(now) = rt.get().time.unlocked_now() else {
-            arm_now(&action);
+            let (tx, r) = bounded(1);
+            action.view().arm(tx);
+            let _ = rx.set(r);
             return Handle::start(rt, site, kind, action, due);
         };
         let bytes =
@@ -505,11 +506,11 @@ impl Handle {
 pub struct Stats {
     /// Timers waiting in the wheels: pending `Timer`s, `Ticker`s, `tick`s and `after_func`s (and,
     /// on a fake clock, `after`s and sleeps). On the system clock a `Timer` or `Ticker` enters its
-    /// wheel when its channel is first asked for (`c()`), as a Go 1.23 channel timer enters the heap
-    /// only once a goroutine waits on it: one made, reset and stopped without anyone waiting is
-    /// pending for `stop`'s result, but in no wheel and not counted here. A timer whose deadline is out of range
-    /// (`Duration::MAX`) is held only by its handle and is not counted; the system clock's `after`
-    /// channels are crossbeam's and never in a wheel.
+    /// wheel when its channel is first asked for (`c()`), as a Go 1.23 channel timer enters the
+    /// heap only once a goroutine waits on it: one made, reset and stopped without anyone waiting
+    /// is pending for `stop`'s result, but in no wheel and not counted here. A timer whose deadline
+    /// is out of range (`Duration::MAX`) is held only by its handle and is not counted; the system
+    /// clock's `after` channels are crossbeam's and never in a wheel.
     pub pending: usize,
     /// Callback threads alive (running a callback or idle), at most [`MAX_WORKERS`]; always 0 for a
     /// fake clock, whose callbacks run on the thread that advances it.
