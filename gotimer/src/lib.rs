@@ -181,9 +181,11 @@ mod clock;
 #[cfg(feature = "http")]
 pub mod debug;
 mod fake;
+mod once;
 mod origin;
 #[cfg(feature = "profile")]
 pub mod profile;
+mod report;
 mod runtime;
 mod sites;
 mod sync;
@@ -230,6 +232,8 @@ pub use crossbeam_channel::select;
 /// ```
 pub use crossbeam_channel::Receiver;
 pub use fake::FakeClock;
+pub use once::after_func_once;
+pub use report::{set_callback_panic_reporter, take_callback_panic_reporter, CallbackPanic};
 pub use runtime::{stats, Stats, IDLE_EXIT, MAX_WORKERS};
 pub use ticker::{tick, Ticker};
 pub use timer::{after, after_func, after_func_at, after_func_stopped, at, Timer};

@@ -4,6 +4,8 @@
 //! The runtime's counters (`stats().pending`) are checked in stats.rs, whose tests run one at a time;
 //! here tests run in parallel, so only the monotonic `callback_panics` is read.
 
+mod expected_panics;
+
 use crossbeam_channel::{bounded, RecvTimeoutError};
 use gotimer::{after, after_func, sleep, tick, Receiver, Ticker, Timer};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -418,6 +420,7 @@ fn slow_after_func_callback_delays_no_other() {
 
 #[test]
 fn panicking_after_func_breaks_no_other_timer() {
+    expected_panics::quiet();
     let panics = gotimer::stats().callback_panics;
     for i in 0..3 {
         after_func(MS, move || {

@@ -2,6 +2,8 @@
 //! clock that only the test moves, so none of them waits on real time except where it checks that
 //! real time changes nothing.
 
+mod expected_panics;
+
 use gotimer::{Clock, FakeClock, Timer};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -272,6 +274,7 @@ fn after_func_zero_runs_in_the_next_advance_and_advance_waits_for_it() {
 
 #[test]
 fn a_panicking_callback_is_counted_and_the_advance_goes_on() {
+    expected_panics::quiet();
     let fake = FakeClock::new();
     let clock = fake.clock();
     let ran = Arc::new(AtomicUsize::new(0));
@@ -294,6 +297,9 @@ fn a_panicking_callback_is_counted_and_the_advance_goes_on() {
 /// and counted like any callback panic), and the outer advance finishes.
 #[test]
 fn advancing_or_sleeping_from_an_own_callback_panics_instead_of_hanging() {
+    const ADVANCE: &str = "FakeClock::advance called from a callback of the same fake clock";
+    const SLEEP: &str = "Clock::sleep on a fake clock from one of its own callbacks";
+    expected_panics::quiet_also(&[ADVANCE, SLEEP]);
     let fake = FakeClock::new();
     let f2 = fake.clone();
     fake.clock().after_func(MS, move || f2.advance(MS));
@@ -301,6 +307,16 @@ fn advancing_or_sleeping_from_an_own_callback_panics_instead_of_hanging() {
     fake.clock().after_func(2 * MS, move || c.sleep(MS));
     fake.advance(SEC);
     assert_eq!(fake.clock().stats().callback_panics, 2);
+    let reports = expected_panics::reports();
+    if !reports.is_empty() {
+        // Reported with the panic's message (unless shown on stderr instead).
+        for part in [ADVANCE, SLEEP] {
+            assert!(
+                reports.iter().any(|r| r.message.contains(part)),
+                "{reports:?}"
+            );
+        }
+    }
     // From a callback of *another* fake clock it is fine.
     let other = FakeClock::new();
     let t = other.clock().timer(MS);

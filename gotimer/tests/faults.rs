@@ -9,6 +9,8 @@
 //!
 //! The tests run one at a time (they measure lateness and count callback threads).
 
+mod expected_panics;
+
 use crossbeam_channel::unbounded;
 use gotimer::{after_func, stats, Timer, IDLE_EXIT, MAX_WORKERS};
 use std::process::{Command, Stdio};
@@ -90,17 +92,13 @@ fn probe_timers(n: usize, threads: usize, late: &Arc<Lateness>) {
 #[test]
 fn thousand_panicking_callbacks_leave_other_timers_on_time() {
     let _s = serial();
+    expected_panics::quiet();
+    const FAULT: &str = "injected fault (expected by this test)";
     let panics_before = stats().callback_panics;
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        // Keep the 1000 injected panics quiet; the runtime still reports each on stderr.
-        if info.payload().downcast_ref::<&str>() != Some(&"injected fault") {
-            hook(info);
-        }
-    }));
     let start = Instant::now();
+    let line = line!() + 2;
     for i in 0..1000u64 {
-        after_func(Duration::from_micros(i * 50), || panic!("injected fault"));
+        after_func(Duration::from_micros(i * 50), || panic!("{FAULT}"));
     }
     // Timers due while, and after, the callbacks panic.
     let late = Arc::new(Lateness::default());
@@ -109,7 +107,6 @@ fn thousand_panicking_callbacks_leave_other_timers_on_time() {
     while stats().callback_panics < panics_before + 1000 && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let _ = std::panic::take_hook(); // back to the default hook
     let panics = stats().callback_panics - panics_before;
     eprintln!(
         "1000 panicking callbacks: {panics} panics counted in {:?}; {} callback threads",
@@ -120,6 +117,16 @@ fn thousand_panicking_callbacks_leave_other_timers_on_time() {
         panics, 1000,
         "stats().callback_panics must count every panic"
     );
+    // Each is reported with its call site (unless GOTIMER_TEST_SHOW_EXPECTED_PANICS=1 sent the
+    // reports to stderr).
+    let reports = expected_panics::reports();
+    if !reports.is_empty() {
+        let ours = reports.iter().filter(|r| r.message == FAULT);
+        assert!(ours
+            .clone()
+            .all(|r| r.file.ends_with("faults.rs") && r.line == line));
+        assert_eq!(ours.count(), 1000, "every panic reported");
+    }
     let max = late.report("timers during 1000 panics");
     assert!(
         max < ON_TIME,

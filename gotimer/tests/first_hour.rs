@@ -9,6 +9,7 @@
 //! profile, the counting allocator's live bytes).
 
 mod common;
+mod expected_panics;
 
 use common::counting::{live, Counting};
 use gotimer::crossbeam_channel::{unbounded, RecvTimeoutError, TryRecvError};
@@ -391,6 +392,7 @@ impl Drop for Probe {
 
 /// Starts a callback on `clock` that panics with `probe` captured; returns the count before.
 fn panic_with_probe(clock: &Clock) -> (usize, gotimer::Receiver<usize>) {
+    expected_panics::quiet();
     let (tx, rx) = unbounded();
     let probe = Probe {
         clock: clock.clone(),
@@ -399,7 +401,7 @@ fn panic_with_probe(clock: &Clock) -> (usize, gotimer::Receiver<usize>) {
     let before = clock.stats().callback_panics;
     clock.after_func(Duration::ZERO, move || {
         let _probe = &probe;
-        panic!("first_hour: a callback that panics on purpose");
+        panic!("first_hour: a callback that panics on purpose (expected by this test)");
     });
     (before, rx)
 }
@@ -435,6 +437,7 @@ fn a_panicking_callback_is_counted_first_with_rust_backtrace_1() {
             "--test-threads=1",
         ])
         .env("RUST_BACKTRACE", "1")
+        .env("GOTIMER_TEST_SHOW_EXPECTED_PANICS", "1") // what this test reads
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -16,6 +16,7 @@
 //! and are checked strictly here.
 
 mod common;
+mod expected_panics;
 
 use common::clocks::{both_clocks, retry, TestClock, WAKE};
 use crossbeam_channel::{bounded, select, unbounded, Receiver, TryRecvError};
@@ -652,6 +653,7 @@ both_clocks!(test_overflow_after);
 // a panicking callback. After each, stopping a ticker and running timers must still work.
 /// [TestIssue5745](https://github.com/golang/go/blob/go1.19.8/src/time/sleep_test.go#L472)
 fn test_issue5745(tc: &TestClock) {
+    expected_panics::quiet();
     struct StopOnDrop(Ticker);
     impl Drop for StopOnDrop {
         fn drop(&mut self) {

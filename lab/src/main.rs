@@ -3,6 +3,7 @@
 
 mod alloc;
 mod bench;
+mod busy;
 mod child;
 mod golang;
 mod leak;

@@ -35,10 +35,12 @@ impl Table {
 
     /// The table as aligned text, title first.
     pub fn render(&self) -> String {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.len()).collect();
+        // In characters, as `format!`'s padding counts them ("–" is one, of three bytes).
+        let chars = |c: &String| c.chars().count();
+        let mut widths: Vec<usize> = self.header.iter().map(chars).collect();
         for row in &self.rows {
             for (w, c) in widths.iter_mut().zip(row) {
-                *w = (*w).max(c.len());
+                *w = (*w).max(chars(c));
             }
         }
         let mut s = format!("{}\n", self.title);
@@ -430,6 +432,28 @@ pub fn progress(len: u64, msg: impl Into<String>) -> ProgressBar {
     pb
 }
 
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole),
+/// the first starting with `first`, the others with `rest`.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
 /// Writes `table` as `out/name.csv` and prints it, with the CSV path.
 pub fn emit(table: &Table, out: &Path, name: &str) -> anyhow::Result<()> {
     let path = out.join(name);
@@ -460,6 +484,19 @@ mod tests {
             std::fs::read_to_string(&p).unwrap(),
             "name,ns/op\n\"a,b\",12\nlong name,3\n"
         );
+    }
+
+    #[test]
+    fn wraps_at_spaces_and_keeps_columns() {
+        let w = wrap("aa bb cc dd", 8, "  ", "    ");
+        assert_eq!(w, ["  aa bb", "    cc", "    dd"]);
+        assert_eq!(wrap("abcdefghij k", 5, "", ""), ["abcdefghij", "k"]);
+        assert_eq!(wrap("x", usize::MAX, "- ", ""), ["- x"]);
+
+        let mut t = Table::new("T", &["a", "b–c", "d"]);
+        t.row(vec!["1".into(), "2–3".into(), "4".into()]);
+        // "–" is one character wide: the column is three characters wide, not five bytes.
+        assert_eq!(t.render(), "T\n  a  b–c  d\n  1  2–3  4\n");
     }
 
     #[test]

@@ -31,10 +31,8 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
     }));
     if let Err(payload) = outcome {
         let msg = super::fatal::panic_message(payload.as_ref());
-        report(format_args!(
-            "gotimer: the after_func callback created at {site} panicked: {msg}; \
-             other timers keep running"
-        ));
+        // To the reporter set by `gotimer::set_callback_panic_reporter`, or stderr.
+        crate::report::deliver(&crate::report::CallbackPanic::new(site, msg));
         // A payload whose own drop panics must not take the thread down either.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }

@@ -36,6 +36,10 @@ pub struct Args {
     /// Rust program runs, for `go tool pprof http://ADDR/debug/pprof/timers`.
     #[arg(long, value_name = "ADDR")]
     pub pprof: Option<String>,
+    /// Print every column of the table (about 220 characters wide), not only those that fit in 100
+    /// (seed-summary.csv always has them all).
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub go: golang::NoGo,
 }
@@ -323,9 +327,11 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         args.seconds,
         plan.jobs.len() as f64 * (args.seconds + 0.1)
     );
+    let watch = crate::busy::Watch::start("seed");
     let outcomes = execute(&plan, args);
+    let window = watch.finish();
     let rows = aggregate(&plan, &outcomes, args.rounds);
-    report::write(&plan, &outcomes, &rows, args, out)
+    report::write(&plan, &outcomes, &rows, window.as_ref(), args, out)
 }
 
 #[cfg(test)]
@@ -340,6 +346,7 @@ mod tests {
             seconds: 1.0,
             rounds: 2,
             pprof: None,
+            wide: false,
             go: golang::NoGo { no_go: true },
         };
         let p = plan(&args, Path::new("/nonexistent"));
