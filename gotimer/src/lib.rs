@@ -193,10 +193,12 @@ mod ticker;
 mod timer;
 mod wheel;
 
-/// The README's examples, compiled and run as doctests. They are written for the default features
-/// (the diagnosis section uses `profile`), so they run when those are on.
+/// The crate README's examples (its page on crates.io), compiled and run as doctests. They are
+/// written for the default features (the diagnosis section uses `profile`), so they run when those
+/// are on. The repository's README shows the same examples: `tests/readme.rs` checks that it has no
+/// other.
 #[cfg(all(doctest, feature = "profile"))]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 pub use clock::{Clock, ClockGuard};
