@@ -171,8 +171,21 @@ fn ticks_per_sec() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// The machine's CPUs, as `/proc/stat` and `/proc/loadavg` count them (its `cpuN` lines): the
+/// figures are the whole machine's, whatever share of it this process may use.
 fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .map(|s| count_cpus(&s))
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// The `cpuN` lines of `/proc/stat`.
+pub fn count_cpus(stat: &str) -> usize {
+    stat.lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count()
 }
 
 /// A run being watched: [`Watch::start`] before it, [`Watch::finish`] after.
@@ -319,6 +332,8 @@ mod tests {
             Some((total - 197239 - 800, 309, total))
         );
         assert_eq!(parse_proc_stat("intr 1 2\n"), None);
+        assert_eq!(count_cpus(stat), 1);
+        assert_eq!(count_cpus("cpu  1 2\ncpu0 1\ncpu1 2\ncpu10 3\nintr 4\n"), 3);
         let own = "1234 (gotimer lab) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16";
         // utime 11, stime 12, cutime 13, cstime 14 (fields 14 to 17).
         assert_eq!(parse_own_ticks(own), Some(11 + 12 + 13 + 14));
