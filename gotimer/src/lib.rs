@@ -193,10 +193,9 @@ mod ticker;
 mod timer;
 mod wheel;
 
-/// The crate README's examples (its page on crates.io), compiled and run as doctests. They are
-/// written for the default features (the diagnosis section uses `profile`), so they run when those
-/// are on. The repository's README shows the same examples: `tests/readme.rs` checks that it has no
-/// other.
+/// The README's examples, compiled and run as doctests, for the default features (the diagnosis
+/// section uses `profile`). `gotimer/README.md` is a link to the repository's README, so the same
+/// page is the repository's front page, the crate's page on crates.io, and these doctests.
 #[cfg(all(doctest, feature = "profile"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
