@@ -987,6 +987,12 @@ fn fake_clock_agrees_with_go_synctest() {
                              it showed a known class)\n",
                         );
                     }
+                    if let Some(c) = classify(s, &rust, go, at) {
+                        text.insert_str(
+                            0,
+                            &format!("(this is {c:?}, which is no longer accepted)\n"),
+                        );
+                    }
                     unknown.push(text);
                 }
             }
