@@ -1,0 +1,3 @@
+module gotimer.test/synctest
+
+go 1.25
