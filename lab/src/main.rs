@@ -74,10 +74,31 @@ fn main() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Seed(args) => seed::run(&args, &cli.out),
-        Command::Bench(args) => bench::run(&args, &cli.out),
+        Command::Bench(args) => watched("bench", "its ns/op and ratios", || {
+            bench::run(&args, &cli.out)
+        }),
         Command::Mem(args) => mem::run(&args, &cli.out),
-        Command::Scale(args) => scale::run(&args, &cli.out),
+        Command::Scale(args) => watched("scale", "its ns/op and ratios", || {
+            scale::run(&args, &cli.out)
+        }),
         Command::Leak(args) => leak::run(&args, &cli.out),
         Command::SeedChild(_) | Command::MemChild(_) | Command::ScaleChild(_) => unreachable!(),
     }
+}
+
+/// Runs a timed command, then says whether the machine was busy meanwhile (`seed` does the same
+/// inside its report): figures taken while other processes held the cores are not to be trusted.
+fn watched(
+    what: &str,
+    figures_affected: &str,
+    run: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let watch = busy::Watch::start(what);
+    run()?;
+    if let Some(window) = watch.finish() {
+        for line in busy::verdict(&window, figures_affected) {
+            println!("{line}");
+        }
+    }
+    Ok(())
 }
