@@ -150,11 +150,35 @@ impl Timer {
     /// and never disconnects either. It is connected only while the `Timer` lives: see
     /// [the type's docs](Timer#the-channel-belongs-to-the-timer).
     ///
-    /// The first call makes the channel and files the timer in its wheel (until then it is parked,
-    /// as a Go 1.23 timer stays out of the heap until a goroutine waits on it: a timer that is only
-    /// made, reset and stopped costs no channel); if its deadline has already passed, the driver
-    /// delivers at once. Each later call delivers a value that is due but not yet sent itself, on
-    /// the calling thread, so the receive that follows does not wait for the driver.
+    /// Each call, the first included, reads the clock and, if the timer is due and its value not
+    /// yet sent, sends it there and then, on the calling thread (Go 1.23's `maybeRunChan`), before
+    /// it returns the channel. So a receive through `c()` sees exactly what Go's receive on `t.C`
+    /// would: `select!` with `default`, or `try_recv`, right after the deadline gets the value,
+    /// whatever the driver thread is doing. The first call also makes the channel and files the
+    /// timer in its wheel (until then it is parked, as a Go 1.23 timer stays out of the heap until
+    /// a goroutine waits on it: a timer that is only made, reset and stopped costs no channel).
+    ///
+    /// A receiver obtained earlier (the `&Receiver` from an earlier call, held, or a clone of it)
+    /// is the same channel, but receiving on it does not go through `c()`: a value due since then
+    /// is in it once *something* has sent it, which is the next `c()` call on any thread, or else
+    /// the driver thread when it wakes for the deadline (usually within tens of microseconds of it,
+    /// later on a loaded machine). So a blocking `recv`, `recv_timeout` or `select!` on a held
+    /// receiver gets the value as soon as the driver sends it, but a non-blocking `try_recv` or
+    /// `select!` with `default` on it just after the deadline may find it empty, where Go's would
+    /// not. Call `c()` for each non-blocking receive (it is cheap: a clock read and a load once
+    /// armed) to see what Go's would. On a fake clock there is no driver to wait for: `advance`
+    /// has sent everything due when it returns, to held receivers as well.
+    ///
+    /// ```
+    /// use gotimer::{select, Timer};
+    /// # use std::time::Duration;
+    /// let t = Timer::new(Duration::from_millis(1));
+    /// std::thread::sleep(Duration::from_millis(2));
+    /// select! {
+    ///     recv(t.c()) -> due => assert!(due.is_ok()), // always: c() fired it
+    ///     default => unreachable!(),
+    /// }
+    /// ```
     ///
     /// ```
     /// use gotimer::{crossbeam_channel::unbounded, select, Timer};

@@ -15,22 +15,25 @@
 //!    │  schedule(never)           ▼
 //!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
 //!
-//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ──── first c(): arm ──▶ key in wheel
-//!                          │  ▲ reset: new deadline                              (due or not)
-//!                          └──┘ stop / drop ──▶ IDLE
+//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ── first c(): arm ──▶ key in wheel
+//!                          │  ▲ reset: new deadline               (not due), or fired on the
+//!                          └──┘ stop / drop ──▶ IDLE              spot (due: value sent)
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 //!
 //! A channel timer (`Timer`, `Ticker`) on a clock read without the lock starts *parked*: pending,
 //! with its deadline in its action, but in no wheel and with no channel yet, because nobody can
-//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: files it in the
-//! wheel, where a deadline already passed comes out of the driver's next poll. This is Go 1.23's
-//! rule that a channel timer enters the heap only once a goroutine blocks on it (`blockTimerChan`):
-//! a timer made and stopped without ever being waited on (the usual fate of a timeout) costs no
-//! channel, no lock and no wheel node. It changes nothing anyone can observe: a parked timer whose
-//! deadline passed is delivered as soon as its channel is asked for (the driver, notified, fires it
-//! at once), and `stop`/`reset` return what they would have returned had it fired (true: the value
-//! would have been drained unreceived).
+//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: reads the clock
+//! and, under the lock, fires it there and then if its deadline has passed (a ticker is then filed
+//! at its next tick), or else files it in the wheel. This is Go 1.23's rule that a channel timer
+//! enters the heap only once a goroutine blocks on it (`blockTimerChan`), with Go's rule that a
+//! receive runs a channel timer that is due (`maybeRunChan`): a timer made and stopped without ever
+//! being waited on (the usual fate of a timeout) costs no channel, no lock and no wheel node, and a
+//! receive through `c()` sees exactly what it would have had the timer been in the wheel all along
+//! and fired the instant it was due. `stop`/`reset` of a parked timer return what they would have
+//! returned had it fired (true: the value would have been drained unreceived). Later `c()` calls
+//! fire a due timer the same way (`Handle::fire_if_due`); only a receiver that does not go through
+//! `c()` (one kept from an earlier call, or a clone) waits for the driver.
 //!
 //! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
 //! its wheel node was filed under, and its *true* deadline is when it really fires. For a `Timer`

@@ -415,10 +415,10 @@ impl Handle {
     }
 
     /// A channel timer's `c()`: its channel, made and armed on the first call (`arm`); on later
-    /// calls, when the channel is empty, the timer fired now if it is due (`fire_if_due`), rather
-    /// than have the receiver wait for the driver to wake. A value already waiting is the one to
-    /// receive. The first call reads no clock, to keep a waited-on timer as cheap as before parking
-    /// existed; what is already due then is the driver's, notified by `arm`.
+    /// calls, when the channel is empty, the timer fired now if it is due (`fire_if_due`). Either
+    /// way, what is due when `c()` reads the clock is in the channel when it returns, sent on the
+    /// calling thread rather than left to the driver (Go's `maybeRunChan`), so the receive that
+    /// follows sees what Go's would. A value already waiting is the one to receive.
     pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
         let mut armed_now = false;
         let rx = rx.get_or_init(|| {
@@ -427,21 +427,25 @@ impl Handle {
             armed_now = true;
             rx
         });
+        // A thread that found the channel made (or waited for another thread to make it) looks
+        // again: the deadline may have passed since the arming thread read the clock.
         if !armed_now && rx.is_empty() {
             self.fire_if_due();
         }
         rx
     }
 
-    /// Gives a parked channel timer its channel and files it in its wheel: the timer's `c()` was
-    /// called for the first time. No clock is read: a deadline that has already passed is filed
-    /// all the same, and the driver, notified of it, fires it at once. A timer that is stopped, or
-    /// never due, only gets its channel.
+    /// Gives a parked channel timer its channel and, under the shard lock, fires it if its
+    /// deadline has passed (on the calling thread), or else files it in its wheel: the timer's
+    /// `c()` was called for the first time. A timer that is stopped, or never due, only gets its
+    /// channel. Only the system clock parks, so the time is always read here (a fake clock arms
+    /// its timers when they are made).
     fn arm(&self, tx: Sender<Instant>) {
         let rt = self.rt.get();
         self.entry.action.view().arm(tx);
+        let now = rt.time.unlocked_now();
         let shard = self.shard(rt);
-        let done = shard.lock().arm(&self.entry);
+        let done = shard.lock().arm(&self.entry, now, &rt.time);
         rt.finish(done);
     }
 

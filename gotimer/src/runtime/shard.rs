@@ -329,27 +329,34 @@ impl Locked<'_> {
         }
     }
 
-    /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry is
-    /// filed in the wheel at its deadline, whether or not that has passed (a deadline already
-    /// passed comes out of the next poll, and the caller notifies the driver of it), so that the
-    /// first `c()` reads no clock. Any other state stays as it is (stopped, or never due).
+    /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry whose
+    /// deadline is at or before `now` fires here (its value sent, a ticker filed at its next tick),
+    /// as Go's `maybeRunChan` runs a due timer on the receiving goroutine; one not yet due is filed
+    /// in the wheel. `now` is `None` only on a clock that is never read without the lock, which
+    /// parks nothing: the entry is then filed, and its owner fires what is due. Any other state
+    /// stays as it is (stopped, or never due).
     ///
     /// A parked `Timer`'s `true_when` may be moved later without the lock at any moment
     /// (`Deliver::reset_later`), so it is read once and the node filed under what was read, which is
-    /// at or before the true deadline; it is not written back.
-    pub(crate) fn arm(&mut self, entry: &EntryRef) -> Scheduled {
-        debug_assert!(
-            entry.action.view().armed(),
-            "gotimer: armed without a channel"
-        );
+    /// at or before the true deadline; it is not written back. `fire` re-reads it, and files the
+    /// entry again if it moved past `now`.
+    pub(crate) fn arm(&mut self, entry: &EntryRef, now: Option<u64>, time: &Timeline) -> Scheduled {
+        let view = entry.action.view();
+        debug_assert!(view.armed(), "gotimer: armed without a channel");
         if entry.state(self) != State::Parked {
             return Scheduled::default();
         }
         entry.set_state(self, State::Idle);
-        let Some(due) = entry.action.view().when() else {
+        let Some(due) = view.when() else {
             unreachable!("gotimer: a parked timer without a deadline")
         };
-        self.file_new(entry, Some(due))
+        match now {
+            Some(now) if due <= now => {
+                let fired = view.fire(due, now, time);
+                self.after_fire(entry.clone(), fired)
+            }
+            _ => self.file_new(entry, Some(due)),
+        }
     }
 
     /// Fires a channel timer in the wheel whose true deadline is at or before `now`, on the calling
