@@ -378,12 +378,22 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
         // Nothing would ever be sent: a channel that never delivers, as on the system clock (not
         // one that is disconnected when the handle-less entry goes).
         (Rt::Fake(fake), due) if !fake.fires_within_range(due) => never(),
-        (Rt::Fake(_), due) => {
+        (Rt::Fake(fake), due) => {
             let (handle, rx) = start_channel(rt.clone(), site, Kind::After, due);
+            let rx = rx
+                .into_inner()
+                .expect("gotimer: a fake clock's timers are armed at once");
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
+            // Once it has delivered, the clock keeps a sender of the channel (`Shard::step`), so
+            // that the receiver finds it empty, not disconnected, after taking the value. A value
+            // delivered before the handle went (a deadline already reached, or an advance on
+            // another thread) is kept here: nobody else can have received it yet.
+            let tx = handle.entry().action.view().sender();
             drop(handle);
-            rx.into_inner()
-                .expect("gotimer: a fake clock's timers are armed at once")
+            if rx.is_full() {
+                fake.keep_after(tx);
+            }
+            rx
         }
     }
 }

@@ -157,6 +157,9 @@ impl Entry<dyn Action> {
 pub(crate) enum Fired {
     /// Nothing more: the entry is idle.
     Done,
+    /// Nothing more: the entry is idle, and its value is in the channel, which a receiver held
+    /// when it was sent (a `Timer`'s, or an `after`'s).
+    Sent,
     /// Put the entry back in the wheel at this deadline (a ticker's next tick, or a `Timer` whose
     /// true deadline was moved later).
     Again(u64),
@@ -220,6 +223,11 @@ impl<'a> View<'a> {
         self.chan()
             .expect("gotimer: a callback timer has no channel")
             .arm(tx)
+    }
+
+    /// A sender of a channel timer's channel, if it was made.
+    pub(crate) fn sender(self) -> Option<Sender<Instant>> {
+        self.chan()?.tx.get().cloned()
     }
 
     /// True if the entry can deliver: a callback, or a channel timer whose channel was made.
@@ -340,8 +348,11 @@ impl Deliver {
         }
         // Full cannot happen: every schedule drains the channel first. Disconnected means the
         // handle is gone, and then nobody is left to tell. An entry is only filed once armed.
-        self.chan.send(time.instant(at));
-        Fired::Done
+        if self.chan.send(time.instant(at)) {
+            Fired::Sent
+        } else {
+            Fired::Done
+        }
     }
 
     /// Moves a pending entry (parked or in the wheel) to a later `deadline` without the shard lock;

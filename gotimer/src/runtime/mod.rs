@@ -241,6 +241,12 @@ impl Runtime {
         }
     }
 
+    /// A fake clock's `after`: keeps `tx`, a sender of its channel, until the clock is dropped (see
+    /// `Shard::step`).
+    pub(crate) fn keep_after(&self, tx: Option<Sender<Instant>>) {
+        self.manual().keep(tx);
+    }
+
     /// A fake clock's `advance(d)`.
     pub(crate) fn advance(&self, d: Duration) {
         let target = self

@@ -13,6 +13,8 @@ use super::entry::{EntryRef, Fired, State, View};
 use super::time::{Due, Timeline};
 use crate::sync::{lock, AtomicU64, Mutex, MutexGuard, Ordering::SeqCst};
 use crate::wheel::{Wheel, RESOLUTION_NS};
+use crossbeam_channel::Sender;
+use std::time::Instant;
 
 pub(crate) struct Shard {
     wheel: Mutex<Wheel<EntryRef>>,
@@ -120,7 +122,7 @@ impl Shard {
         locked.wheel.poll(now, buf);
         for (due, entry) in buf.drain(..) {
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
-            locked.fire(due, entry, now, time, jobs);
+            let _ = locked.fire(due, entry, now, time, jobs);
         }
         locked.publish_next();
     }
@@ -136,6 +138,12 @@ impl Shard {
     /// earliest tick, fires the entries whose true deadline is the earliest of the batch, and files
     /// the others back (a later nanosecond of the same tick, or a `Timer` whose true deadline moved
     /// later); they come out again at the next step.
+    ///
+    /// An `after` (a channel timer with no handle: only the wheel holds its entry, where a
+    /// `Timer`'s handle holds its own while it is in the wheel) that delivers to a receiver still
+    /// there leaves a sender of its channel in `kept`, for the caller to keep: its entry is freed
+    /// now, and without a sender the receiver would find the channel disconnected once it took
+    /// the value, where Go's (and the system clock's `after`) stays empty.
     pub(crate) fn step(
         &self,
         limit: u64,
@@ -143,6 +151,7 @@ impl Shard {
         time: &Timeline,
         buf: &mut Vec<(u64, EntryRef)>,
         jobs: &mut Vec<EntryRef>,
+        kept: &mut Vec<Sender<Instant>>,
     ) -> Option<u64> {
         let mut locked = self.lock();
         let stepped = loop {
@@ -166,7 +175,18 @@ impl Shard {
             }
             for (due, entry) in buf.drain(..) {
                 match entry.true_when(due) {
-                    when if Some(when) == at => locked.fire(due, entry, when, time, jobs),
+                    when if Some(when) == at => {
+                        let after = matches!(entry.action.view(), View::Deliver(_))
+                            && std::sync::Arc::strong_count(&entry) == 1;
+                        let tx = if after {
+                            entry.action.view().sender()
+                        } else {
+                            None
+                        };
+                        if locked.fire(due, entry, when, time, jobs) {
+                            kept.extend(tx);
+                        }
+                    }
                     when => {
                         let _ = locked.after_fire(entry, Fired::Again(when));
                     }
@@ -390,7 +410,7 @@ impl Locked<'_> {
     }
 
     /// Fires an entry the wheel gave out (registered at `due`) at time `now`; a callback to run is
-    /// pushed to `jobs`.
+    /// pushed to `jobs`. True if it sent a value that a receiver was there to take, and is done.
     fn fire(
         &mut self,
         due: u64,
@@ -398,17 +418,19 @@ impl Locked<'_> {
         now: u64,
         time: &Timeline,
         jobs: &mut Vec<EntryRef>,
-    ) {
+    ) -> bool {
         entry.set_state(self, State::Idle);
         let fired = entry.action.view().fire(due, now, time);
+        let sent = matches!(fired, Fired::Sent);
         jobs.extend(self.after_fire(entry, fired).dispatch);
+        sent
     }
 
     /// Applies what `fire` decided: the callback to dispatch, or the entry back in the wheel (and
     /// its deadline, for the caller to notify the driver with).
     fn after_fire(&mut self, entry: EntryRef, fired: Fired) -> Scheduled {
         match fired {
-            Fired::Done => Scheduled::default(),
+            Fired::Done | Fired::Sent => Scheduled::default(),
             Fired::Dispatch => Scheduled {
                 dispatch: Some(entry),
                 deadline: None,
