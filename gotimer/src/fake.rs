@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 ///
 /// Callbacks ([`Clock::after_func`]) run on the thread that advances the clock, one at a time, in
 /// deadline order. [`after_func(ZERO)`](Clock::after_func) and other callbacks that come due
-/// between advances run at the start of the next advance (`advance(Duration::ZERO)` will do).
+/// between advances run at the start of the next advance (`advance(Duration::ZERO)` will do); until
+/// then they have not started, so a [`stop`](crate::Timer::stop) returns true and they never run.
 ///
 /// The fake clock lives while any handle of it does: a `FakeClock`, a [`Clock`], or a [`Timer`] or
 /// [`Ticker`](crate::Ticker) made on it. When the last one is dropped, every timer still pending on it is

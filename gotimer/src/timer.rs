@@ -203,6 +203,14 @@ impl Timer {
     /// callback already started, or the timer was already stopped. After `stop` returns, no value
     /// from before it is received. It does not wait for a running callback. Go's `t.Stop()`.
     ///
+    /// For [`after_func`], true means exactly that the callback will not run for the schedule
+    /// stopped, and false that it has started (or ran, or nothing was scheduled): as in Go, whose
+    /// `Stop` returns false only once `f` has been started. A callback that came due is handed to
+    /// a thread to run, and is pending until that thread starts it; a `stop` that comes first wins.
+    /// So `after_func(Duration::ZERO, f)` (or `reset(Duration::ZERO)`) followed at once by `stop`
+    /// returns true in practice, and `f` does not run; on a fake clock, where a due callback runs
+    /// at the next advance, a `stop` before that advance always returns true.
+    ///
     /// ```
     /// # use gotimer::Timer;
     /// # use std::time::Duration;
@@ -214,6 +222,11 @@ impl Timer {
     /// std::thread::sleep(Duration::from_millis(1));
     /// assert!(t.stop(), "fired but not received: the value is discarded");
     /// assert!(t.c().try_recv().is_err());
+    ///
+    /// let fake = gotimer::FakeClock::new();
+    /// let f = fake.clock().after_func(Duration::ZERO, || unreachable!("stopped first"));
+    /// assert!(f.stop(), "due, but not started: it never runs");
+    /// fake.advance(Duration::ZERO);
     /// ```
     pub fn stop(&self) -> bool {
         self.handle.stop(|_, pending| self.drain(pending))
@@ -221,8 +234,11 @@ impl Timer {
 
     /// Changes the timer to fire `d` from now, on a pending, fired, received or stopped timer alike.
     /// Returns true under the same rule as [`stop`](Timer::stop). After `reset` returns, no receive
-    /// sees a value from the old schedule. For [`after_func`] it reschedules the callback, or
-    /// schedules it again if it already ran (and then returns false). Go's `t.Reset(d)`.
+    /// sees a value from the old schedule. For [`after_func`] it reschedules the callback (true: the
+    /// old schedule's run, pending or due but not started, will not happen), or schedules it again
+    /// if it already started (false: that run goes on, and the new schedule runs it once more).
+    /// `reset(Duration::ZERO)` makes the callback due at once, and a `stop` before a thread starts
+    /// it still returns true. Go's `t.Reset(d)`.
     ///
     /// ```
     /// # use gotimer::Timer;
@@ -434,7 +450,9 @@ fn start_channel(
 /// callback delays no other timer. A callback that a running callback makes due at once (an
 /// `after_func(Duration::ZERO, g)` inside `f`) runs next on the same thread as soon as `f` returns,
 /// with no other thread woken, as Go runs a goroutine started by a goroutine next on its P; if `f`
-/// has not returned within a millisecond, another thread runs it. Dropping the returned `Timer`
+/// has not returned within a millisecond, another thread runs it. Until a thread starts the
+/// callback, [`stop`](Timer::stop) keeps it from running and returns true, as Go's `Stop` does:
+/// even `after_func(Duration::ZERO, f)` followed at once by `stop()`. Dropping the returned `Timer`
 /// does not cancel the callback (as in Go, and like dropping a `JoinHandle`). A panic in `f` is
 /// caught and reported on stderr with the `after_func` call site; other timers keep working. It is
 /// counted in [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's

@@ -1,19 +1,25 @@
 //! A timer entry: what the wheel holds, and the state machine every kind of timer shares.
 //!
 //! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node
-//! in a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, or its wheel
-//! key), which changes only under the lock of the shard the entry belongs to; the accessors take
-//! the `Locked` shard to say so. Delivery (sending on the channel, or committing a callback)
-//! happens under that same lock, which is what makes `stop`/`reset` exact: they either find the
-//! entry still pending, or find its value already in the channel, where they can drain it.
+//! in a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, dispatched, or
+//! its wheel key), which changes only under the lock of the shard the entry belongs to, but for
+//! one transition; the accessors take the `Locked` shard to say so. Delivery (sending on the
+//! channel, or dispatching a callback) happens under that same lock, which is what makes
+//! `stop`/`reset` exact: they either find the entry still pending, or find its value already in
+//! the channel, where they can drain it, or find its callback dispatched but not started, which
+//! they take back (`revoke`) unless the thread that runs it claimed it first (`claim`: the one
+//! transition made without the lock, a compare-and-swap that `revoke` races with its own).
 //!
 //! ```text
 //!              schedule(d)                      comes due (driver, or at once if d <= now)
-//!   IDLE ─────────────────────▶ key in wheel ─────────────────────────────▶ IDLE  + value sent /
-//!    ▲  ◀──── stop / drop ──────  │    ▲                                          callback committed
+//!   IDLE ─────────────────────▶ key in wheel ─────────────────────────────▶ IDLE  + value sent,
+//!    ▲  ◀──── stop / drop ──────  │    ▲                                  or DISPATCHED (callback)
 //!    │                            │    └── reset (later: lazy, same key)
 //!    │  schedule(never)           ▼
 //!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
+//!
+//!   DISPATCHED (a callback handed to a thread, not started) ── claim (the thread starts it) ──▶ IDLE
+//!              └── stop / reset first (revoke: it never runs for this dispatch) ──▶ IDLE
 //!
 //!   new Timer/Ticker ──▶ PARKED (deadline in the action) ── first c(): arm ──▶ key in wheel
 //!                          │  ▲ reset: new deadline               (not due), or fired on the
@@ -64,13 +70,20 @@ const NEVER: u32 = u32::MAX - 1;
 /// `Entry::state` value: pending, parked until its channel is first asked for; its deadline is the
 /// action's (`View::when`).
 const PARKED: u32 = u32::MAX - 2;
+/// `Entry::state` value: a callback that came due and was handed to a thread to run (a callback
+/// thread's queue or run-next slot, a fake clock's advance), which has not started it yet. Still
+/// pending: whichever comes first of the starting thread's `claim` and a `stop` or `reset` under the
+/// lock (`revoke`) takes it to `IDLE`, and only the winner's effect happens.
+const DISPATCHED: u32 = u32::MAX - 3;
 
 /// The wheel's payload: a type-erased entry.
 pub(crate) type EntryRef = std::sync::Arc<Entry<dyn Action>>;
 
 pub(crate) struct Entry<A: ?Sized> {
-    /// `IDLE`, `NEVER`, `PARKED`, or the entry's wheel key (below 2^31). Read and written only
-    /// under the shard lock, so `Relaxed` suffices: the lock orders every access.
+    /// `IDLE`, `NEVER`, `PARKED`, `DISPATCHED`, or the entry's wheel key (below 2^31). Written
+    /// under the shard lock, but for one transition: `DISPATCHED` to `IDLE` by the thread that
+    /// starts the callback (`claim`), which races the lock holder's `revoke`; both are
+    /// compare-and-swaps, so exactly one wins. Every other access is ordered by the lock.
     state: AtomicU32,
     /// Where the timer was created (`#[track_caller]`), for the profile and reports.
     pub(crate) origin: Origin,
@@ -85,6 +98,8 @@ pub(crate) enum State {
     Never,
     /// Pending, but nobody can receive yet (no channel): its deadline is the action's `when`.
     Parked,
+    /// A callback handed to a thread to run, not started yet (see `DISPATCHED`).
+    Dispatched,
     InWheel(Key),
 }
 
@@ -130,6 +145,7 @@ impl<A: ?Sized> Entry<A> {
             IDLE => State::Idle,
             NEVER => State::Never,
             PARKED => State::Parked,
+            DISPATCHED => State::Dispatched,
             key => State::InWheel(Key::from_bits(key)),
         }
     }
@@ -140,9 +156,43 @@ impl<A: ?Sized> Entry<A> {
             State::Idle => IDLE,
             State::Never => NEVER,
             State::Parked => PARKED,
+            State::Dispatched => DISPATCHED,
             State::InWheel(key) => key.to_bits(),
         };
+        debug_assert!(
+            self.state.load(Relaxed) != DISPATCHED,
+            "gotimer: a dispatched callback is taken back only by revoke"
+        );
         self.state.store(bits, Relaxed)
+    }
+
+    /// Takes back a callback that was dispatched but not started (`DISPATCHED` to `IDLE`): `stop`
+    /// or `reset` came first, and the callback will not run for that dispatch. False if the
+    /// starting thread claimed it first (it runs), or it was not dispatched.
+    #[inline]
+    pub(crate) fn revoke(&self, _: &Locked<'_>) -> bool {
+        self.state
+            .compare_exchange(DISPATCHED, IDLE, AcqRel, Relaxed)
+            .is_ok()
+    }
+
+    /// A callback handed to a thread to run, by a thread that holds the lock, or that made the
+    /// entry and has not shared it yet (`after_func(0)`). The hand-over to the thread that will
+    /// `claim` it orders this store before the claim.
+    #[inline]
+    pub(crate) fn set_dispatched(&self) {
+        self.state.store(DISPATCHED, Relaxed)
+    }
+
+    /// The thread that is about to run a dispatched callback claims it, without the lock: true if
+    /// it may run it (`DISPATCHED` to `IDLE`); false if a `stop` or `reset` revoked it first (or it
+    /// was dispatched again and another thread's claim took that dispatch), and then it must not.
+    /// From here on the callback has started: a `stop` returns false.
+    #[inline]
+    pub(crate) fn claim(&self) -> bool {
+        self.state
+            .compare_exchange(DISPATCHED, IDLE, AcqRel, Relaxed)
+            .is_ok()
     }
 }
 

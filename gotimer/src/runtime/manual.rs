@@ -124,7 +124,7 @@ impl Manual {
     }
 
     /// Runs the queued callbacks, including those they queue, until none is left.
-    fn run_queued(&self) {
+    pub(crate) fn run_queued(&self) {
         loop {
             let job = lock(&self.jobs).pop_front();
             match job {

@@ -358,14 +358,18 @@ impl Handle {
             rt,
         };
         // A callback on a clock read without the lock is filed directly, reading the clock once;
-        // one already due is run at once, as a schedule would run it, without the lock: nothing
-        // else can reach the new entry, which stays idle, and a `stop` after this finds it so
-        // (false: it runs). `after_func(0)` is due whatever the time: no clock read at all.
+        // one already due is dispatched at once, as a schedule would dispatch it, without the
+        // lock: nothing else can reach the new entry yet. It is pending (`DISPATCHED`) until the
+        // thread that runs it claims it, so a `stop` that comes first returns true and it never
+        // runs, as in Go. `after_func(0)` is due whatever the time: no clock read at all.
         let rt = handle.rt.get();
         if matches!(handle.entry.action.view(), View::Func(_)) {
-            let run_now = || Scheduled {
-                dispatch: Some(handle.entry.clone()),
-                deadline: None,
+            let run_now = || {
+                handle.entry.set_dispatched();
+                Scheduled {
+                    dispatch: Some(handle.entry.clone()),
+                    deadline: None,
+                }
             };
             let done = if matches!(due, Due::In(d) if d.is_zero()) {
                 Some(run_now())

@@ -248,10 +248,16 @@ pub(crate) static PANIC_IN_POLL: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 impl Locked<'_> {
-    /// True if the entry is waiting to fire (including a deadline too far away to ever come).
+    /// True if the entry is waiting to fire (including a deadline too far away to ever come), or
+    /// is a callback dispatched but not started, which this revokes: the caller (`reset`) replaces
+    /// the schedule, so that run must not happen. False if the starting thread claimed it first.
     #[inline]
-    pub(crate) fn is_pending(&self, entry: &EntryRef) -> bool {
-        entry.state(self) != State::Idle
+    pub(crate) fn is_pending(&mut self, entry: &EntryRef) -> bool {
+        match entry.state(self) {
+            State::Idle => false,
+            State::Dispatched => entry.revoke(self),
+            _ => true,
+        }
     }
 
     /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
@@ -260,6 +266,8 @@ impl Locked<'_> {
         entry.action.view().set_when(self, None);
         match entry.state(self) {
             State::Idle => false,
+            // The starting thread may claim it at any moment: the compare-and-swap decides.
+            State::Dispatched => entry.revoke(self),
             State::Never | State::Parked => {
                 entry.set_state(self, State::Idle);
                 true
@@ -304,7 +312,11 @@ impl Locked<'_> {
             }
             Some(due) => {
                 match entry.state(self) {
-                    State::Idle | State::Never | State::Parked => {
+                    state @ (State::Idle | State::Never | State::Parked | State::Dispatched) => {
+                        if state == State::Dispatched {
+                            // Revoked (or claimed, and running): idle either way.
+                            self.cancel(entry);
+                        }
                         let key = self.wheel.insert(due, entry.clone());
                         entry.set_state(self, State::InWheel(key));
                     }
@@ -431,10 +443,14 @@ impl Locked<'_> {
     fn after_fire(&mut self, entry: EntryRef, fired: Fired) -> Scheduled {
         match fired {
             Fired::Done | Fired::Sent => Scheduled::default(),
-            Fired::Dispatch => Scheduled {
-                dispatch: Some(entry),
-                deadline: None,
-            },
+            Fired::Dispatch => {
+                // Pending until a thread starts it (`Entry::claim`), or `stop` takes it back.
+                entry.set_dispatched();
+                Scheduled {
+                    dispatch: Some(entry),
+                    deadline: None,
+                }
+            }
             Fired::Again(due) => {
                 // Not `set_when`: `fire` recorded it (a `Deliver`'s is already `due`, and a
                 // lock-free `reset_later` may be moving it on right now).
