@@ -43,6 +43,11 @@
 //! - [`Timer::stop`] and [`Timer::reset`] return true if the call kept a value from being received;
 //!   after they return, no value from the old schedule is received. The pre-1.23 idiom
 //!   `if !t.Stop() { <-t.C }` is unnecessary (it would block: the channel is already empty).
+//! - A receive through [`Timer::c`] (or [`Ticker::c`]) sees what Go's receive on `t.C` would:
+//!   `c()` fires a timer that is due on the calling thread, so `select!` with `default` after the
+//!   deadline takes the timer's arm.
+//! - On an [`after_func`], `stop` returns false only once the callback has started, as Go's:
+//!   `after_func(Duration::ZERO, f)` followed by `stop()` returns true, and `f` never runs.
 //! - The value delivered is the instant the timer was due, not when it was received.
 //! - Tickers are phase-aligned and drop ticks for slow receivers; at most one tick waits.
 //!

@@ -254,7 +254,9 @@ fn ticker_with_a_1ns_period_and_a_held_receiver_ticks_at_most_every_spin_below()
     let cpu0 = common::thread_cpu_secs("gotimer-driver");
     let start = Instant::now();
     let (mut ticks, mut last) = (0u64, None);
-    while start.elapsed() < SPIN {
+    // At least 10 ticks, however long a loaded machine keeps the driver from running: each comes
+    // within `BOUND` of the last, or the ticker is broken. The bound checked is the upper one.
+    while start.elapsed() < SPIN || ticks < 10 {
         let v = rx
             .recv_timeout(BOUND)
             .expect("a held 1 ns ticker must tick");
@@ -271,7 +273,6 @@ fn ticker_with_a_1ns_period_and_a_held_receiver_ticks_at_most_every_spin_below()
         .unwrap_or_else(|| "?".into());
     eprintln!("1 ns ticker, held receiver: {ticks} ticks in {wall:?} (driver CPU {cpu} of a core)");
     let most = wall.as_nanos() / gotimer::SPIN_BELOW.as_nanos() + 2;
-    assert!(ticks >= 10, "only {ticks} ticks in {wall:?}");
     assert!(
         u128::from(ticks) <= most,
         "{ticks} ticks in {wall:?}: more than one per SPIN_BELOW ({most})"
@@ -297,7 +298,7 @@ fn ticker_with_a_1ns_period_neither_hangs_nor_starves() {
     let start = Instant::now();
     let mut last = None;
     let mut ticks = 0;
-    while start.elapsed() < SPIN {
+    while start.elapsed() < SPIN || ticks < 10 {
         let v = tk.c().recv_timeout(BOUND).expect("a 1 ns ticker must tick");
         assert!(v <= Instant::now());
         if let Some(l) = last {

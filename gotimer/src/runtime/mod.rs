@@ -4,9 +4,12 @@
 //! runtime; what comes due is sent on its channel under the shard lock, or run as a callback. A
 //! channel timer is parked until its channel is first asked for (`Handle::channel`), and each `c()`
 //! fires what is due on the calling thread, under the same lock, so the driver is needed only for a
-//! receiver that is already blocked. A callback made due by a callback runs next on that callback's
-//! thread (`handoff.rs`). Two kinds of runtime share all of that code and differ in one seam,
-//! `Timeline` (where the time comes from) and `Drive` (who fires what is due):
+//! receiver that is already blocked, or that receives on a channel it kept from an earlier `c()`.
+//! A callback that comes due is handed to a thread to run and stays pending until that thread
+//! claims it (`Entry::claim`), so a `stop` before then keeps it from running. A callback made due
+//! by a callback runs next on that callback's thread (`handoff.rs`). Two kinds of runtime share
+//! all of that code and differ in one seam, `Timeline` (where the time comes from) and `Drive`
+//! (who fires what is due):
 //! - the system clock: one static runtime on the monotonic clock, started on first use, with a
 //!   driver thread that sleeps until the next deadline and a pool of callback threads. Nothing needs
 //!   shutting down: the threads never keep the process alive, and pending timers are simply dropped
