@@ -19,12 +19,14 @@ use std::time::{Duration, Instant};
 ///
 /// Callbacks ([`Clock::after_func`]) run on the thread that advances the clock, one at a time, in
 /// deadline order. [`after_func(ZERO)`](Clock::after_func) and other callbacks that come due
-/// between advances run at the start of the next advance (`advance(Duration::ZERO)` will do).
+/// between advances run at the start of the next advance (`advance(Duration::ZERO)` will do); until
+/// then they have not started, so a [`stop`](crate::Timer::stop) returns true and they never run.
 ///
 /// The fake clock lives while any handle of it does: a `FakeClock`, a [`Clock`], or a [`Timer`] or
 /// [`Ticker`](crate::Ticker) made on it. When the last one is dropped, every timer still pending on it is
 /// freed, callbacks that never ran are dropped unrun, and the receivers left over (from
-/// [`Clock::after`] and [`Clock::tick`]) report disconnection. A callback that holds a clone of its
+/// [`Clock::after`] and [`Clock::tick`]) report disconnection. Until then it keeps the channel of
+/// each `after` that delivered (see [`Clock::after`]). A callback that holds a clone of its
 /// own clock keeps the clock alive while it is pending.
 ///
 /// [`Timer`]: crate::Timer

@@ -43,6 +43,11 @@
 //! - [`Timer::stop`] and [`Timer::reset`] return true if the call kept a value from being received;
 //!   after they return, no value from the old schedule is received. The pre-1.23 idiom
 //!   `if !t.Stop() { <-t.C }` is unnecessary (it would block: the channel is already empty).
+//! - A receive through [`Timer::c`] (or [`Ticker::c`]) sees what Go's receive on `t.C` would:
+//!   `c()` fires a timer that is due on the calling thread, so `select!` with `default` after the
+//!   deadline takes the timer's arm.
+//! - On an [`after_func`], `stop` returns false only once the callback has started, as Go's:
+//!   `after_func(Duration::ZERO, f)` followed by `stop()` returns true, and `f` never runs.
 //! - The value delivered is the instant the timer was due, not when it was received.
 //! - Tickers are phase-aligned and drop ticks for slow receivers; at most one tick waits.
 //!
@@ -162,14 +167,15 @@
 //! made, and the timer filed, the first time [`Timer::c`] (or [`Ticker::c`]) is called. Until then
 //! it is *parked*, its deadline kept in the handle's entry, as a Go 1.23 channel timer stays out of
 //! the heap until a goroutine blocks on it. So the common timeout that is made, reset and stopped
-//! without ever being waited on takes no channel, no lock on create, and no wheel node, and nothing
-//! observable changes: `stop`/`reset` return what they would have, and a parked timer whose
-//! deadline has passed is delivered as soon as its channel is asked for (the driver fires it at
-//! once). Each later `c()` call fires a timer or tick that is due but not yet sent, on the calling
-//! thread (Go's `maybeRunChan`), so a receiver does not wait for the driver to wake for what is
-//! already due: a 1 ns `Ticker` read with `t.c().recv()` delivers a tick per call. The driver files
-//! the ticks of a ticker faster than [`SPIN_BELOW`] at least `SPIN_BELOW` apart, since it cannot
-//! sleep shorter.
+//! without ever being waited on takes no channel, no lock on create, and no wheel node, and
+//! `stop`/`reset` return what they would have. Every `c()` call, the first included, reads the
+//! clock and fires a timer or tick that is due but not yet sent, on the calling thread (Go's
+//! `maybeRunChan`), so a receive through `c()`, blocking or not, sees exactly what Go's receive
+//! would: `select!` with `default` right after the deadline takes the timer's arm, and a 1 ns
+//! `Ticker` read with `t.c().recv()` delivers a tick per call. A receiver kept from an earlier
+//! `c()` (or a clone) gets what nobody fired through `c()` from the driver thread, when it wakes
+//! for the deadline (see [`Timer::c`]). The driver files the ticks of a ticker faster than
+//! [`SPIN_BELOW`] at least `SPIN_BELOW` apart, since it cannot sleep shorter.
 //!
 //! Memory per pending timer (measured by `tests/memory.rs`): `after_func` 56 bytes plus its
 //! closure; a `Timer` or `Ticker` nobody has waited on, its entry (96 bytes at most); once `c()` was

@@ -117,12 +117,15 @@ impl Ticker {
 
     /// The channel on which ticks are delivered. Go's `ticker.C`.
     ///
-    /// The first call makes the channel and files the ticker in its wheel (until then it is parked,
-    /// as for [`Timer::c`](crate::Timer::c)). Each later call delivers a tick that is due but not
-    /// yet sent itself, on the calling thread: `ticker.c().recv()` in a loop gets every due tick
-    /// without waiting for the driver, even for a period shorter than the driver can sleep
-    /// ([`SPIN_BELOW`](crate::SPIN_BELOW)); a receiver that keeps a clone of the channel instead
-    /// gets those ticks from the driver, at most one per `SPIN_BELOW`.
+    /// Each call, the first included, sends a tick that is due but not yet sent itself, on the
+    /// calling thread, as [`Timer::c`](crate::Timer::c) does for a timer (Go's `maybeRunChan`):
+    /// `select!` with `default` after a period has passed takes the tick, and
+    /// `ticker.c().recv()` in a loop gets every due tick without waiting for the driver, even for a
+    /// period shorter than the driver can sleep ([`SPIN_BELOW`](crate::SPIN_BELOW)). The first call
+    /// also makes the channel and files the ticker in its wheel (until then it is parked). A
+    /// receiver kept from an earlier call (or a clone) gets the ticks nobody sent through `c()`
+    /// from the driver thread, when it wakes for them, at most one per `SPIN_BELOW`: see
+    /// [`Timer::c`](crate::Timer::c) for what a non-blocking receive on it can miss.
     ///
     /// ```
     /// # use gotimer::Ticker;

@@ -150,11 +150,35 @@ impl Timer {
     /// and never disconnects either. It is connected only while the `Timer` lives: see
     /// [the type's docs](Timer#the-channel-belongs-to-the-timer).
     ///
-    /// The first call makes the channel and files the timer in its wheel (until then it is parked,
-    /// as a Go 1.23 timer stays out of the heap until a goroutine waits on it: a timer that is only
-    /// made, reset and stopped costs no channel); if its deadline has already passed, the driver
-    /// delivers at once. Each later call delivers a value that is due but not yet sent itself, on
-    /// the calling thread, so the receive that follows does not wait for the driver.
+    /// Each call, the first included, reads the clock and, if the timer is due and its value not
+    /// yet sent, sends it there and then, on the calling thread (Go 1.23's `maybeRunChan`), before
+    /// it returns the channel. So a receive through `c()` sees exactly what Go's receive on `t.C`
+    /// would: `select!` with `default`, or `try_recv`, right after the deadline gets the value,
+    /// whatever the driver thread is doing. The first call also makes the channel and files the
+    /// timer in its wheel (until then it is parked, as a Go 1.23 timer stays out of the heap until
+    /// a goroutine waits on it: a timer that is only made, reset and stopped costs no channel).
+    ///
+    /// A receiver obtained earlier (the `&Receiver` from an earlier call, held, or a clone of it)
+    /// is the same channel, but receiving on it does not go through `c()`: a value due since then
+    /// is in it once *something* has sent it, which is the next `c()` call on any thread, or else
+    /// the driver thread when it wakes for the deadline (usually within tens of microseconds of it,
+    /// later on a loaded machine). So a blocking `recv`, `recv_timeout` or `select!` on a held
+    /// receiver gets the value as soon as the driver sends it, but a non-blocking `try_recv` or
+    /// `select!` with `default` on it just after the deadline may find it empty, where Go's would
+    /// not. Call `c()` for each non-blocking receive (it is cheap: a clock read and a load once
+    /// armed) to see what Go's would. On a fake clock there is no driver to wait for: `advance`
+    /// has sent everything due when it returns, to held receivers as well.
+    ///
+    /// ```
+    /// use gotimer::{select, Timer};
+    /// # use std::time::Duration;
+    /// let t = Timer::new(Duration::from_millis(1));
+    /// std::thread::sleep(Duration::from_millis(2));
+    /// select! {
+    ///     recv(t.c()) -> due => assert!(due.is_ok()), // always: c() fired it
+    ///     default => unreachable!(),
+    /// }
+    /// ```
     ///
     /// ```
     /// use gotimer::{crossbeam_channel::unbounded, select, Timer};
@@ -179,6 +203,14 @@ impl Timer {
     /// callback already started, or the timer was already stopped. After `stop` returns, no value
     /// from before it is received. It does not wait for a running callback. Go's `t.Stop()`.
     ///
+    /// For [`after_func`], true means exactly that the callback will not run for the schedule
+    /// stopped, and false that it has started (or ran, or nothing was scheduled): as in Go, whose
+    /// `Stop` returns false only once `f` has been started. A callback that came due is handed to
+    /// a thread to run, and is pending until that thread starts it; a `stop` that comes first wins.
+    /// So `after_func(Duration::ZERO, f)` (or `reset(Duration::ZERO)`) followed at once by `stop`
+    /// returns true in practice, and `f` does not run; on a fake clock, where a due callback runs
+    /// at the next advance, a `stop` before that advance always returns true.
+    ///
     /// ```
     /// # use gotimer::Timer;
     /// # use std::time::Duration;
@@ -190,6 +222,11 @@ impl Timer {
     /// std::thread::sleep(Duration::from_millis(1));
     /// assert!(t.stop(), "fired but not received: the value is discarded");
     /// assert!(t.c().try_recv().is_err());
+    ///
+    /// let fake = gotimer::FakeClock::new();
+    /// let f = fake.clock().after_func(Duration::ZERO, || unreachable!("stopped first"));
+    /// assert!(f.stop(), "due, but not started: it never runs");
+    /// fake.advance(Duration::ZERO);
     /// ```
     pub fn stop(&self) -> bool {
         self.handle.stop(|_, pending| self.drain(pending))
@@ -197,8 +234,11 @@ impl Timer {
 
     /// Changes the timer to fire `d` from now, on a pending, fired, received or stopped timer alike.
     /// Returns true under the same rule as [`stop`](Timer::stop). After `reset` returns, no receive
-    /// sees a value from the old schedule. For [`after_func`] it reschedules the callback, or
-    /// schedules it again if it already ran (and then returns false). Go's `t.Reset(d)`.
+    /// sees a value from the old schedule. For [`after_func`] it reschedules the callback (true: the
+    /// old schedule's run, pending or due but not started, will not happen), or schedules it again
+    /// if it already started (false: that run goes on, and the new schedule runs it once more).
+    /// `reset(Duration::ZERO)` makes the callback due at once, and a `stop` before a thread starts
+    /// it still returns true. Go's `t.Reset(d)`.
     ///
     /// ```
     /// # use gotimer::Timer;
@@ -354,12 +394,22 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
         // Nothing would ever be sent: a channel that never delivers, as on the system clock (not
         // one that is disconnected when the handle-less entry goes).
         (Rt::Fake(fake), due) if !fake.fires_within_range(due) => never(),
-        (Rt::Fake(_), due) => {
+        (Rt::Fake(fake), due) => {
             let (handle, rx) = start_channel(rt.clone(), site, Kind::After, due);
+            let rx = rx
+                .into_inner()
+                .expect("gotimer: a fake clock's timers are armed at once");
             // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
+            // Once it has delivered, the clock keeps a sender of the channel (`Shard::step`), so
+            // that the receiver finds it empty, not disconnected, after taking the value. A value
+            // delivered before the handle went (a deadline already reached, or an advance on
+            // another thread) is kept here: nobody else can have received it yet.
+            let tx = handle.entry().action.view().sender();
             drop(handle);
-            rx.into_inner()
-                .expect("gotimer: a fake clock's timers are armed at once")
+            if rx.is_full() {
+                fake.keep_after(tx);
+            }
+            rx
         }
     }
 }
@@ -400,7 +450,9 @@ fn start_channel(
 /// callback delays no other timer. A callback that a running callback makes due at once (an
 /// `after_func(Duration::ZERO, g)` inside `f`) runs next on the same thread as soon as `f` returns,
 /// with no other thread woken, as Go runs a goroutine started by a goroutine next on its P; if `f`
-/// has not returned within a millisecond, another thread runs it. Dropping the returned `Timer`
+/// has not returned within a millisecond, another thread runs it. Until a thread starts the
+/// callback, [`stop`](Timer::stop) keeps it from running and returns true, as Go's `Stop` does:
+/// even `after_func(Duration::ZERO, f)` followed at once by `stop()`. Dropping the returned `Timer`
 /// does not cancel the callback (as in Go, and like dropping a `JoinHandle`). A panic in `f` is
 /// caught and reported on stderr with the `after_func` call site; other timers keep working. It is
 /// counted in [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's

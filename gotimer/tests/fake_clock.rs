@@ -544,3 +544,59 @@ fn fake_timers_show_up_in_the_profile_at_their_call_sites() {
     assert!(site.live >= 3);
     drop(timers);
 }
+
+/// A fake clock's `after` (and `at`) channel, once its value is taken, stays connected and empty,
+/// as Go's channel and the system clock's `after` do: a `select!` that keeps the receiver takes
+/// `default`, and `recv` blocks. Only dropping the clock disconnects it.
+#[test]
+fn a_fake_after_channel_stays_empty_not_disconnected_once_its_value_is_taken() {
+    use crossbeam_channel::{select, RecvTimeoutError, TryRecvError};
+    let fake = FakeClock::new();
+    let clock = fake.clock();
+    let start = fake.now();
+    let rx = clock.after(MS);
+    let at = clock.at(start + 2 * MS);
+    let now = clock.after(Duration::ZERO); // delivered at creation
+    let past = clock.at(start); // likewise
+    fake.advance(MS);
+    assert_eq!(rx.try_recv(), Ok(start + MS), "as in Go");
+    select! {
+        recv(rx) -> v => panic!("Go takes the default; got {v:?}"),
+        default => {}
+    }
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(rx.recv_timeout(MS), Err(RecvTimeoutError::Timeout));
+    fake.advance(MS);
+    for (name, rx, v) in [
+        ("at", &at, start + 2 * MS),
+        ("after(0)", &now, start),
+        ("at(past)", &past, start),
+    ] {
+        assert_eq!(rx.try_recv(), Ok(v), "{name}");
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "{name}");
+    }
+
+    // Taken on another thread (blocked on it, or not yet) while this one advances: still connected
+    // afterwards.
+    let rx = clock.after(SEC);
+    let waiter = std::thread::spawn(move || {
+        let v = rx.recv().expect("delivered");
+        (v, rx.recv_timeout(MS))
+    });
+    assert!(fake.wait_for_waiters(1, PATIENCE));
+    fake.advance(SEC);
+    let (v, again) = waiter.join().unwrap();
+    assert_eq!(v, fake.now());
+    assert_eq!(
+        again,
+        Err(RecvTimeoutError::Timeout),
+        "empty, not disconnected"
+    );
+
+    // The clock's last handle going is what disconnects them.
+    let rx = clock.after(MS);
+    fake.advance(MS);
+    assert!(rx.try_recv().is_ok());
+    drop((fake, clock));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}

@@ -1,6 +1,7 @@
 //! What a fake clock keeps, measured with a counting allocator: a dropped `Timer` or `Ticker` is
 //! freed at once, as on the system clock; a dropped fake `after` receiver keeps its timer (entry and
-//! channel) until the clock reaches its deadline, and nothing after that.
+//! channel) until the clock reaches its deadline, and nothing after that; an `after` that delivered
+//! to a receiver keeps its channel (a sender of it) until the clock is dropped.
 
 mod common;
 
@@ -65,4 +66,22 @@ fn fake_clock_memory_is_freed_when_nothing_can_receive() {
     );
     println!("after their deadline: {left:+} B");
     assert!(left <= 0, "fired fake `after` timers kept {left} B");
+
+    // Delivered to a receiver: the clock keeps the channel, so that the receiver finds it empty,
+    // not disconnected, after taking the value. Kept after the receiver goes, until the clock does.
+    let received = afters(&clock);
+    fake.advance(HOUR);
+    assert!(received.iter().all(|rx| rx.try_recv().is_ok()));
+    drop(received);
+    let kept = live() - base;
+    let each = kept as f64 / N as f64;
+    println!("{N} fake `after` channels that delivered keep {kept} B ({each:.0} B each)");
+    assert!(
+        (600.0..800.0).contains(&each),
+        "a delivered fake `after` keeps its channel: {each} B"
+    );
+    drop((fake, clock));
+    let left = live() - base;
+    println!("after the clock is dropped: {left:+} B");
+    assert!(left <= 0, "a dropped fake clock kept {left} B");
 }

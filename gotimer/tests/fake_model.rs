@@ -112,6 +112,10 @@ enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Sched {
     Idle,
+    /// A callback due at once, waiting for the next advance to start it: still pending, so a
+    /// `stop` or `reset` before then returns true and it does not run (Go's `Stop` returns false
+    /// only once `f` has started).
+    Queued,
     /// Pending with a deadline out of range: never fires, not counted by `waiters`.
     Never,
     At(u64),
@@ -169,10 +173,15 @@ impl Model {
             Dur::Ns(0) => {
                 // Due at once: a value is sent now; a callback waits for the next advance.
                 match t.kind {
-                    Kind::Func => self.queued.push(id),
-                    _ => t.buf = Some(now),
+                    Kind::Func => {
+                        self.queued.push(id);
+                        Sched::Queued
+                    }
+                    _ => {
+                        t.buf = Some(now);
+                        Sched::Idle
+                    }
                 }
-                Sched::Idle
             }
             Dur::Ns(ns) => Sched::At(now + ns),
         };
@@ -215,9 +224,16 @@ impl Model {
         self.timers[id].buf.take()
     }
 
+    /// Starts the queued callbacks that are still due (not stopped, not reset since), in the
+    /// order they were queued; a callback queued twice (`reset(0)` twice) runs once, at the first.
     fn run_queued(&mut self) {
         let now = self.now;
-        self.runs.extend(self.queued.drain(..).map(|id| (now, id)));
+        for id in std::mem::take(&mut self.queued) {
+            if self.timers[id].sched == Sched::Queued {
+                self.timers[id].sched = Sched::Idle;
+                self.runs.push((now, id));
+            }
+        }
     }
 
     fn next_deadline(&self) -> Option<u64> {

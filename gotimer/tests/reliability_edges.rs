@@ -160,9 +160,13 @@ fn reset_to_zero_fires_at_once_and_replaces_the_old_value() {
 fn reset_storm_on_one_timer_from_several_threads() {
     const THREADS: usize = 4;
     const RESETS: usize = 2000;
+    let b = Instant::now();
     let t = Arc::new(Timer::new(MS));
-    // (earliest, latest) due instant of every schedule, from the instants around each call.
-    let windows = Arc::new(Mutex::new(Vec::<(Instant, Instant)>::new()));
+    let a = Instant::now();
+    // (earliest, latest) due instant of every schedule, from the instants around each call. The
+    // first is the timer's own: on a loaded machine it may come due, and be received (the
+    // receiver's `c()` fires it), before any stormer's first reset.
+    let windows = Arc::new(Mutex::new(vec![(b + MS, a + MS)]));
     let storming = Arc::new(AtomicBool::new(true));
     let pause = Arc::new(std::sync::Barrier::new(THREADS));
     let receiver = {
@@ -250,7 +254,9 @@ fn ticker_with_a_1ns_period_and_a_held_receiver_ticks_at_most_every_spin_below()
     let cpu0 = common::thread_cpu_secs("gotimer-driver");
     let start = Instant::now();
     let (mut ticks, mut last) = (0u64, None);
-    while start.elapsed() < SPIN {
+    // At least 10 ticks, however long a loaded machine keeps the driver from running: each comes
+    // within `BOUND` of the last, or the ticker is broken. The bound checked is the upper one.
+    while start.elapsed() < SPIN || ticks < 10 {
         let v = rx
             .recv_timeout(BOUND)
             .expect("a held 1 ns ticker must tick");
@@ -267,7 +273,6 @@ fn ticker_with_a_1ns_period_and_a_held_receiver_ticks_at_most_every_spin_below()
         .unwrap_or_else(|| "?".into());
     eprintln!("1 ns ticker, held receiver: {ticks} ticks in {wall:?} (driver CPU {cpu} of a core)");
     let most = wall.as_nanos() / gotimer::SPIN_BELOW.as_nanos() + 2;
-    assert!(ticks >= 10, "only {ticks} ticks in {wall:?}");
     assert!(
         u128::from(ticks) <= most,
         "{ticks} ticks in {wall:?}: more than one per SPIN_BELOW ({most})"
@@ -293,7 +298,7 @@ fn ticker_with_a_1ns_period_neither_hangs_nor_starves() {
     let start = Instant::now();
     let mut last = None;
     let mut ticks = 0;
-    while start.elapsed() < SPIN {
+    while start.elapsed() < SPIN || ticks < 10 {
         let v = tk.c().recv_timeout(BOUND).expect("a 1 ns ticker must tick");
         assert!(v <= Instant::now());
         if let Some(l) = last {

@@ -14,7 +14,8 @@ use super::entry::{EntryRef, View};
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Runs the callback of `job`, an entry whose `fire` returned `Fired::Dispatch`, and drops the job.
+/// Runs the callback of `job`, an entry whose `fire` returned `Fired::Dispatch`, if this thread
+/// claims it before a `stop` or `reset` takes it back, and drops the job.
 /// A panic in the callback, or in the drop of its captures, is counted in `panics` and reported.
 pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
     let site = job.origin.location();
@@ -24,7 +25,8 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
         let job = job;
         // Declared after `job`, so that unwinding drops it first: counted, then the captures go.
         let _count = CountIfUnwinding::new(panics);
-        if let View::Func(f) = job.action.view() {
+        // Not if a `stop` or `reset` took it back first (`Entry::claim`): then only the drop.
+        if let (View::Func(f), true) = (job.action.view(), job.claim()) {
             f();
         }
         drop(job);

@@ -1,36 +1,45 @@
 //! A timer entry: what the wheel holds, and the state machine every kind of timer shares.
 //!
 //! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node
-//! in a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, or its wheel
-//! key), which changes only under the lock of the shard the entry belongs to; the accessors take
-//! the `Locked` shard to say so. Delivery (sending on the channel, or committing a callback)
-//! happens under that same lock, which is what makes `stop`/`reset` exact: they either find the
-//! entry still pending, or find its value already in the channel, where they can drain it.
+//! in a shard's wheel. Its state is one word (`Entry::state`: idle, never, parked, dispatched, or
+//! its wheel key), which changes only under the lock of the shard the entry belongs to, but for
+//! one transition; the accessors take the `Locked` shard to say so. Delivery (sending on the
+//! channel, or dispatching a callback) happens under that same lock, which is what makes
+//! `stop`/`reset` exact: they either find the entry still pending, or find its value already in
+//! the channel, where they can drain it, or find its callback dispatched but not started, which
+//! they take back (`revoke`) unless the thread that runs it claimed it first (`claim`: the one
+//! transition made without the lock, a compare-and-swap that `revoke` races with its own).
 //!
 //! ```text
 //!              schedule(d)                      comes due (driver, or at once if d <= now)
-//!   IDLE ─────────────────────▶ key in wheel ─────────────────────────────▶ IDLE  + value sent /
-//!    ▲  ◀──── stop / drop ──────  │    ▲                                          callback committed
+//!   IDLE ─────────────────────▶ key in wheel ─────────────────────────────▶ IDLE  + value sent,
+//!    ▲  ◀──── stop / drop ──────  │    ▲                                  or DISPATCHED (callback)
 //!    │                            │    └── reset (later: lazy, same key)
 //!    │  schedule(never)           ▼
 //!    └──────── stop ────────── NEVER (pending, no deadline in range: Duration::MAX)
 //!
-//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ──── first c(): arm ──▶ key in wheel
-//!                          │  ▲ reset: new deadline                              (due or not)
-//!                          └──┘ stop / drop ──▶ IDLE
+//!   DISPATCHED (a callback handed to a thread, not started) ── claim (the thread starts it) ──▶ IDLE
+//!              └── stop / reset first (revoke: it never runs for this dispatch) ──▶ IDLE
+//!
+//!   new Timer/Ticker ──▶ PARKED (deadline in the action) ── first c(): arm ──▶ key in wheel
+//!                          │  ▲ reset: new deadline               (not due), or fired on the
+//!                          └──┘ stop / drop ──▶ IDLE              spot (due: value sent)
 //! ```
 //! A ticker's entry goes straight back into the wheel when it fires, at its next phase-aligned tick.
 //!
 //! A channel timer (`Timer`, `Ticker`) on a clock read without the lock starts *parked*: pending,
 //! with its deadline in its action, but in no wheel and with no channel yet, because nobody can
-//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: files it in the
-//! wheel, where a deadline already passed comes out of the driver's next poll. This is Go 1.23's
-//! rule that a channel timer enters the heap only once a goroutine blocks on it (`blockTimerChan`):
-//! a timer made and stopped without ever being waited on (the usual fate of a timeout) costs no
-//! channel, no lock and no wheel node. It changes nothing anyone can observe: a parked timer whose
-//! deadline passed is delivered as soon as its channel is asked for (the driver, notified, fires it
-//! at once), and `stop`/`reset` return what they would have returned had it fired (true: the value
-//! would have been drained unreceived).
+//! receive from it. Asking for its channel (`c()`) makes the channel and *arms* it: reads the clock
+//! and, under the lock, fires it there and then if its deadline has passed (a ticker is then filed
+//! at its next tick), or else files it in the wheel. This is Go 1.23's rule that a channel timer
+//! enters the heap only once a goroutine blocks on it (`blockTimerChan`), with Go's rule that a
+//! receive runs a channel timer that is due (`maybeRunChan`): a timer made and stopped without ever
+//! being waited on (the usual fate of a timeout) costs no channel, no lock and no wheel node, and a
+//! receive through `c()` sees exactly what it would have had the timer been in the wheel all along
+//! and fired the instant it was due. `stop`/`reset` of a parked timer return what they would have
+//! returned had it fired (true: the value would have been drained unreceived). Later `c()` calls
+//! fire a due timer the same way (`Handle::fire_if_due`); only a receiver that does not go through
+//! `c()` (one kept from an earlier call, or a clone) waits for the driver.
 //!
 //! Two deadlines are named apart, as tokio names them: an entry's *registered* deadline is the one
 //! its wheel node was filed under, and its *true* deadline is when it really fires. For a `Timer`
@@ -61,13 +70,20 @@ const NEVER: u32 = u32::MAX - 1;
 /// `Entry::state` value: pending, parked until its channel is first asked for; its deadline is the
 /// action's (`View::when`).
 const PARKED: u32 = u32::MAX - 2;
+/// `Entry::state` value: a callback that came due and was handed to a thread to run (a callback
+/// thread's queue or run-next slot, a fake clock's advance), which has not started it yet. Still
+/// pending: whichever comes first of the starting thread's `claim` and a `stop` or `reset` under the
+/// lock (`revoke`) takes it to `IDLE`, and only the winner's effect happens.
+const DISPATCHED: u32 = u32::MAX - 3;
 
 /// The wheel's payload: a type-erased entry.
 pub(crate) type EntryRef = std::sync::Arc<Entry<dyn Action>>;
 
 pub(crate) struct Entry<A: ?Sized> {
-    /// `IDLE`, `NEVER`, `PARKED`, or the entry's wheel key (below 2^31). Read and written only
-    /// under the shard lock, so `Relaxed` suffices: the lock orders every access.
+    /// `IDLE`, `NEVER`, `PARKED`, `DISPATCHED`, or the entry's wheel key (below 2^31). Written
+    /// under the shard lock, but for one transition: `DISPATCHED` to `IDLE` by the thread that
+    /// starts the callback (`claim`), which races the lock holder's `revoke`; both are
+    /// compare-and-swaps, so exactly one wins. Every other access is ordered by the lock.
     state: AtomicU32,
     /// Where the timer was created (`#[track_caller]`), for the profile and reports.
     pub(crate) origin: Origin,
@@ -82,6 +98,8 @@ pub(crate) enum State {
     Never,
     /// Pending, but nobody can receive yet (no channel): its deadline is the action's `when`.
     Parked,
+    /// A callback handed to a thread to run, not started yet (see `DISPATCHED`).
+    Dispatched,
     InWheel(Key),
 }
 
@@ -127,6 +145,7 @@ impl<A: ?Sized> Entry<A> {
             IDLE => State::Idle,
             NEVER => State::Never,
             PARKED => State::Parked,
+            DISPATCHED => State::Dispatched,
             key => State::InWheel(Key::from_bits(key)),
         }
     }
@@ -137,9 +156,43 @@ impl<A: ?Sized> Entry<A> {
             State::Idle => IDLE,
             State::Never => NEVER,
             State::Parked => PARKED,
+            State::Dispatched => DISPATCHED,
             State::InWheel(key) => key.to_bits(),
         };
+        debug_assert!(
+            self.state.load(Relaxed) != DISPATCHED,
+            "gotimer: a dispatched callback is taken back only by revoke"
+        );
         self.state.store(bits, Relaxed)
+    }
+
+    /// Takes back a callback that was dispatched but not started (`DISPATCHED` to `IDLE`): `stop`
+    /// or `reset` came first, and the callback will not run for that dispatch. False if the
+    /// starting thread claimed it first (it runs), or it was not dispatched.
+    #[inline]
+    pub(crate) fn revoke(&self, _: &Locked<'_>) -> bool {
+        self.state
+            .compare_exchange(DISPATCHED, IDLE, AcqRel, Relaxed)
+            .is_ok()
+    }
+
+    /// A callback handed to a thread to run, by a thread that holds the lock, or that made the
+    /// entry and has not shared it yet (`after_func(0)`). The hand-over to the thread that will
+    /// `claim` it orders this store before the claim.
+    #[inline]
+    pub(crate) fn set_dispatched(&self) {
+        self.state.store(DISPATCHED, Relaxed)
+    }
+
+    /// The thread that is about to run a dispatched callback claims it, without the lock: true if
+    /// it may run it (`DISPATCHED` to `IDLE`); false if a `stop` or `reset` revoked it first (or it
+    /// was dispatched again and another thread's claim took that dispatch), and then it must not.
+    /// From here on the callback has started: a `stop` returns false.
+    #[inline]
+    pub(crate) fn claim(&self) -> bool {
+        self.state
+            .compare_exchange(DISPATCHED, IDLE, AcqRel, Relaxed)
+            .is_ok()
     }
 }
 
@@ -154,6 +207,9 @@ impl Entry<dyn Action> {
 pub(crate) enum Fired {
     /// Nothing more: the entry is idle.
     Done,
+    /// Nothing more: the entry is idle, and its value is in the channel, which a receiver held
+    /// when it was sent (a `Timer`'s, or an `after`'s).
+    Sent,
     /// Put the entry back in the wheel at this deadline (a ticker's next tick, or a `Timer` whose
     /// true deadline was moved later).
     Again(u64),
@@ -217,6 +273,11 @@ impl<'a> View<'a> {
         self.chan()
             .expect("gotimer: a callback timer has no channel")
             .arm(tx)
+    }
+
+    /// A sender of a channel timer's channel, if it was made.
+    pub(crate) fn sender(self) -> Option<Sender<Instant>> {
+        self.chan()?.tx.get().cloned()
     }
 
     /// True if the entry can deliver: a callback, or a channel timer whose channel was made.
@@ -337,8 +398,11 @@ impl Deliver {
         }
         // Full cannot happen: every schedule drains the channel first. Disconnected means the
         // handle is gone, and then nobody is left to tell. An entry is only filed once armed.
-        self.chan.send(time.instant(at));
-        Fired::Done
+        if self.chan.send(time.instant(at)) {
+            Fired::Sent
+        } else {
+            Fired::Done
+        }
     }
 
     /// Moves a pending entry (parked or in the wheel) to a later `deadline` without the shard lock;

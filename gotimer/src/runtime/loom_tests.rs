@@ -589,6 +589,63 @@ fn loom_after_func_reset_vs_fire() {
     });
 }
 
+/// `after_func(0)` is dispatched at once (queued for the thread that runs callbacks, here the
+/// manual drive's queue) and pending until that thread claims it: a `stop` racing the claim returns
+/// true exactly when the callback never runs.
+#[test]
+fn loom_after_func_zero_stop_vs_claim() {
+    model(|| {
+        let w = World::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let timer = w.func(0, runs.clone());
+        let runner = {
+            let w = w.clone();
+            thread::spawn(move || w.runtime().manual().run_queued())
+        };
+        let stopped = w.stop(&timer);
+        runner.join().unwrap();
+        w.runtime().manual().run_queued();
+        let n = runs.load(SeqCst);
+        assert_eq!(n, usize::from(!stopped), "stop()={stopped}, ran {n} times");
+        assert!(!w.stop(&timer), "nothing left to stop");
+        assert_eq!(entry_refs(&timer), 1, "the job let go of the entry");
+    });
+}
+
+/// `reset` to a deadline already past dispatches the callback under the lock; a `stop` on another
+/// thread and the thread that runs callbacks race it. The callback runs (once) unless the reset
+/// kept the old schedule from running and the stop then kept the new one from starting; never
+/// twice, never when both returned true.
+#[test]
+fn loom_after_func_reset_to_zero_vs_stop_vs_claim() {
+    model_bounded(Some(5), || {
+        let w = World::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let timer = w.func(T1, runs.clone());
+        w.set_now(MID);
+        let resetter = {
+            let (w, timer) = (w.clone(), timer.clone());
+            thread::spawn(move || w.reset(&timer, MID))
+        };
+        let runner = {
+            let w = w.clone();
+            thread::spawn(move || w.runtime().manual().run_queued())
+        };
+        let stopped = w.stop(&timer);
+        let active = resetter.join().unwrap();
+        runner.join().unwrap();
+        w.runtime().manual().run_queued();
+        w.poll(LAST);
+        let n = runs.load(SeqCst);
+        assert_eq!(
+            n,
+            usize::from(!(active && stopped)),
+            "reset()={active}, stop()={stopped}, ran {n} times"
+        );
+        assert_eq!(w.len(), 0);
+    });
+}
+
 /// A reset to a deadline already past fires on the resetting thread, under the lock, racing the
 /// driver firing the old schedule: the receiver sees the old value at most once and the new one
 /// exactly once, and never the old one after reset returned.

@@ -21,6 +21,7 @@ use super::entry::EntryRef;
 use super::shard::Shard;
 use super::time::Timeline;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
+use crossbeam_channel::Sender;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -33,6 +34,10 @@ pub(crate) struct Manual {
     jobs: Mutex<VecDeque<EntryRef>>,
     /// Callbacks that panicked on this clock.
     panics: AtomicUsize,
+    /// A sender of each `after` channel that delivered to a receiver (`Shard::step`), kept while
+    /// the clock lives so that the receiver finds the channel empty, not disconnected, once it has
+    /// taken the value.
+    kept: Mutex<Vec<Sender<Instant>>>,
     /// Bumped by every schedule, with `waiters_cv` notified: how `wait_for_waiters` sleeps.
     changed: Mutex<u64>,
     waiters_cv: Condvar,
@@ -68,6 +73,7 @@ impl Manual {
             advancing: Mutex::new(()),
             jobs: Mutex::new(VecDeque::new()),
             panics: AtomicUsize::new(0),
+            kept: Mutex::new(Vec::new()),
             changed: Mutex::new(0),
             waiters_cv: Condvar::new(),
         }
@@ -102,6 +108,11 @@ impl Manual {
         lock(&self.jobs).push_back(job);
     }
 
+    /// Keeps `tx`, a sender of an `after` channel, until the clock is dropped.
+    pub(crate) fn keep(&self, tx: impl IntoIterator<Item = Sender<Instant>>) {
+        lock(&self.kept).extend(tx);
+    }
+
     /// A timer was scheduled: wake `wait_for_waiters`.
     pub(crate) fn scheduled(&self) {
         *lock(&self.changed) += 1;
@@ -113,7 +124,7 @@ impl Manual {
     }
 
     /// Runs the queued callbacks, including those they queue, until none is left.
-    fn run_queued(&self) {
+    pub(crate) fn run_queued(&self) {
         loop {
             let job = lock(&self.jobs).pop_front();
             match job {
@@ -126,17 +137,18 @@ impl Manual {
     /// Moves `time` to `target`, firing every deadline up to it in order; see the module docs.
     pub(crate) fn advance_to(&self, time: &Timeline, shard: &Shard, target: u64) {
         let _advancing = self.begin("advance");
-        let (mut buf, mut fired) = (Vec::new(), Vec::new());
+        let (mut buf, mut fired, mut kept) = (Vec::new(), Vec::new(), Vec::new());
         loop {
             self.run_queued();
             // With no callback waiting, a step that finds nothing left up to the target moves the
             // clock there, under the same lock. A callback queued by another thread after this
             // check counts as made after the advance, and waits for the next one.
             let settle = lock(&self.jobs).is_empty();
-            if shard
-                .step(target, settle, time, &mut buf, &mut fired)
-                .is_none()
-            {
+            let stepped = shard.step(target, settle, time, &mut buf, &mut fired, &mut kept);
+            if !kept.is_empty() {
+                self.keep(kept.drain(..));
+            }
+            if stepped.is_none() {
                 if settle {
                     return;
                 }
@@ -154,8 +166,17 @@ impl Manual {
         let _advancing = self.begin("advance_to_next");
         self.run_queued();
         let from = time.now();
-        let mut fired = Vec::new();
-        shard.step(u64::MAX, false, time, &mut Vec::new(), &mut fired)?;
+        let (mut fired, mut kept) = (Vec::new(), Vec::new());
+        let stepped = shard.step(
+            u64::MAX,
+            false,
+            time,
+            &mut Vec::new(),
+            &mut fired,
+            &mut kept,
+        );
+        self.keep(kept);
+        stepped?;
         for job in fired.drain(..) {
             callback::run(job, &self.panics);
         }

@@ -4,9 +4,12 @@
 //! runtime; what comes due is sent on its channel under the shard lock, or run as a callback. A
 //! channel timer is parked until its channel is first asked for (`Handle::channel`), and each `c()`
 //! fires what is due on the calling thread, under the same lock, so the driver is needed only for a
-//! receiver that is already blocked. A callback made due by a callback runs next on that callback's
-//! thread (`handoff.rs`). Two kinds of runtime share all of that code and differ in one seam,
-//! `Timeline` (where the time comes from) and `Drive` (who fires what is due):
+//! receiver that is already blocked, or that receives on a channel it kept from an earlier `c()`.
+//! A callback that comes due is handed to a thread to run and stays pending until that thread
+//! claims it (`Entry::claim`), so a `stop` before then keeps it from running. A callback made due
+//! by a callback runs next on that callback's thread (`handoff.rs`). Two kinds of runtime share
+//! all of that code and differ in one seam, `Timeline` (where the time comes from) and `Drive`
+//! (who fires what is due):
 //! - the system clock: one static runtime on the monotonic clock, started on first use, with a
 //!   driver thread that sleeps until the next deadline and a pool of callback threads. Nothing needs
 //!   shutting down: the threads never keep the process alive, and pending timers are simply dropped
@@ -241,6 +244,12 @@ impl Runtime {
         }
     }
 
+    /// A fake clock's `after`: keeps `tx`, a sender of its channel, until the clock is dropped (see
+    /// `Shard::step`).
+    pub(crate) fn keep_after(&self, tx: Option<Sender<Instant>>) {
+        self.manual().keep(tx);
+    }
+
     /// A fake clock's `advance(d)`.
     pub(crate) fn advance(&self, d: Duration) {
         let target = self
@@ -352,14 +361,18 @@ impl Handle {
             rt,
         };
         // A callback on a clock read without the lock is filed directly, reading the clock once;
-        // one already due is run at once, as a schedule would run it, without the lock: nothing
-        // else can reach the new entry, which stays idle, and a `stop` after this finds it so
-        // (false: it runs). `after_func(0)` is due whatever the time: no clock read at all.
+        // one already due is dispatched at once, as a schedule would dispatch it, without the
+        // lock: nothing else can reach the new entry yet. It is pending (`DISPATCHED`) until the
+        // thread that runs it claims it, so a `stop` that comes first returns true and it never
+        // runs, as in Go. `after_func(0)` is due whatever the time: no clock read at all.
         let rt = handle.rt.get();
         if matches!(handle.entry.action.view(), View::Func(_)) {
-            let run_now = || Scheduled {
-                dispatch: Some(handle.entry.clone()),
-                deadline: None,
+            let run_now = || {
+                handle.entry.set_dispatched();
+                Scheduled {
+                    dispatch: Some(handle.entry.clone()),
+                    deadline: None,
+                }
             };
             let done = if matches!(due, Due::In(d) if d.is_zero()) {
                 Some(run_now())
@@ -415,10 +428,10 @@ impl Handle {
     }
 
     /// A channel timer's `c()`: its channel, made and armed on the first call (`arm`); on later
-    /// calls, when the channel is empty, the timer fired now if it is due (`fire_if_due`), rather
-    /// than have the receiver wait for the driver to wake. A value already waiting is the one to
-    /// receive. The first call reads no clock, to keep a waited-on timer as cheap as before parking
-    /// existed; what is already due then is the driver's, notified by `arm`.
+    /// calls, when the channel is empty, the timer fired now if it is due (`fire_if_due`). Either
+    /// way, what is due when `c()` reads the clock is in the channel when it returns, sent on the
+    /// calling thread rather than left to the driver (Go's `maybeRunChan`), so the receive that
+    /// follows sees what Go's would. A value already waiting is the one to receive.
     pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
         let mut armed_now = false;
         let rx = rx.get_or_init(|| {
@@ -427,21 +440,25 @@ impl Handle {
             armed_now = true;
             rx
         });
+        // A thread that found the channel made (or waited for another thread to make it) looks
+        // again: the deadline may have passed since the arming thread read the clock.
         if !armed_now && rx.is_empty() {
             self.fire_if_due();
         }
         rx
     }
 
-    /// Gives a parked channel timer its channel and files it in its wheel: the timer's `c()` was
-    /// called for the first time. No clock is read: a deadline that has already passed is filed
-    /// all the same, and the driver, notified of it, fires it at once. A timer that is stopped, or
-    /// never due, only gets its channel.
+    /// Gives a parked channel timer its channel and, under the shard lock, fires it if its
+    /// deadline has passed (on the calling thread), or else files it in its wheel: the timer's
+    /// `c()` was called for the first time. A timer that is stopped, or never due, only gets its
+    /// channel. Only the system clock parks, so the time is always read here (a fake clock arms
+    /// its timers when they are made).
     fn arm(&self, tx: Sender<Instant>) {
         let rt = self.rt.get();
         self.entry.action.view().arm(tx);
+        let now = rt.time.unlocked_now();
         let shard = self.shard(rt);
-        let done = shard.lock().arm(&self.entry);
+        let done = shard.lock().arm(&self.entry, now, &rt.time);
         rt.finish(done);
     }
 
@@ -537,4 +554,51 @@ pub struct Stats {
 /// ```
 pub fn stats() -> Stats {
     system().stats()
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::Timer;
+
+    /// A runtime on the monotonic clock whose driver never runs: what a held receiver sees while
+    /// the system clock's driver has not woken yet, held still.
+    fn driverless() -> Rt {
+        Rt::Fake(Arc::new(Runtime {
+            time: Timeline::monotonic(),
+            shards: vec![CachePadded::new(Shard::new())].into_boxed_slice(),
+            drive: Drive::Manual(Manual::new()),
+        }))
+    }
+
+    /// A receiver kept from an earlier `c()` gets a value only once something sends it: the driver
+    /// (absent here), or a `c()` call, which fires what is due on its own thread. So after the
+    /// deadline a non-blocking receive on the held receiver finds nothing until then, and a
+    /// receive through `c()` always finds the value.
+    #[test]
+    fn a_held_receiver_sees_a_due_value_only_once_the_driver_or_c_sends_it() {
+        let ms = Duration::from_millis(1);
+        let t = Timer::start(driverless(), Location::caller(), Due::In(ms));
+        let held = t.c().clone();
+        std::thread::sleep(2 * ms);
+        assert!(held.try_recv().is_err(), "nothing sent it yet");
+        assert!(t.c().try_recv().is_ok(), "c() fires what is due");
+
+        // The first `c()` fires it too, from parked.
+        let t = Timer::start(driverless(), Location::caller(), Due::In(ms));
+        std::thread::sleep(2 * ms);
+        assert!(t.c().try_recv().is_ok(), "the first c() fires what is due");
+        assert!(
+            !t.reset(ms),
+            "received: the reset kept nothing from being received"
+        );
+        let held = t.c().clone();
+        std::thread::sleep(2 * ms);
+        assert!(held.try_recv().is_err(), "nothing sent it yet");
+        let _ = t.c();
+        assert!(
+            held.try_recv().is_ok(),
+            "a c() on any thread sends it to every receiver"
+        );
+    }
 }

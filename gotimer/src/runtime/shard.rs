@@ -13,6 +13,8 @@ use super::entry::{EntryRef, Fired, State, View};
 use super::time::{Due, Timeline};
 use crate::sync::{lock, AtomicU64, Mutex, MutexGuard, Ordering::SeqCst};
 use crate::wheel::{Wheel, RESOLUTION_NS};
+use crossbeam_channel::Sender;
+use std::time::Instant;
 
 pub(crate) struct Shard {
     wheel: Mutex<Wheel<EntryRef>>,
@@ -120,7 +122,7 @@ impl Shard {
         locked.wheel.poll(now, buf);
         for (due, entry) in buf.drain(..) {
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
-            locked.fire(due, entry, now, time, jobs);
+            let _ = locked.fire(due, entry, now, time, jobs);
         }
         locked.publish_next();
     }
@@ -136,6 +138,12 @@ impl Shard {
     /// earliest tick, fires the entries whose true deadline is the earliest of the batch, and files
     /// the others back (a later nanosecond of the same tick, or a `Timer` whose true deadline moved
     /// later); they come out again at the next step.
+    ///
+    /// An `after` (a channel timer with no handle: only the wheel holds its entry, where a
+    /// `Timer`'s handle holds its own while it is in the wheel) that delivers to a receiver still
+    /// there leaves a sender of its channel in `kept`, for the caller to keep: its entry is freed
+    /// now, and without a sender the receiver would find the channel disconnected once it took
+    /// the value, where Go's (and the system clock's `after`) stays empty.
     pub(crate) fn step(
         &self,
         limit: u64,
@@ -143,6 +151,7 @@ impl Shard {
         time: &Timeline,
         buf: &mut Vec<(u64, EntryRef)>,
         jobs: &mut Vec<EntryRef>,
+        kept: &mut Vec<Sender<Instant>>,
     ) -> Option<u64> {
         let mut locked = self.lock();
         let stepped = loop {
@@ -166,7 +175,18 @@ impl Shard {
             }
             for (due, entry) in buf.drain(..) {
                 match entry.true_when(due) {
-                    when if Some(when) == at => locked.fire(due, entry, when, time, jobs),
+                    when if Some(when) == at => {
+                        let after = matches!(entry.action.view(), View::Deliver(_))
+                            && std::sync::Arc::strong_count(&entry) == 1;
+                        let tx = if after {
+                            entry.action.view().sender()
+                        } else {
+                            None
+                        };
+                        if locked.fire(due, entry, when, time, jobs) {
+                            kept.extend(tx);
+                        }
+                    }
                     when => {
                         let _ = locked.after_fire(entry, Fired::Again(when));
                     }
@@ -228,10 +248,16 @@ pub(crate) static PANIC_IN_POLL: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 impl Locked<'_> {
-    /// True if the entry is waiting to fire (including a deadline too far away to ever come).
+    /// True if the entry is waiting to fire (including a deadline too far away to ever come), or
+    /// is a callback dispatched but not started, which this revokes: the caller (`reset`) replaces
+    /// the schedule, so that run must not happen. False if the starting thread claimed it first.
     #[inline]
-    pub(crate) fn is_pending(&self, entry: &EntryRef) -> bool {
-        entry.state(self) != State::Idle
+    pub(crate) fn is_pending(&mut self, entry: &EntryRef) -> bool {
+        match entry.state(self) {
+            State::Idle => false,
+            State::Dispatched => entry.revoke(self),
+            _ => true,
+        }
     }
 
     /// Takes the entry out of the wheel, freeing its node at once. True if it was pending.
@@ -240,6 +266,8 @@ impl Locked<'_> {
         entry.action.view().set_when(self, None);
         match entry.state(self) {
             State::Idle => false,
+            // The starting thread may claim it at any moment: the compare-and-swap decides.
+            State::Dispatched => entry.revoke(self),
             State::Never | State::Parked => {
                 entry.set_state(self, State::Idle);
                 true
@@ -284,7 +312,11 @@ impl Locked<'_> {
             }
             Some(due) => {
                 match entry.state(self) {
-                    State::Idle | State::Never | State::Parked => {
+                    state @ (State::Idle | State::Never | State::Parked | State::Dispatched) => {
+                        if state == State::Dispatched {
+                            // Revoked (or claimed, and running): idle either way.
+                            self.cancel(entry);
+                        }
                         let key = self.wheel.insert(due, entry.clone());
                         entry.set_state(self, State::InWheel(key));
                     }
@@ -329,27 +361,34 @@ impl Locked<'_> {
         }
     }
 
-    /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry is
-    /// filed in the wheel at its deadline, whether or not that has passed (a deadline already
-    /// passed comes out of the next poll, and the caller notifies the driver of it), so that the
-    /// first `c()` reads no clock. Any other state stays as it is (stopped, or never due).
+    /// Arms an entry whose channel was just made (`View::armed` is now true): a parked entry whose
+    /// deadline is at or before `now` fires here (its value sent, a ticker filed at its next tick),
+    /// as Go's `maybeRunChan` runs a due timer on the receiving goroutine; one not yet due is filed
+    /// in the wheel. `now` is `None` only on a clock that is never read without the lock, which
+    /// parks nothing: the entry is then filed, and its owner fires what is due. Any other state
+    /// stays as it is (stopped, or never due).
     ///
     /// A parked `Timer`'s `true_when` may be moved later without the lock at any moment
     /// (`Deliver::reset_later`), so it is read once and the node filed under what was read, which is
-    /// at or before the true deadline; it is not written back.
-    pub(crate) fn arm(&mut self, entry: &EntryRef) -> Scheduled {
-        debug_assert!(
-            entry.action.view().armed(),
-            "gotimer: armed without a channel"
-        );
+    /// at or before the true deadline; it is not written back. `fire` re-reads it, and files the
+    /// entry again if it moved past `now`.
+    pub(crate) fn arm(&mut self, entry: &EntryRef, now: Option<u64>, time: &Timeline) -> Scheduled {
+        let view = entry.action.view();
+        debug_assert!(view.armed(), "gotimer: armed without a channel");
         if entry.state(self) != State::Parked {
             return Scheduled::default();
         }
         entry.set_state(self, State::Idle);
-        let Some(due) = entry.action.view().when() else {
+        let Some(due) = view.when() else {
             unreachable!("gotimer: a parked timer without a deadline")
         };
-        self.file_new(entry, Some(due))
+        match now {
+            Some(now) if due <= now => {
+                let fired = view.fire(due, now, time);
+                self.after_fire(entry.clone(), fired)
+            }
+            _ => self.file_new(entry, Some(due)),
+        }
     }
 
     /// Fires a channel timer in the wheel whose true deadline is at or before `now`, on the calling
@@ -383,7 +422,7 @@ impl Locked<'_> {
     }
 
     /// Fires an entry the wheel gave out (registered at `due`) at time `now`; a callback to run is
-    /// pushed to `jobs`.
+    /// pushed to `jobs`. True if it sent a value that a receiver was there to take, and is done.
     fn fire(
         &mut self,
         due: u64,
@@ -391,21 +430,27 @@ impl Locked<'_> {
         now: u64,
         time: &Timeline,
         jobs: &mut Vec<EntryRef>,
-    ) {
+    ) -> bool {
         entry.set_state(self, State::Idle);
         let fired = entry.action.view().fire(due, now, time);
+        let sent = matches!(fired, Fired::Sent);
         jobs.extend(self.after_fire(entry, fired).dispatch);
+        sent
     }
 
     /// Applies what `fire` decided: the callback to dispatch, or the entry back in the wheel (and
     /// its deadline, for the caller to notify the driver with).
     fn after_fire(&mut self, entry: EntryRef, fired: Fired) -> Scheduled {
         match fired {
-            Fired::Done => Scheduled::default(),
-            Fired::Dispatch => Scheduled {
-                dispatch: Some(entry),
-                deadline: None,
-            },
+            Fired::Done | Fired::Sent => Scheduled::default(),
+            Fired::Dispatch => {
+                // Pending until a thread starts it (`Entry::claim`), or `stop` takes it back.
+                entry.set_dispatched();
+                Scheduled {
+                    dispatch: Some(entry),
+                    deadline: None,
+                }
+            }
             Fired::Again(due) => {
                 // Not `set_when`: `fire` recorded it (a `Deliver`'s is already `due`, and a
                 // lock-free `reset_later` may be moving it on right now).
