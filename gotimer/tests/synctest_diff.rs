@@ -667,7 +667,7 @@ enum Class {
 /// The classes this test accepts. Each is a known gotimer bug (issue 17) being fixed elsewhere:
 /// when its fix lands, take it off this list (an empty list is the goal), and the test then fails
 /// on any scenario that shows it again.
-const KNOWN_DIVERGENCES: &[Class] = &[Class::FakeAfterDisconnects, Class::DueAfterFuncCommitted];
+const KNOWN_DIVERGENCES: &[Class] = &[];
 
 /// Differences that are synctest's, not gotimer's, accepted for good. Once
 /// [`Class::DueAfterFuncCommitted`] is fixed as issue 17 asks (a stop before the next advance
