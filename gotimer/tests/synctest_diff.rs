@@ -637,14 +637,13 @@ fn first_difference(rust: &[String], go: &[String]) -> Option<usize> {
 /// until the class is fixed and taken off [`KNOWN_DIVERGENCES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Class {
-    /// Issue 17, item 6, first bullet (a gotimer bug). A fake clock's `after` channel is
-    /// disconnected once its value has been taken: a later receive, `try_recv` or `select!` with
+    /// A regression (fixed): a fake clock's `after` channel is disconnected once its value has
+    /// been taken: a later receive, `try_recv` or `select!` with
     /// `default`, or blocking, gets `closed` (`Err`) where Go's channel just stays empty (`none`,
     /// or `blocked`). Recognised: the first difference is a `poll` or `recv` of an `after`, gotimer
     /// `closed`, Go `none` or `blocked`.
     FakeAfterDisconnects,
-    /// Issue 17, item 6, second bullet (a gotimer bug). An `after_func` whose last schedule was a
-    /// duration of 0 (`after_func(0)`, `reset(0)`), stopped or reset before any idle point: gotimer
+    /// A regression (fixed): an `after_func` whose last schedule was a duration of 0 (`after_func(0)`, `reset(0)`), stopped or reset before any idle point: gotimer
     /// returns false, having committed the callback inside the call, and runs it at the next
     /// advance; the bubble returns true and never runs it. Recognised: the first difference is a
     /// `stop` or `reset` of such an `afterfunc`, with no `sleep` of more than 0, `wait` or `recv`
@@ -652,26 +651,25 @@ enum Class {
     ///
     /// (The bubble itself returns false for `AfterFunc(0)` and for `Reset(0)` of a timer that is in
     /// none of its heaps, which `runtime/time.go` runs at once, inside the call; see
-    /// [`Class::SynctestStartsDueAfterFuncAtOnce`]. Today's gotimer agrees with it there.)
+    /// [`Class::SynctestStartsDueAfterFuncAtOnce`].)
     DueAfterFuncCommitted,
     /// The mirror of [`Class::DueAfterFuncCommitted`], and not a gotimer bug: gotimer `true` (the
     /// stop won, the callback never runs), Go `false`. Go's runtime runs a bubbled timer that is
     /// due at once and in no heap inside `AfterFunc`/`Reset` itself (`timer.modify`: "If this is a
     /// bubbled timer scheduled to fire immediately, run it now rather than waiting for the
     /// bubble's timer scheduler"), so an `AfterFunc(0)` has started before the next `Stop`; on
-    /// the system clock Go's `Stop` wins, and issue 17 asks the fake clock to do as the system
-    /// clock does. Recognised as the previous class with the results swapped.
+    /// the system clock Go's `Stop` wins, and the fake clock does as the system clock does.
+    /// Recognised as the previous class with the results swapped.
     SynctestStartsDueAfterFuncAtOnce,
 }
 
-/// The classes this test accepts. Each is a known gotimer bug (issue 17) being fixed elsewhere:
-/// when its fix lands, take it off this list (an empty list is the goal), and the test then fails
-/// on any scenario that shows it again.
+/// Known gotimer bugs this test accepts while their fix is under way: none. A class listed here
+/// must occur in a full run (or the test says to take it off), and a class off the list fails
+/// the test, named, on any scenario that shows it again.
 const KNOWN_DIVERGENCES: &[Class] = &[];
 
-/// Differences that are synctest's, not gotimer's, accepted for good. Once
-/// [`Class::DueAfterFuncCommitted`] is fixed as issue 17 asks (a stop before the next advance
-/// wins), the bubble's run-at-once shortcut shows as this class.
+/// Differences that are synctest's, not gotimer's, accepted for good: the bubble's run-at-once
+/// shortcut for a due `AfterFunc`, where a stop before the next advance wins on the fake clock.
 const SYNCTEST_ARTEFACTS: &[Class] = &[Class::SynctestStartsDueAfterFuncAtOnce];
 
 /// The class that explains the first difference, at line `at`, between the traces of `s`.
