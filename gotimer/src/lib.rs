@@ -26,6 +26,8 @@
 //! | `t.Reset(d)` | [`t.reset(d)`](Timer::reset) |
 //! | `time.After(d)` | [`after(d)`](after) |
 //! | `time.AfterFunc(d, f)` | [`after_func(d, f)`](after_func) |
+//! | `time.AfterFunc(d, func() { close(done) })` (a one-shot `FnOnce`) | [`after_func_once(d, f)`](after_func_once) |
+//! | a panicking `AfterFunc` callback (kills a Go program) | caught, counted and reported; [`set_callback_panic_reporter`] routes the reports to your logger |
 //! | `time.AfterFunc(math.MaxInt64, f)` + `Stop`, for a debouncer | [`after_func_stopped(f)`](after_func_stopped) |
 //! | `time.NewTimer(time.Until(t))`, `time.After(time.Until(t))`, `time.AfterFunc(time.Until(t), f)`, `t.Reset(time.Until(x))` | [`Timer::at(t)`](Timer::at), [`at(t)`](at), [`after_func_at(t, f)`](after_func_at), [`t.reset_at(x)`](Timer::reset_at) |
 //! | `tk := time.NewTicker(d)`, `tk.C`, `tk.Stop()`, `tk.Reset(d)` | [`Ticker::new(d)`](Ticker::new), [`tk.c()`](Ticker::c), [`tk.stop()`](Ticker::stop), [`tk.reset(d)`](Ticker::reset); [`Ticker::at(start, d)`](Ticker::at) aligns the ticks to `start` |

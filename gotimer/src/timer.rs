@@ -454,8 +454,9 @@ fn start_channel(
 /// callback, [`stop`](Timer::stop) keeps it from running and returns true, as Go's `Stop` does:
 /// even `after_func(Duration::ZERO, f)` followed at once by `stop()`. Dropping the returned `Timer`
 /// does not cancel the callback (as in Go, and like dropping a `JoinHandle`). A panic in `f` is
-/// caught and reported on stderr with the `after_func` call site; other timers keep working. It is
-/// counted in [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's
+/// caught and reported with the `after_func` call site (on stderr, or to the reporter set by
+/// [`set_callback_panic_reporter`](crate::set_callback_panic_reporter)); other timers keep
+/// working. It is counted in [`stats().callback_panics`](crate::Stats::callback_panics) before the callback's
 /// captures are dropped and before gotimer's report line, so a test that waits for the captures to
 /// drop (a `Sender`'s disconnection, say) then sees the count. The panic hook's own message (and
 /// backtrace, with `RUST_BACKTRACE=1`) is printed earlier, as the panic starts.
