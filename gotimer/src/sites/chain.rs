@@ -236,25 +236,39 @@ fn resolve_ip(ip: usize) -> Frames {
     frames.into()
 }
 
-/// Whether a frame is gotimer's or its unwinder's, below the creation site.
-fn internal(f: &Frame) -> bool {
-    let name = f.function.trim_start_matches('<');
-    [
-        "gotimer::",
-        "backtrace::",
-        "std::",
-        "core::",
-        "alloc::",
-        "_Unwind",
-        "__rust",
-    ]
-    .iter()
-    .any(|p| name.starts_with(p))
-        || name.starts_with("0x")
-}
-
+/// Whether a frame is gotimer's: by its name, or where a build's line tables name functions
+/// without their module path (`line-tables-only`), by its file.
 fn is_gotimer(f: &Frame) -> bool {
     f.function.trim_start_matches('<').starts_with("gotimer::")
+        || f.file
+            .starts_with(concat!(env!("CARGO_MANIFEST_DIR"), "/src/"))
+        || f.file.starts_with("gotimer/src/")
+}
+
+/// Whether a frame is gotimer's, the unwinder's or the standard library's: what lies between the
+/// unwinder and the function that created the timer.
+fn internal(f: &Frame) -> bool {
+    let name = f.function.trim_start_matches('<');
+    is_gotimer(f)
+        || [
+            "backtrace::",
+            "std::",
+            "core::",
+            "alloc::",
+            "_Unwind",
+            "__rust",
+            "0x",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || [
+            "/library/std/",
+            "/library/core/",
+            "/library/alloc/",
+            "/backtrace-0.",
+        ]
+        .iter()
+        .any(|p| f.file.contains(p))
 }
 
 /// The chain's frames from the function that made the timer up to the thread's first, each
