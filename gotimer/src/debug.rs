@@ -571,7 +571,9 @@ fn table() -> String {
     let mut out = format!(
         "timer profile: {}, {}, {}\n\
          live: timers from the site that are pending or held by a handle; live_bytes: what they \
-         hold; created: timers the site made since the process started\n\
+         hold, as an allocator counts it (a Timer or Ticker whose c() was never called: its entry \
+         alone; once called: its channel and wheel slot too); created: timers the site made since \
+         the process started\n\
          next_due, last_due: seconds from now to the earliest and the latest deadline among the \
          site's pending timers on the system clock (\"-\": none pending, or only on fake clocks)\n\
          not here: the system clock's after(), at() and sleep(), which register no timer\n\n",

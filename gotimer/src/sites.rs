@@ -16,12 +16,13 @@
 //! # Memory, and its bound
 //!
 //! Sites are stored in chunks of [`CHUNK`] (64): their records, and for each stripe a row of
-//! 16-byte counter pairs. The cache-line padding is per row, not per site (a row is written by one
-//! thread), so a site costs its 32-byte record, 17 × 16 = 272 bytes of counters and about 16 bytes
-//! of index: 320 bytes, where a site with 17 padded stripes of its own took 2.3 KB. A chunk is
-//! allocated whole when its first site is recorded, so memory does not grow later, when new threads
-//! count. At most [`MAX_SITES`] sites are recorded: at most 65,532 × 320 bytes ≈ 21 MB, however
-//! many sites the program has.
+//! 24-byte counters (created, freed, armed, and the next timer whose call chain is sampled). The
+//! cache-line padding is per row, not per site (a row is written by one thread), so a site costs
+//! its 48-byte record, 17 × 24 = 408 bytes of counters and about 16 bytes of index: about 470
+//! bytes, where a site with 17 padded stripes of its own took 2.3 KB. A chunk is allocated whole
+//! when its first site is recorded, so memory does not grow later, when new threads count. At most
+//! [`MAX_SITES`] sites are recorded: at most 65,532 × 470 bytes ≈ 31 MB, however many sites the
+//! program has. The sampled call chains (`chain.rs`) are bounded apart: at most 16,384 of them.
 //!
 //! # Past the limit
 //!
@@ -340,6 +341,7 @@ fn record_new(
 }
 
 /// The shared record of the sites of `kind` past the limit.
+#[cfg_attr(not(feature = "profile"), allow(unused_variables))]
 fn overflow(kind: Kind, bytes_each: u64, parked: Option<u64>) -> SiteId {
     let id = MAX_SITES + kind as u32;
     publish(id, || SiteStats {
@@ -560,7 +562,7 @@ fn add32(counter: &AtomicU32, stripe: u8, v: u32) {
 
 /// Returns the site of a timer of `kind` created at `location`, each holding `bytes_each` bytes,
 /// and (feature `profile`) counts the creation.
-#[cfg(test)]
+#[cfg(all(test, feature = "profile"))]
 pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> SiteId {
     site_of(create_tag(location, kind, bytes_each, None))
 }
@@ -574,8 +576,11 @@ pub(crate) mod tag {
     /// The low bits are a chain id (`chain::CHAIN_BITS` of them), and bits `SHIFT..SHIFT + 5` the
     /// `log2` of the chain's weight.
     pub(crate) const CHAIN: u32 = 1 << 30;
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
     pub(crate) const SHIFT: u32 = 16;
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
     pub(crate) const ID: u32 = (1 << SHIFT) - 1;
+    #[cfg(feature = "profile")]
     const _: () = assert!(super::chain::CHAIN_BITS <= SHIFT);
     const _: () = assert!((super::IDS as u32) < CHAIN);
 }

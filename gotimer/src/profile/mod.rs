@@ -8,6 +8,12 @@
 //! `Timer` or `Ticker` enters its wheel when its channel is first asked for (`c()`), so one that
 //! nobody has waited on yet is counted live, with no deadline in the span.
 //!
+//! The pprof export ([`write_pprof`]) also shows who called the call site: the call chains of a
+//! sample of the timers are recorded, at a rate set by [`set_chain_rate`], as Go's heap profile
+//! records allocation stacks, so a timer made in a helper is charged to the helper's callers too.
+//! Function names come from the executable's symbol table, so they show in a release build; files
+//! and lines need line tables (`[profile.release] debug = "line-tables-only"`).
+//!
 //! ```
 //! use std::time::Duration;
 //!

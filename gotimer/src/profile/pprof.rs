@@ -26,12 +26,19 @@
 //!
 //! - Two sample types, `timers/count` (live timers) and `space/bytes` (the bytes they hold), with
 //!   `timers` as the default. `-sample_index=space`, or pprof's legacy `-inuse_space`, shows bytes.
-//! - One sample per call site that has live timers, with the two values and two labels: `kind`
-//!   (`Timer`, `Ticker`, `AfterFunc`, `Tick`) and `created` (timers the site created since the
-//!   process started).
+//! - For each call site that has live timers, one sample per sampled call chain above it that has
+//!   live timers (or one sample, the site alone, if none has), with the two values and two labels:
+//!   `kind` (`Timer`, `Ticker`, `AfterFunc`, `Tick`) and `created` (timers the site created since
+//!   the process started). A sample's stack is the call site, then the callers, innermost first.
+//!   The site's samples add up to its exact live count and bytes; the split among its chains is
+//!   estimated (see [`set_chain_rate`](super::set_chain_rate)).
 //! - One Function per call site, named `file:line:col Kind` with its file name and start line, so two
 //!   sites on one line, or two kinds at one site, are never merged; one Location per site, with one
-//!   Line and no address; one Mapping that names no file (see below).
+//!   Line and no address.
+//! - One Function per caller (its name, and its file where the build has line tables), and one
+//!   Location per return address of a chain, with one Line per frame there, the frames inlined at
+//!   that address first, and no address.
+//! - One Mapping that names no file (see below).
 //! - Two comments, shown in pprof's header: what the profile is, and the program it came from
 //!   (`File: NAME`).
 //! - `time_nanos`, the wall-clock time of the snapshot, and `duration_nanos`, how long taking it
@@ -42,7 +49,9 @@
 //! # Why the Mapping names no file and the Locations have no address
 //!
 //! A call site is a source position that `#[track_caller]` recorded, not an instruction address:
-//! nothing in the executable backs it, and pprof must not look there. pprof looks at the binary in
+//! nothing in the executable backs it, and pprof must not look there. The callers above it are
+//! return addresses, but gotimer resolves them itself when it writes the profile (function, file,
+//! line, inlined frames), so pprof has nothing left to look up either. pprof looks at the binary in
 //! two places, and the profile closes both:
 //!
 //! - **Symbolization**, when the profile is fetched: pprof's symbolizer (local, or remote through
@@ -91,16 +100,16 @@ pub struct Profile {
     /// What each value of a sample measures.
     #[prost(message, repeated, tag = "1")]
     pub sample_type: Vec<ValueType>,
-    /// The samples: one per call site with live timers.
+    /// The samples: one per call site with live timers and call chain above it.
     #[prost(message, repeated, tag = "2")]
     pub sample: Vec<Sample>,
     /// One mapping, which names no file (see the [module docs](self)).
     #[prost(message, repeated, tag = "3")]
     pub mapping: Vec<Mapping>,
-    /// One per call site.
+    /// One per call site, and one per return address of a call chain.
     #[prost(message, repeated, tag = "4")]
     pub location: Vec<Location>,
-    /// One per call site.
+    /// One per call site, and one per calling function.
     #[prost(message, repeated, tag = "5")]
     pub function: Vec<Function>,
     /// Every string of the profile; entry 0 is `""`.
@@ -148,7 +157,7 @@ pub struct ValueType {
     pub unit: i64,
 }
 
-/// pprof's `Sample`: values at a stack of locations (here always one location, the call site).
+/// pprof's `Sample`: values at a stack of locations: the call site, then its callers.
 ///
 /// ```
 /// let s = gotimer::profile::pprof::Sample::default();
@@ -156,7 +165,7 @@ pub struct ValueType {
 /// ```
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Sample {
-    /// The call site's location id.
+    /// The call site's location id, then the callers', innermost first.
     #[prost(uint64, repeated, tag = "1")]
     pub location_id: Vec<u64>,
     /// Live timers and their bytes, in the order of `Profile::sample_type`.
