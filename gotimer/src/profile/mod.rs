@@ -127,7 +127,8 @@ pub fn snapshot() -> Vec<Site> {
 /// Each site's first timers are recorded more densely, so that a site that made a few hundred
 /// timers still shows its callers: on each thread, its first 32 timers all have their chains
 /// recorded, then one in 2 up to the 64th, one in 4 up to the 128th, and so on (16 per doubling)
-/// until one in `rate`. Which timer of each such block is recorded is picked by a hash of the
+/// until one in `rate`. ("Each thread" is each of the 17 counting stripes of `profile`'s
+/// accounting: a thread that exits hands its stripe, and its counts, to the next thread.) Which timer of each such block is recorded is picked by a hash of the
 /// block, not always the first, so that a caller that alternates with another is not always the
 /// one missed. A chain is recorded as bare return addresses (an unwind, a few microseconds); they
 /// are turned into function names, files and lines only when a profile is written.

@@ -35,7 +35,12 @@ use std::sync::{Mutex, OnceLock};
 /// thread) all have their chains recorded.
 pub(crate) const PER_DOUBLING_LOG2: u32 = 4;
 
-/// The rate at start: one chain in 4096 timers, once a site is past its first few hundred.
+/// The chain rate at start (`profile::set_chain_rate`): one timer's call chain in 4096 is
+/// recorded, once a call site is warm.
+///
+/// ```
+/// assert_eq!(gotimer::profile::DEFAULT_CHAIN_RATE, 4096);
+/// ```
 pub const DEFAULT_RATE: u32 = 4096;
 
 /// `log2` of the rate, or [`OFF`].
