@@ -28,7 +28,10 @@
 
 use super::SiteId;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU32, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use std::sync::{Mutex, OnceLock};
 
 /// `log2` of the blocks per doubling of a site's count (16): the first 32 timers of a site (per
@@ -100,7 +103,8 @@ const MAX_FRAMES: usize = 32;
 const CAPTURED: usize = MAX_FRAMES + 16;
 
 /// Chains per chunk of the table, and chunks: at most `CHAIN_CHUNK × CHAIN_CHUNKS` distinct chains
-/// are kept (about 300 bytes each); a timer sampled past that counts with its site alone.
+/// are kept (about 400 bytes each, allocated 256 at a time, so that recording a new chain does not
+/// allocate but once in 256); a timer sampled past that counts with its site alone.
 const CHAIN_CHUNK: usize = 256;
 const CHAIN_CHUNKS: usize = 64;
 /// Chain ids fit in this many bits of an origin's tag.
@@ -110,9 +114,11 @@ const _: () = assert!(CHAIN_CHUNK * CHAIN_CHUNKS == 1 << CHAIN_BITS);
 /// One recorded chain of one site.
 pub(crate) struct Chain {
     pub(crate) site: SiteId,
+    len: usize,
     /// Return addresses, innermost first, as captured: gotimer's own frames are still there and are
-    /// dropped when they are resolved, by name (`resolve`).
-    pub(crate) ips: Box<[usize]>,
+    /// dropped when they are resolved, by name (`resolve`). Inline, so that a chain is one slot of
+    /// its chunk.
+    ips: [usize; CAPTURED],
     /// The summed weight of this chain's recorded timers that are alive.
     live_weight: AtomicU64,
 }
@@ -121,28 +127,41 @@ impl Chain {
     pub(crate) fn live_weight(&self) -> u64 {
         self.live_weight.load(Relaxed)
     }
+
+    pub(crate) fn ips(&self) -> &[usize] {
+        &self.ips[..self.len]
+    }
 }
 
-struct Chunk([OnceLock<Chain>; CHAIN_CHUNK]);
-
-static CHAINS: [OnceLock<Box<Chunk>>; CHAIN_CHUNKS] = [const { OnceLock::new() }; CHAIN_CHUNKS];
-
-/// A chain's key: its site and its return addresses.
-type Key = (SiteId, Box<[usize]>);
-
-/// From key to chain id; also the lock under which a chain is added.
-static INDEX: Mutex<Option<HashMap<Key, u32>>> = Mutex::new(None);
+static CHAINS: [OnceLock<Box<[OnceLock<Chain>]>>; CHAIN_CHUNKS] =
+    [const { OnceLock::new() }; CHAIN_CHUNKS];
+/// How many chains are recorded. Stored (Release) after the chain is published.
+static TAKEN: AtomicU32 = AtomicU32::new(0);
+/// Taken to record a chain.
+static LOCK: Mutex<()> = Mutex::new(());
+/// The index from (site, addresses) to chain: open addressing with linear probing, `id + 1` or 0
+/// for empty, at most half full. Read and written under `LOCK`.
+static SLOTS: [AtomicU32; 2 << CHAIN_BITS] = [const { AtomicU32::new(0) }; 2 << CHAIN_BITS];
 
 /// The chain `id`, which `record` returned.
 pub(crate) fn get(id: u32) -> &'static Chain {
     CHAINS[id as usize / CHAIN_CHUNK]
         .get()
-        .and_then(|c| c.0[id as usize % CHAIN_CHUNK].get())
+        .and_then(|c| c[id as usize % CHAIN_CHUNK].get())
         .expect("gotimer: a chain id names a published chain")
 }
 
+fn hash(site: SiteId, ips: &[usize]) -> usize {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let h = ips.iter().fold(u64::from(site.0), |h, &ip| {
+        (h ^ ip as u64).wrapping_mul(K).rotate_left(29)
+    });
+    (h ^ h >> 32) as usize
+}
+
 /// Records the calling thread's chain for a timer of `site`, with weight `2^shift`, and returns its
-/// chain id; `None` when the table of chains is full.
+/// chain id; `None` when the table of chains is full. Allocates only for the first chain of each
+/// chunk.
 fn record(site: SiteId, shift: u32) -> Option<u32> {
     let mut ips = [0usize; CAPTURED];
     let mut len = 0;
@@ -156,28 +175,38 @@ fn record(site: SiteId, shift: u32) -> Option<u32> {
         len += 1;
         len < CAPTURED
     });
-    let key = (site, Box::<[usize]>::from(&ips[..len]));
-    let mut index = INDEX
+    let _lock = LOCK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let index = index.get_or_insert_with(HashMap::new);
-    let id = match index.get(&key) {
-        Some(&id) => id,
-        None => {
-            let id = u32::try_from(index.len()).ok()?;
-            if id >= 1 << CHAIN_BITS {
-                return None;
+    let mask = SLOTS.len() - 1;
+    let mut i = hash(site, &ips[..len]) & mask;
+    let id = loop {
+        match SLOTS[i].load(Relaxed) {
+            0 => {
+                let id = TAKEN.load(Relaxed);
+                if id >= 1 << CHAIN_BITS {
+                    return None;
+                }
+                let chunk = CHAINS[id as usize / CHAIN_CHUNK]
+                    .get_or_init(|| (0..CHAIN_CHUNK).map(|_| OnceLock::new()).collect());
+                let _ = chunk[id as usize % CHAIN_CHUNK].set(Chain {
+                    site,
+                    len,
+                    ips,
+                    live_weight: AtomicU64::new(0),
+                });
+                SLOTS[i].store(id + 1, Relaxed);
+                TAKEN.store(id + 1, Release);
+                break id;
             }
-            let chunk = CHAINS[id as usize / CHAIN_CHUNK]
-                .get_or_init(|| Box::new(Chunk([const { OnceLock::new() }; CHAIN_CHUNK])));
-            let _ = chunk.0[id as usize % CHAIN_CHUNK].set(Chain {
-                site,
-                ips: key.1.clone(),
-                live_weight: AtomicU64::new(0),
-            });
-            index.insert(key, id);
-            id
+            v => {
+                let c = get(v - 1);
+                if c.site == site && c.ips() == &ips[..len] {
+                    break v - 1;
+                }
+            }
         }
+        i = (i + 1) & mask;
     };
     get(id).live_weight.fetch_add(1 << shift, Relaxed);
     Some(id)
@@ -190,12 +219,7 @@ pub(crate) fn on_free(id: u32, shift: u32) {
 
 /// Every chain recorded so far.
 pub(crate) fn all() -> Vec<&'static Chain> {
-    let n = INDEX
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .as_ref()
-        .map_or(0, HashMap::len);
-    (0..n as u32).map(get).collect()
+    (0..TAKEN.load(Acquire)).map(get).collect()
 }
 
 /// One frame of a resolved chain: a function, and where the build's line tables put the address.
@@ -288,7 +312,7 @@ pub(crate) fn resolve(chain: &Chain) -> Vec<Vec<Frame>> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let cache = cache.get_or_insert_with(HashMap::new);
         chain
-            .ips
+            .ips()
             .iter()
             .map(|&ip| cache.entry(ip).or_insert_with(|| resolve_ip(ip)).clone())
             .collect()
