@@ -11,11 +11,23 @@
 //! | a head that is not HTTP/1.1's grammar | 400 saying what is wrong; 505 for another HTTP version |
 //!
 //! so that `go tool pprof -top http://127.0.0.1:6060/debug/pprof/timers` works against a running
-//! program. Like Go's handlers it has no authentication: bind it to a loopback address.
+//! program.
+//!
+//! # Loopback only, unless asked
+//!
+//! Like Go's handlers the endpoint has no authentication, and a profile tells whoever reads it
+//! where the program's code is and what it is doing. So [`serve`] binds loopback addresses only: it
+//! resolves the address it is given and refuses, with an error that says why, if any of the
+//! results is not loopback (`0.0.0.0` and `[::]`, every interface, count as not loopback).
+//! [`serve_public`] is the explicit opt-in, for a host whose network is private or firewalled: it
+//! binds whatever it is given.
 //!
 //! ```
 //! let server = gotimer::debug::serve("127.0.0.1:0").unwrap();
 //! println!("go tool pprof -top http://{}/debug/pprof/timers", server.local_addr());
+//!
+//! let refused = gotimer::debug::serve("0.0.0.0:0").unwrap_err();
+//! assert_eq!(refused.kind(), std::io::ErrorKind::PermissionDenied);
 //! ```
 //!
 //! # Why std and not an HTTP crate
@@ -134,9 +146,15 @@ impl Server {
     }
 }
 
-/// Serves `/debug/pprof/` on `addr` from background threads, and returns once the address is bound.
-/// Port 0 picks a free port: see [`Server::local_addr`]. See the [module docs](self) for the routes
-/// and the limits.
+/// Serves `/debug/pprof/` on `addr`, which must be loopback, from background threads, and returns
+/// once the address is bound. Port 0 picks a free port: see [`Server::local_addr`]. See the
+/// [module docs](self) for the routes and the limits.
+///
+/// `addr` is resolved (`"localhost:6060"` is fine), and every address it resolves to must be a
+/// loopback one (`127.0.0.0/8`, `::1`, or `::ffff:127.x.x.x`); else nothing is bound and the error
+/// (`ErrorKind::PermissionDenied`) names the address and [`serve_public`], which serves on any.
+/// An address that does not resolve is the resolver's error, and one that resolves to nothing is
+/// `ErrorKind::InvalidInput`.
 ///
 /// ```
 /// use std::io::{Read, Write};
@@ -149,7 +167,56 @@ impl Server {
 /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
 /// ```
 pub fn serve(addr: impl ToSocketAddrs) -> io::Result<Server> {
-    let listener = TcpListener::bind(addr)?;
+    let addrs = resolve(addr)?;
+    if let Some(open) = addrs.iter().find(|a| !a.ip().to_canonical().is_loopback()) {
+        let what = if open.ip().is_unspecified() {
+            "every interface, not a loopback address"
+        } else {
+            "not a loopback address"
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "gotimer::debug::serve refuses {open}: {what}. The /debug/pprof/ endpoint has no \
+                 authentication, so serve binds loopback only (127.0.0.1, [::1], localhost); to \
+                 serve on {open} anyway, call gotimer::debug::serve_public"
+            ),
+        ));
+    }
+    start(&addrs)
+}
+
+/// Serves `/debug/pprof/` on `addr` as [`serve`] does, but on any address, loopback or not:
+/// anyone who can reach it can read the profile, without authentication. For a host whose network
+/// is private (a container's, say, reached through a port forward) or firewalled.
+///
+/// ```
+/// // Every interface, so loopback as well.
+/// let server = gotimer::debug::serve_public("0.0.0.0:0").unwrap();
+/// assert!(server.local_addr().ip().is_unspecified());
+/// let port = server.local_addr().port();
+/// assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+/// server.shutdown();
+/// ```
+pub fn serve_public(addr: impl ToSocketAddrs) -> io::Result<Server> {
+    start(&resolve(addr)?)
+}
+
+/// Every address `addr` resolves to; at least one.
+fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "gotimer::debug::serve: the address resolves to no address to bind",
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Binds the first of `addrs` that can be bound and starts serving on it.
+fn start(addrs: &[SocketAddr]) -> io::Result<Server> {
+    let listener = TcpListener::bind(addrs)?;
     let addr = listener.local_addr()?;
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = sync_channel::<TcpStream>(QUEUE);
@@ -504,7 +571,9 @@ fn table() -> String {
     let mut out = format!(
         "timer profile: {}, {}, {}\n\
          live: timers from the site that are pending or held by a handle; live_bytes: what they \
-         hold; created: timers the site made since the process started\n\
+         hold, as an allocator counts it (a Timer or Ticker whose c() was never called: its entry \
+         alone; once called: its channel and wheel slot too); created: timers the site made since \
+         the process started\n\
          next_due, last_due: seconds from now to the earliest and the latest deadline among the \
          site's pending timers on the system clock (\"-\": none pending, or only on fake clocks)\n\
          not here: the system clock's after(), at() and sleep(), which register no timer\n\n",

@@ -1,48 +1,89 @@
 //! Where a timer was created, and the per-site accounting that the profile reads.
 //!
 //! An `Origin` names its call site in `crate::sites`. With the `profile` feature (the default) the
-//! site's counters count the timer's creation here and its freeing when its entry drops; without it
-//! the site only gives the `#[track_caller]` location for the panic report of `after_func`.
+//! site's counters count the timer's creation here, its arming (a parked timer given its channel)
+//! and its freeing when its entry drops, and one timer in so many has its call chain recorded
+//! (`sites::chain`); without the feature the site only gives the `#[track_caller]` location for
+//! the panic report of `after_func`.
 //!
 //! The dependency goes one way: an origin is a handle to a site, so this module uses `sites`, and
 //! `sites` (which owns [`Kind`], part of a site's key) knows nothing of origins.
 
-use crate::sites::{self, SiteId};
+use crate::sites::{self, tag, SiteId};
 use std::panic::Location;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 pub(crate) use crate::sites::Kind;
 
-#[derive(Clone, Copy)]
 pub(crate) struct Origin {
-    /// The site's id in `crate::sites`: 4 bytes, not an 8-byte pointer, so an entry stays small.
-    site: SiteId,
+    /// The timer's tag in `crate::sites` (`sites::tag`): its site or its sampled chain, and whether
+    /// it was armed after being created parked. 4 bytes, not an 8-byte pointer, so an entry stays small. Only `arm` changes
+    /// it, under the shard lock, and only `on_free` reads the flag after that, once the entry is
+    /// no longer shared: `Relaxed` suffices.
+    tag: AtomicU32,
 }
 
 impl Origin {
-    /// Records the creation of a timer of `kind` at `location` that holds `bytes_each` bytes.
+    /// Records the creation of a timer of `kind` at `location` that holds `bytes_each` bytes: one
+    /// that can deliver from the start (a callback, or a channel timer of a fake clock).
     #[inline(always)]
     pub(crate) fn new(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> Self {
         Origin {
-            site: sites::create(location, kind, bytes_each),
+            tag: AtomicU32::new(sites::create_tag(location, kind, bytes_each, None)),
         }
+    }
+
+    /// Records the creation of a parked channel timer: it holds `parked_bytes` (its entry) until its
+    /// channel is made ([`Origin::on_arm`]), and `bytes_each` from then on.
+    #[inline(always)]
+    pub(crate) fn parked(
+        location: &'static Location<'static>,
+        kind: Kind,
+        bytes_each: u64,
+        parked_bytes: u64,
+    ) -> Self {
+        Origin {
+            tag: AtomicU32::new(sites::create_tag(
+                location,
+                kind,
+                bytes_each,
+                Some(parked_bytes),
+            )),
+        }
+    }
+
+    fn site(&self) -> SiteId {
+        sites::site_of(self.tag.load(Relaxed))
     }
 
     /// Where the timer was created. For a site past the site table's limit, a line of `sites.rs`
     /// that says so.
-    pub(crate) fn location(self) -> &'static Location<'static> {
-        sites::stats(self.site).location()
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        sites::stats(self.site()).location()
+    }
+
+    /// Records that a parked timer was given its channel (its first `c()`).
+    #[inline]
+    pub(crate) fn on_arm(&self) {
+        let old = self.tag.fetch_or(tag::ARMED, Relaxed);
+        #[cfg(feature = "profile")]
+        if old & tag::ARMED == 0 {
+            sites::on_arm(old);
+        }
+        #[cfg(not(feature = "profile"))]
+        let _ = old;
     }
 
     /// Records that the timer's entry was freed.
     #[inline]
-    pub(crate) fn on_free(self) {
+    pub(crate) fn on_free(&self) {
         #[cfg(feature = "profile")]
-        sites::on_free(self.site);
+        sites::on_free_tag(self.tag.load(Relaxed));
     }
 
     /// The site's id in `crate::sites`, dense from 0: an index into per-site arrays.
     #[cfg(feature = "profile")]
-    pub(crate) fn id(self) -> u32 {
-        self.site.index()
+    pub(crate) fn id(&self) -> u32 {
+        self.site().index()
     }
 }

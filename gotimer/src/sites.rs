@@ -16,12 +16,13 @@
 //! # Memory, and its bound
 //!
 //! Sites are stored in chunks of [`CHUNK`] (64): their records, and for each stripe a row of
-//! 16-byte counter pairs. The cache-line padding is per row, not per site (a row is written by one
-//! thread), so a site costs its 32-byte record, 17 × 16 = 272 bytes of counters and about 16 bytes
-//! of index: 320 bytes, where a site with 17 padded stripes of its own took 2.3 KB. A chunk is
-//! allocated whole when its first site is recorded, so memory does not grow later, when new threads
-//! count. At most [`MAX_SITES`] sites are recorded: at most 65,532 × 320 bytes ≈ 21 MB, however
-//! many sites the program has.
+//! 24-byte counters (created, freed, armed, and the next timer whose call chain is sampled). The
+//! cache-line padding is per row, not per site (a row is written by one thread), so a site costs
+//! its 48-byte record, 17 × 24 = 408 bytes of counters and about 16 bytes of index: about 470
+//! bytes, where a site with 17 padded stripes of its own took 2.3 KB. A chunk is allocated whole
+//! when its first site is recorded, so memory does not grow later, when new threads count. At most
+//! [`MAX_SITES`] sites are recorded: at most 65,532 × 470 bytes ≈ 31 MB, however many sites the
+//! program has. The sampled call chains (`chain.rs`) are bounded apart: at most 16,384 of them.
 //!
 //! # Past the limit
 //!
@@ -112,10 +113,16 @@ pub(crate) struct SiteStats {
     location: &'static Location<'static>,
     kind: Kind,
     id: SiteId,
-    /// Bytes one timer of this site holds (its entry, wheel node, channel, closure). For an overflow
-    /// record, those of the first timer past the limit of its kind.
+    /// Bytes one armed timer of this site holds (its entry, wheel node, channel, closure). For an
+    /// overflow record, those of the first timer past the limit of its kind.
     #[cfg_attr(not(feature = "profile"), allow(dead_code))]
     bytes_each: u64,
+    /// Bytes one timer of this site holds as it is created: its entry alone if it is created parked
+    /// (by the system clock's `Timer::new` and `Ticker::new`, and `tick`), else `bytes_each`. A site
+    /// whose timers are created both ways (a line that makes them on a fake clock and on the system
+    /// clock) keeps the parked figure once it has seen one.
+    #[cfg(feature = "profile")]
+    bytes_parked: AtomicU64,
 }
 
 /// Sites per chunk of the table. Small under test, so that the tests cross chunk boundaries and
@@ -285,7 +292,12 @@ fn lookup(key: &Key) -> Option<SiteId> {
 /// Records the site of `key`, or finds it recorded by a thread that raced us, or (the table being
 /// full) returns its kind's overflow record.
 #[cold]
-fn record_new(location: &'static Location<'static>, key: &Key, bytes_each: u64) -> SiteId {
+fn record_new(
+    location: &'static Location<'static>,
+    key: &Key,
+    bytes_each: u64,
+    parked: Option<u64>,
+) -> SiteId {
     let _lock = RECORD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -298,7 +310,7 @@ fn record_new(location: &'static Location<'static>, key: &Key, bytes_each: u64) 
     }
     let taken = TAKEN.load(Relaxed);
     if taken == MAX_SITES {
-        return overflow(key.kind, bytes_each);
+        return overflow(key.kind, bytes_each, parked);
     }
     let id = SiteId(taken);
     publish(taken, || SiteStats {
@@ -306,6 +318,8 @@ fn record_new(location: &'static Location<'static>, key: &Key, bytes_each: u64) 
         kind: key.kind,
         id,
         bytes_each,
+        #[cfg(feature = "profile")]
+        bytes_parked: AtomicU64::new(parked.unwrap_or(bytes_each)),
     });
     if (taken as usize + 1) * 2 > table.len() {
         // Fill the next table with every site, this one included, then make it current.
@@ -327,7 +341,8 @@ fn record_new(location: &'static Location<'static>, key: &Key, bytes_each: u64) 
 }
 
 /// The shared record of the sites of `kind` past the limit.
-fn overflow(kind: Kind, bytes_each: u64) -> SiteId {
+#[cfg_attr(not(feature = "profile"), allow(unused_variables))]
+fn overflow(kind: Kind, bytes_each: u64, parked: Option<u64>) -> SiteId {
     let id = MAX_SITES + kind as u32;
     publish(id, || SiteStats {
         // What `Origin::location` gives for such a timer (the panic report of a callback): this
@@ -336,6 +351,8 @@ fn overflow(kind: Kind, bytes_each: u64) -> SiteId {
         kind,
         id: SiteId(id),
         bytes_each,
+        #[cfg(feature = "profile")]
+        bytes_parked: AtomicU64::new(parked.unwrap_or(bytes_each)),
     })
     .id
 }
@@ -343,18 +360,30 @@ fn overflow(kind: Kind, bytes_each: u64) -> SiteId {
 /// Resolves a cache miss: the probe, and only for a site never seen, the lock.
 #[cold]
 #[inline(never)]
-fn resolve(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> SiteId {
+fn resolve(
+    location: &'static Location<'static>,
+    kind: Kind,
+    bytes_each: u64,
+    parked: Option<u64>,
+) -> SiteId {
     #[cfg(test)]
     test_counts::MISSES.with(|c| c.set(c.get() + 1));
     let key = Key::new(location, kind);
     // Read before the index: once the table is full it no longer changes, so a miss in a table read
     // after seeing it full is a site that will never be recorded.
     let full = TAKEN.load(Acquire) == MAX_SITES;
-    match lookup(&key) {
+    let id = match lookup(&key) {
         Some(id) => id,
-        None if full => overflow(kind, bytes_each),
-        None => record_new(location, &key, bytes_each),
+        None if full => overflow(kind, bytes_each, parked),
+        None => record_new(location, &key, bytes_each, parked),
+    };
+    // A site can make timers parked (system clock) and armed at once (fake clock): the parked size
+    // is the one its parked timers last gave.
+    #[cfg(feature = "profile")]
+    if let Some(p) = parked {
+        stats(id).bytes_parked.store(p, Relaxed);
     }
+    id
 }
 
 // The counters. -------------------------------------------------------------------------------
@@ -363,6 +392,13 @@ fn resolve(location: &'static Location<'static>, kind: Kind, bytes_each: u64) ->
 pub(crate) struct Counts {
     created: AtomicU64,
     freed: AtomicU64,
+    /// Timers armed after being created parked, and not freed: +1 when one is armed, -1 when it is
+    /// freed. A timer can be armed in one stripe and freed in another, so a stripe's figure is only
+    /// a term of the sum, taken with wrapping arithmetic.
+    armed: AtomicU32,
+    /// The value of `created` (truncated) whose timer has its call chain recorded next
+    /// (`chain::sample`): each value is seen by one creation only, so equality is the test.
+    next_chain: AtomicU32,
 }
 
 #[cfg(feature = "profile")]
@@ -380,6 +416,8 @@ impl Counts {
         Counts {
             created: AtomicU64::new(0),
             freed: AtomicU64::new(0),
+            armed: AtomicU32::new(0),
+            next_chain: AtomicU32::new(1),
         }
     }
 }
@@ -494,18 +532,79 @@ fn take_stripe(local: &Local) -> u8 {
 /// Adds one to a counter: a plain load and store in an owned stripe (one writer), an atomic
 /// read-modify-write in the shared one.
 #[inline]
-fn bump(counter: &AtomicU64, stripe: u8) {
+fn bump(counter: &AtomicU64, stripe: u8) -> u64 {
+    add(counter, stripe, 1)
+}
+
+#[cfg(feature = "profile")]
+/// Adds `v` (wrapping) to a counter, as `bump` does, and returns the new value.
+#[inline]
+fn add(counter: &AtomicU64, stripe: u8, v: u64) -> u64 {
     if stripe == SHARED {
-        counter.fetch_add(1, Relaxed);
+        counter.fetch_add(v, Relaxed).wrapping_add(v)
     } else {
-        counter.store(counter.load(Relaxed) + 1, Relaxed);
+        let n = counter.load(Relaxed).wrapping_add(v);
+        counter.store(n, Relaxed);
+        n
+    }
+}
+
+#[cfg(feature = "profile")]
+/// `add` for a 32-bit counter.
+#[inline]
+fn add32(counter: &AtomicU32, stripe: u8, v: u32) {
+    if stripe == SHARED {
+        counter.fetch_add(v, Relaxed);
+    } else {
+        counter.store(counter.load(Relaxed).wrapping_add(v), Relaxed);
     }
 }
 
 /// Returns the site of a timer of `kind` created at `location`, each holding `bytes_each` bytes,
 /// and (feature `profile`) counts the creation.
-#[inline]
+#[cfg(all(test, feature = "profile"))]
 pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_each: u64) -> SiteId {
+    site_of(create_tag(location, kind, bytes_each, None))
+}
+
+/// A timer's tag, as its `Origin` keeps it: its site's id, or with [`tag::CHAIN`], the id of its
+/// sampled call chain (which names the site) and the chain's weight; and [`tag::ARMED`] once it
+/// was given its channel after being created parked.
+pub(crate) mod tag {
+    /// The timer was created parked (no channel) and has been armed since.
+    pub(crate) const ARMED: u32 = 1 << 31;
+    /// The low bits are a chain id (`chain::CHAIN_BITS` of them), and bits `SHIFT..SHIFT + 5` the
+    /// `log2` of the chain's weight.
+    pub(crate) const CHAIN: u32 = 1 << 30;
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
+    pub(crate) const SHIFT: u32 = 16;
+    #[cfg_attr(not(feature = "profile"), allow(dead_code))]
+    pub(crate) const ID: u32 = (1 << SHIFT) - 1;
+    #[cfg(feature = "profile")]
+    const _: () = assert!(super::chain::CHAIN_BITS <= SHIFT);
+    const _: () = assert!((super::IDS as u32) < CHAIN);
+}
+
+/// The site a tag names.
+#[inline]
+pub(crate) fn site_of(tag: u32) -> SiteId {
+    #[cfg(feature = "profile")]
+    if tag & tag::CHAIN != 0 {
+        return chain::get(tag & tag::ID).site;
+    }
+    SiteId(tag & !(tag::ARMED | tag::CHAIN))
+}
+
+/// Records the creation of a timer of `kind` at `location` and returns its tag. Each timer of the
+/// site holds `bytes_each` bytes once armed; `parked` gives the bytes of one created parked (no
+/// channel), and says that this one is.
+#[inline(always)]
+pub(crate) fn create_tag(
+    location: &'static Location<'static>,
+    kind: Kind,
+    bytes_each: u64,
+    parked: Option<u64>,
+) -> u32 {
     let addr = location as *const Location<'static> as usize;
     LOCAL.with(|l| {
         #[cfg(feature = "profile")]
@@ -514,7 +613,7 @@ pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_eac
         let site = match cell.get() {
             Some(c) if c.addr == addr && c.kind == kind => c,
             _ => {
-                let id = resolve(location, kind, bytes_each);
+                let id = resolve(location, kind, bytes_each, parked);
                 let c = Cached {
                     addr,
                     kind,
@@ -527,19 +626,64 @@ pub(crate) fn create(location: &'static Location<'static>, kind: Kind, bytes_eac
             }
         };
         #[cfg(feature = "profile")]
-        bump(&site.counts.created, s);
-        site.id
+        {
+            let n = bump(&site.counts.created, s);
+            if n as u32 == site.counts.next_chain.load(Relaxed) {
+                return chain::sample(&site.counts.next_chain, site.id, n);
+            }
+        }
+        site.id.0
     })
 }
 
 /// Counts a timer of site `id` freed on the calling thread.
+#[cfg(all(test, feature = "profile"))]
+pub(crate) fn on_free(id: SiteId) {
+    on_free_tag(id.0)
+}
+
+/// Counts the timer of `tag` freed on the calling thread (and, if it was parked, no longer parked;
+/// if its chain was recorded, its weight no longer live).
 #[cfg(feature = "profile")]
 #[inline]
-pub(crate) fn on_free(id: SiteId) {
+pub(crate) fn on_free_tag(tag: u32) {
+    if tag & (tag::ARMED | tag::CHAIN) != 0 {
+        return on_free_cold(tag);
+    }
+    let id = SiteId(tag);
     LOCAL.with(|l| {
         let s = stripe(l);
         bump(&counts(s, id).freed, s);
-    })
+    });
+}
+
+/// `on_free_tag` for a timer armed after being parked, or whose chain was recorded.
+#[cfg(feature = "profile")]
+#[cold]
+#[inline(never)]
+fn on_free_cold(tag: u32) {
+    let id = site_of(tag);
+    LOCAL.with(|l| {
+        let s = stripe(l);
+        let c = counts(s, id);
+        bump(&c.freed, s);
+        if tag & tag::ARMED != 0 {
+            add32(&c.armed, s, u32::MAX);
+        }
+    });
+    if tag & tag::CHAIN != 0 {
+        chain::on_free(tag & tag::ID, tag >> tag::SHIFT & 31);
+    }
+}
+
+/// Counts the parked timer of `tag` armed (given its channel) on the calling thread.
+#[cfg(feature = "profile")]
+pub(crate) fn on_arm(tag: u32) {
+    let id = site_of(tag);
+    LOCAL.with(|l| {
+        let s = stripe(l);
+        add32(&counts(s, id).armed, s, 1);
+    });
 }
 
 impl SiteStats {
@@ -560,6 +704,12 @@ impl SiteStats {
     #[cfg(feature = "profile")]
     pub(crate) fn bytes_each(&self) -> u64 {
         self.bytes_each
+    }
+
+    /// Bytes a parked timer of this site holds.
+    #[cfg(feature = "profile")]
+    pub(crate) fn bytes_parked(&self) -> u64 {
+        self.bytes_parked.load(Relaxed)
     }
 
     /// Whether this is the shared record of the sites of its kind past [`MAX_SITES`].
@@ -602,6 +752,21 @@ impl SiteStats {
         let freed = self.sum(|c| &c.freed);
         self.created().saturating_sub(freed)
     }
+
+    /// Of `live` timers, how many were armed after being created parked. A racing arm or free can
+    /// leave the wrapping sum a little off for one snapshot: it is clamped to `0..=live`.
+    #[cfg(feature = "profile")]
+    pub(crate) fn armed(&self, live: u64) -> u64 {
+        let i = self.id.0 as usize % CHUNK;
+        let sum = chunk(self.id).counts.iter().fold(0u32, |a, stripe| {
+            a.wrapping_add(stripe[i].armed.load(Relaxed))
+        });
+        if (sum as i32) < 0 {
+            0
+        } else {
+            u64::from(sum).min(live)
+        }
+    }
 }
 
 /// Every site seen so far, in id order: the recorded ones, then the overflow records in use.
@@ -631,6 +796,9 @@ mod test_counts {
         pub(super) static LOCKS: Cell<u64> = const { Cell::new(0) };
     }
 }
+
+#[cfg(feature = "profile")]
+pub(crate) mod chain;
 
 #[cfg(all(test, feature = "profile"))]
 mod tests;

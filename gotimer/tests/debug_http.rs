@@ -6,7 +6,7 @@
 
 mod pprof_common;
 
-use gotimer::debug::{serve, Server, MAX_HEAD, READ_TIMEOUT};
+use gotimer::debug::{serve, serve_public, Server, MAX_HEAD, READ_TIMEOUT};
 use gotimer::profile::Kind;
 use pprof_common::*;
 use std::io::{Read, Write};
@@ -444,4 +444,63 @@ fn go_tool_pprof_reads_the_live_endpoint() {
     );
     drop(leaked);
     server.shutdown();
+}
+
+#[test]
+fn serve_refuses_every_address_but_loopback() {
+    let _serial = serial();
+    let refused = |addr: &[SocketAddr], shown: &str| {
+        let e = serve(addr).expect_err("not loopback: refused");
+        let msg = e.to_string();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{msg}");
+        assert!(
+            msg.contains(&format!("refuses {shown}"))
+                && msg.contains("loopback only")
+                && msg.contains("gotimer::debug::serve_public"),
+            "the refusal says what, why and how to opt in: {msg}"
+        );
+        msg
+    };
+    let any4: SocketAddr = "0.0.0.0:0".parse().unwrap();
+    let any6: SocketAddr = "[::]:0".parse().unwrap();
+    let public: SocketAddr = "192.0.2.7:6060".parse().unwrap();
+    let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    assert!(refused(&[any4], "0.0.0.0:0").contains("every interface"));
+    assert!(refused(&[any6], "[::]:0").contains("every interface"));
+    refused(&[public], "192.0.2.7:6060");
+    // Every address is checked, not only the first one that would be bound.
+    refused(&[lo, public], "192.0.2.7:6060");
+    // Strings are resolved the same way.
+    let e = serve("0.0.0.0:6060").unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+
+    // Names are resolved: localhost is loopback (127.0.0.1, and ::1 where it resolves to it).
+    let server = serve("localhost:0").expect("localhost is loopback");
+    assert!(server.local_addr().ip().is_loopback());
+    assert_serving(&server, "serve(localhost:0)");
+    server.shutdown();
+    // An IPv4 address in IPv6 form is judged by its IPv4 address.
+    // (Binding it may fail where IPv6 is off; then only the kind of error is checked.)
+    match serve("[::ffff:127.0.0.1]:0") {
+        Ok(server) => server.shutdown(),
+        Err(e) => assert_ne!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}"),
+    }
+}
+
+#[test]
+fn serve_public_on_every_interface_answers_on_loopback() {
+    let _serial = serial();
+    let keep = gotimer::after_func(HOUR, || {});
+    let server = serve_public("0.0.0.0:0").expect("the opt-in serves on every interface");
+    assert!(server.local_addr().ip().is_unspecified());
+    let lo = SocketAddr::from(([127, 0, 0, 1], server.local_addr().port()));
+    let answer = get(lo, "/debug/pprof/timers?debug=1");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(
+        answer.text().starts_with("timer profile: "),
+        "{}",
+        answer.text()
+    );
+    server.shutdown();
+    assert!(keep.stop());
 }

@@ -264,11 +264,12 @@ fn a_hundred_thousand_call_sites() {
     if under_test.is_some() {
         return;
     }
-    // Below the limit: the record, its counters in all 17 stripes, the index: under 400 bytes a site
-    // (it was 2.3 KB).
+    // Below the limit: the record, its counters in all 17 stripes (about 470 bytes), and the call
+    // chain of the site's first timer, which is always sampled (its return addresses and its
+    // index entry, about 450 bytes here): under 1,000 bytes a site (it was 2.3 KB without chains).
     let at_10k = field(&out, "heap_after_sites 10000");
     assert!(
-        at_10k[1] < 400.0,
+        at_10k[1] < 1000.0,
         "{at_10k:?} bytes per site at 10,000 sites"
     );
     // Past the limit the table grows no more (but for the few overflow records).
@@ -278,7 +279,8 @@ fn a_hundred_thousand_call_sites() {
         at_100k[0] - at_66k[0] < 4096.0,
         "{at_66k:?} then {at_100k:?}"
     );
-    assert!(at_100k[0] < 24e6, "{at_100k:?}: 100,000 sites");
+    // 65,532 sites of 470 bytes, and at most 16,384 chains.
+    assert!(at_100k[0] < 45e6, "{at_100k:?}: 100,000 sites");
     // Threads that count at every site add nothing to the table (the 16 threads themselves take
     // a few kilobytes).
     let worst = field(&out, "heap_worst_case");

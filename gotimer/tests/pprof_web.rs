@@ -2,8 +2,9 @@
 //! toolchain found (`pprof_common::all_go`: `$GO`, `/usr/lib/go-1.19/bin/go`, `go` on PATH and each
 //! path in `$GOTIMER_GO_EXTRA`). Each pprof must serve every view of its web UI (graph, top, flame
 //! graph, peek, source) with 200, name the call site that created the timers with its live count,
-//! show that line's Rust source in the source view, and log nothing but its three progress lines: no
-//! panic, no warning.
+//! show that line's Rust source in the source view, show the function that called it (the sampled
+//! call chain above the site) in the graph, peek and source views, and log nothing but its three
+//! progress lines: no panic, no warning.
 //!
 //! pprof is started the way the README says, from the repository root and without `-source_path`.
 //! The graph needs graphviz's `dot`: without it the graph is skipped, loudly (CI installs it and
@@ -39,6 +40,9 @@ const PROGRESS: [&str; 3] = [
     "Saved profile in ",
     "Serving web UI on ",
 ];
+
+/// The function that creates the timers: the caller the views must show above the call site.
+const CALLER: &str = "pprof_web::every_view_of_the_web_ui_shows_the_call_site";
 
 /// The call site the views must show.
 struct Site {
@@ -136,6 +140,11 @@ fn check_web_ui(go: &Go, url: &str, site: &Site, graphviz: bool) {
             what("graph"),
             site.file_line
         );
+        assert!(
+            graph.body.contains(CALLER),
+            "{}: no node for the caller {CALLER}",
+            what("graph"),
+        );
     }
 
     let top = ui.get("/ui/top");
@@ -158,6 +167,56 @@ fn check_web_ui(go: &Go, url: &str, site: &Site, graphviz: bool) {
             site.function
         );
     }
+    // Peek at the call site lists its callers above it: the caller's chain leads to it.
+    let peek = ui.get(&format!(
+        "/ui/peek?f={}",
+        url_escape(&regex_quote(&site.function))
+    ));
+    assert_eq!(peek.status, 200, "{}: {}", what("peek"), ui.log());
+    let peek_text = peek.body.replace("&lt;", "<").replace("&gt;", ">");
+    let at_site = peek_text
+        .find(&site.function)
+        .unwrap_or_else(|| panic!("{}: no {}", what("peek"), site.function));
+    assert!(
+        peek_text[..at_site].contains("::{{closure}}") || peek_text[..at_site].contains(CALLER),
+        "{}: no caller listed above {}:\n{peek_text}",
+        what("peek"),
+        site.function
+    );
+    let peek_caller = ui.get(&format!("/ui/peek?f={}", url_escape(CALLER)));
+    assert!(
+        peek_caller.body.contains(CALLER),
+        "{}: no {CALLER}",
+        what("peek")
+    );
+    // The caller's own source listing, with the line that made the timers.
+    // Anchored: the closure inside it, on the same line, is another function.
+    let only_caller = format!("^{}$", regex_quote(CALLER));
+    let caller_source = ui.get(&format!("/ui/source?f={}", url_escape(&only_caller)));
+    assert_eq!(
+        caller_source.status,
+        200,
+        "{}: {}",
+        what("source"),
+        ui.log()
+    );
+    assert!(
+        caller_source.body.contains(CALLER),
+        "{}: no listing of {CALLER}",
+        what("source")
+    );
+    let listed = source_lines(&caller_source.body);
+    let made = listed
+        .iter()
+        .find(|(num, _)| *num == site.line)
+        .unwrap_or_else(|| panic!("{}: no line {} in\n{listed:#?}", what("source"), site.line));
+    let counts: Vec<&str> = made.1.split_whitespace().take(2).collect();
+    assert_eq!(
+        counts[1],
+        LIVE.to_string(),
+        "{}: the caller's line carries the live count, cumulatively: {made:?}",
+        what("source")
+    );
 
     let source = ui.get("/ui/source");
     assert_eq!(source.status, 200, "{}: {}", what("source"), ui.log());
@@ -477,4 +536,28 @@ fn helpers_read_what_pprof_writes() {
     );
     assert_eq!(resolve("/ui/", "flamegraph"), "/ui/flamegraph");
     assert_eq!(resolve("/ui/x", "/ui"), "/ui");
+}
+
+/// `s` with the characters a regex gives a meaning to escaped, for pprof's `f=` (a regex).
+fn regex_quote(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `s` percent-encoded for a query string.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

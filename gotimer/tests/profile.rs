@@ -38,14 +38,27 @@ fn function_name(s: &Site) -> String {
 /// A sample's values, and its labels as (key, string or number).
 type Values = (Vec<i64>, Vec<(String, String)>);
 
-/// The sample of the function named `name`.
+/// The samples of the call site whose function is named `name`, added up: one per sampled call
+/// chain above the site (or one, without chains).
 fn sample_of(p: &Profile, name: &str) -> Option<Values> {
     let f = p.function.iter().find(|f| string(p, f.name) == name)?;
     let loc = p
         .location
         .iter()
         .find(|l| l.line.iter().any(|line| line.function_id == f.id))?;
-    let s = p.sample.iter().find(|s| s.location_id == [loc.id])?;
+    let samples: Vec<_> = p
+        .sample
+        .iter()
+        .filter(|s| s.location_id[0] == loc.id)
+        .collect();
+    let s = samples.first()?;
+    assert!(
+        samples.iter().all(|x| x.label == s.label),
+        "a site's samples carry its labels"
+    );
+    let value = (0..2)
+        .map(|i| samples.iter().map(|x| x.value[i]).sum())
+        .collect();
     let labels = s
         .label
         .iter()
@@ -58,7 +71,7 @@ fn sample_of(p: &Profile, name: &str) -> Option<Values> {
             (string(p, l.key).to_owned(), v)
         })
         .collect();
-    Some((s.value.clone(), labels))
+    Some((value, labels))
 }
 
 #[test]
@@ -84,12 +97,15 @@ fn header_sample_types_mapping() {
     // No file for pprof to open and disassemble, and no made-up address range.
     assert_eq!(string(&p, m.filename), "");
     assert_eq!((m.memory_start, m.memory_limit, m.file_offset), (0, 0, 0));
-    // Every id referenced exists, ids are unique, and no location claims an address.
+    // Every id referenced exists, ids are unique, and no location claims an address. A call
+    // site's location has one line; a caller's has one per frame inlined at its address.
     for l in &p.location {
         assert_eq!(l.mapping_id, 1);
         assert_eq!(l.address, 0);
-        assert_eq!(l.line.len(), 1);
-        assert!(p.function.iter().any(|f| f.id == l.line[0].function_id));
+        assert!(!l.line.is_empty());
+        for line in &l.line {
+            assert!(p.function.iter().any(|f| f.id == line.function_id));
+        }
     }
     for s in &p.sample {
         assert_eq!(s.value.len(), 2);
@@ -196,8 +212,9 @@ fn go_tool_pprof_reads_a_written_profile() {
 
     let raw = assert_clean("-raw", &pprof(&go, dir.path(), &["-raw"], file));
     assert!(raw.contains("timers/count[dflt] space/bytes"), "{raw}");
-    // `-raw` prints each sample as "COUNT BYTES: LOCATION-ID", then its labels, and each location
-    // as "ID: ADDRESS M=1 FUNCTION FILE:LINE s=LINE".
+    // `-raw` prints each sample as "COUNT BYTES: LOCATION-ID...", leaf (the call site) first, then
+    // its labels, and each location as "ID: ADDRESS M=1 FUNCTION FILE:LINE s=LINE". The seven
+    // timers share one call chain, so one sample.
     let loc = raw
         .lines()
         .find(|l| l.contains(&name))
@@ -209,6 +226,7 @@ fn go_tool_pprof_reads_a_written_profile() {
         raw.lines().any(|l| l
             .split_whitespace()
             .map(str::to_owned)
+            .take(3)
             .eq(want.iter().cloned())),
         "no sample {want:?}\n{raw}"
     );

@@ -8,6 +8,12 @@
 //! `Timer` or `Ticker` enters its wheel when its channel is first asked for (`c()`), so one that
 //! nobody has waited on yet is counted live, with no deadline in the span.
 //!
+//! The pprof export ([`write_pprof`]) also shows who called the call site: the call chains of a
+//! sample of the timers are recorded, at a rate set by [`set_chain_rate`], as Go's heap profile
+//! records allocation stacks, so a timer made in a helper is charged to the helper's callers too.
+//! Function names come from the executable's symbol table, so they show in a release build; files
+//! and lines need line tables (`[profile.release] debug = "line-tables-only"`).
+//!
 //! ```
 //! use std::time::Duration;
 //!
@@ -25,6 +31,8 @@
 
 pub mod pprof;
 mod watch;
+
+pub use crate::sites::chain::DEFAULT_RATE as DEFAULT_CHAIN_RATE;
 
 pub use crate::sites::Kind;
 pub use pprof::write_pprof;
@@ -50,7 +58,11 @@ pub struct Site {
     pub kind: Kind,
     /// Timers from this site that are alive: pending, or held by a handle.
     pub live: u64,
-    /// Bytes those timers hold: entry, wheel node, channel and closure (not heap the closure owns).
+    /// Bytes those timers hold, as a counting allocator sees them (not heap a closure owns): a
+    /// parked `Timer` or `Ticker` (made, `c()` never called) holds its entry alone (its `Arc`); an
+    /// armed one also its channel and its node in the wheel, an `after_func` its entry, closure
+    /// and wheel node. A wheel node is a slot of a slab that the wheel keeps once allocated, so the
+    /// allocator still counts it after the timer stops.
     pub live_bytes: u64,
     /// Timers this site has created since the process started.
     pub created: u64,
@@ -58,6 +70,8 @@ pub struct Site {
     pub earliest: Option<Instant>,
     /// The latest deadline among this site's pending timers.
     pub latest: Option<Instant>,
+    /// The site's id in the site table: what its sampled call chains name.
+    pub(crate) id: u32,
 }
 
 /// Every call site that has created a timer, with its counters, sorted by live bytes (largest first),
@@ -75,6 +89,7 @@ pub fn snapshot() -> Vec<Site> {
         .into_iter()
         .map(|s| {
             let live = s.live();
+            let armed = s.armed(live);
             let span = spans.get(s.id().index() as usize).copied().flatten();
             let (file, line, column) = s.place();
             Site {
@@ -83,10 +98,11 @@ pub fn snapshot() -> Vec<Site> {
                 column,
                 kind: s.kind(),
                 live,
-                live_bytes: live * s.bytes_each(),
+                live_bytes: armed * s.bytes_each() + (live - armed) * s.bytes_parked(),
                 created: s.created(),
                 earliest: span.map(|s| s.0),
                 latest: span.map(|s| s.1),
+                id: s.id().index(),
             }
         })
         .collect();
@@ -100,4 +116,56 @@ pub fn snapshot() -> Vec<Site> {
         ))
     });
     sites
+}
+
+/// Sets how often a timer's call chain is recorded, as Go's `runtime.MemProfileRate` sets how often
+/// an allocation's stack is: once a call site is warm, the chain of one timer in `rate` is
+/// recorded, per site and thread (0: none; the rate is rounded down to a power of two; the default
+/// is [`DEFAULT_CHAIN_RATE`], 4096). The chains are what `go tool pprof` shows above each call
+/// site: the callers, so that a timer made in a helper is charged to whoever called the helper.
+///
+/// Each site's first timers are recorded more densely, so that a site that made a few hundred
+/// timers still shows its callers: on each thread, its first 32 timers all have their chains
+/// recorded, then one in 2 up to the 64th, one in 4 up to the 128th, and so on (16 per doubling)
+/// until one in `rate`. ("Each thread" is each of the 17 counting stripes of `profile`'s
+/// accounting: a thread that exits hands its stripe, and its counts, to the next thread.) Which timer of each such block is recorded is picked by a hash of the
+/// block, not always the first, so that a caller that alternates with another is not always the
+/// one missed. A chain is recorded as bare return addresses (an unwind, a few microseconds); they
+/// are turned into function names, files and lines only when a profile is written.
+///
+/// **How the counts are estimated.** A call site's counts (its live timers and bytes) are exact, as
+/// they are without chains. Each recorded timer stands for as many timers as the width of its block
+/// (its weight); a profile splits the site's exact live count among the site's chains in proportion
+/// to the summed weight of each chain's recorded timers that are still alive. So the site's own
+/// frame keeps its exact figures in every view of pprof, and only the share of each caller is an
+/// estimate, unbiased in the way Go's heap profile is, with an error of about one block at each
+/// end of a caller's run of timers. Go instead scales each sample on its own, which makes even a
+/// site's total an estimate; gotimer counts every site anyway, so it keeps that total and splits it.
+///
+/// Set the rate early, as with `MemProfileRate`: timers made before keep the chains (or lack of
+/// them) they were made with.
+///
+/// ```
+/// use gotimer::profile;
+///
+/// assert_eq!(profile::chain_rate(), profile::DEFAULT_CHAIN_RATE);
+/// profile::set_chain_rate(1000); // one in 512: rounded down to a power of two
+/// assert_eq!(profile::chain_rate(), 512);
+/// profile::set_chain_rate(0); // no chains: only the call sites
+/// assert_eq!(profile::chain_rate(), 0);
+/// profile::set_chain_rate(profile::DEFAULT_CHAIN_RATE);
+/// ```
+pub fn set_chain_rate(rate: u32) {
+    crate::sites::chain::set_rate(rate)
+}
+
+/// The rate set by [`set_chain_rate`]: one timer in this many, once a site is warm, has its call
+/// chain recorded (a power of two; 0 when chains are off).
+///
+/// ```
+/// let rate = gotimer::profile::chain_rate();
+/// assert!(rate == 0 || rate.is_power_of_two());
+/// ```
+pub fn chain_rate() -> u32 {
+    crate::sites::chain::rate()
 }

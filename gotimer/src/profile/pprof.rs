@@ -26,12 +26,19 @@
 //!
 //! - Two sample types, `timers/count` (live timers) and `space/bytes` (the bytes they hold), with
 //!   `timers` as the default. `-sample_index=space`, or pprof's legacy `-inuse_space`, shows bytes.
-//! - One sample per call site that has live timers, with the two values and two labels: `kind`
-//!   (`Timer`, `Ticker`, `AfterFunc`, `Tick`) and `created` (timers the site created since the
-//!   process started).
+//! - For each call site that has live timers, one sample per sampled call chain above it that has
+//!   live timers (or one sample, the site alone, if none has), with the two values and two labels:
+//!   `kind` (`Timer`, `Ticker`, `AfterFunc`, `Tick`) and `created` (timers the site created since
+//!   the process started). A sample's stack is the call site, then the callers, innermost first.
+//!   The site's samples add up to its exact live count and bytes; the split among its chains is
+//!   estimated (see [`set_chain_rate`](super::set_chain_rate)).
 //! - One Function per call site, named `file:line:col Kind` with its file name and start line, so two
 //!   sites on one line, or two kinds at one site, are never merged; one Location per site, with one
-//!   Line and no address; one Mapping that names no file (see below).
+//!   Line and no address.
+//! - One Function per caller (its name, and its file where the build has line tables), and one
+//!   Location per return address of a chain, with one Line per frame there, the frames inlined at
+//!   that address first, and no address.
+//! - One Mapping that names no file (see below).
 //! - Two comments, shown in pprof's header: what the profile is, and the program it came from
 //!   (`File: NAME`).
 //! - `time_nanos`, the wall-clock time of the snapshot, and `duration_nanos`, how long taking it
@@ -42,7 +49,9 @@
 //! # Why the Mapping names no file and the Locations have no address
 //!
 //! A call site is a source position that `#[track_caller]` recorded, not an instruction address:
-//! nothing in the executable backs it, and pprof must not look there. pprof looks at the binary in
+//! nothing in the executable backs it, and pprof must not look there. The callers above it are
+//! return addresses, but gotimer resolves them itself when it writes the profile (function, file,
+//! line, inlined frames), so pprof has nothing left to look up either. pprof looks at the binary in
 //! two places, and the profile closes both:
 //!
 //! - **Symbolization**, when the profile is fetched: pprof's symbolizer (local, or remote through
@@ -74,6 +83,7 @@
 //! toolchain found, with the call site and its source line, and pprof logs no warning.
 
 use super::{snapshot, Site};
+use crate::sites::chain::Frame;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -90,16 +100,16 @@ pub struct Profile {
     /// What each value of a sample measures.
     #[prost(message, repeated, tag = "1")]
     pub sample_type: Vec<ValueType>,
-    /// The samples: one per call site with live timers.
+    /// The samples: one per call site with live timers and call chain above it.
     #[prost(message, repeated, tag = "2")]
     pub sample: Vec<Sample>,
     /// One mapping, which names no file (see the [module docs](self)).
     #[prost(message, repeated, tag = "3")]
     pub mapping: Vec<Mapping>,
-    /// One per call site.
+    /// One per call site, and one per return address of a call chain.
     #[prost(message, repeated, tag = "4")]
     pub location: Vec<Location>,
-    /// One per call site.
+    /// One per call site, and one per calling function.
     #[prost(message, repeated, tag = "5")]
     pub function: Vec<Function>,
     /// Every string of the profile; entry 0 is `""`.
@@ -147,7 +157,7 @@ pub struct ValueType {
     pub unit: i64,
 }
 
-/// pprof's `Sample`: values at a stack of locations (here always one location, the call site).
+/// pprof's `Sample`: values at a stack of locations: the call site, then its callers.
 ///
 /// ```
 /// let s = gotimer::profile::pprof::Sample::default();
@@ -155,7 +165,7 @@ pub struct ValueType {
 /// ```
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Sample {
-    /// The call site's location id.
+    /// The call site's location id, then the callers', innermost first.
     #[prost(uint64, repeated, tag = "1")]
     pub location_id: Vec<u64>,
     /// Live timers and their bytes, in the order of `Profile::sample_type`.
@@ -326,8 +336,62 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Builds the profile message for `sites`, taken at `time_nanos` in `duration_nanos`.
-pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Profile {
+/// A sampled call chain of a site, resolved: its frames above the site, innermost first, each a
+/// return address's frames (innermost, inlined, first); and the live weight of its recorded timers.
+pub(crate) struct Caller {
+    pub(crate) site: u32,
+    pub(crate) frames: Vec<Vec<Frame>>,
+    pub(crate) weight: u64,
+}
+
+/// The live chains of the live sites among `sites`, resolved.
+fn callers(sites: &[Site]) -> Vec<Caller> {
+    let live: std::collections::HashSet<u32> =
+        sites.iter().filter(|s| s.live > 0).map(|s| s.id).collect();
+    crate::sites::chain::all()
+        .into_iter()
+        .filter(|c| c.live_weight() > 0 && live.contains(&c.site.index()))
+        .map(|c| Caller {
+            site: c.site.index(),
+            frames: crate::sites::chain::resolve(c),
+            weight: c.live_weight(),
+        })
+        .collect()
+}
+
+/// Splits `total` in proportion to `weights` (not all 0), by largest remainder: the parts add up to
+/// `total` exactly.
+fn split(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+    let mut parts: Vec<(u64, u128, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let exact = u128::from(total) * u128::from(w);
+            ((exact / sum) as u64, exact % sum, i)
+        })
+        .collect();
+    let mut left = total - parts.iter().map(|p| p.0).sum::<u64>();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|&a, &b| parts[b].1.cmp(&parts[a].1).then(a.cmp(&b)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        parts[i].0 += 1;
+        left -= 1;
+    }
+    parts.into_iter().map(|p| p.0).collect()
+}
+
+/// Builds the profile message for `sites` and their sampled `callers`, taken at `time_nanos` in
+/// `duration_nanos`.
+pub(crate) fn build(
+    sites: &[Site],
+    callers: &[Caller],
+    time_nanos: i64,
+    duration_nanos: i64,
+) -> Profile {
     let mut strings = Strings::new();
     let timers = strings.get("timers");
     let sample_type = vec![
@@ -371,8 +435,14 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
     profile
         .comment
         .push(strings.get(&format!("File: {program}")));
-    for (i, site) in live.iter().enumerate() {
-        let id = i as u64 + 1;
+    // Caller frames: one Function per (name, file), one Location per address's frames.
+    let mut functions: HashMap<(String, String), u64> = HashMap::new();
+    let mut locations: HashMap<Vec<Frame>, u64> = HashMap::new();
+    let mut by_site: HashMap<u32, Vec<&Caller>> = HashMap::new();
+    for c in callers {
+        by_site.entry(c.site).or_default().push(c);
+    }
+    for site in live {
         let name = format!(
             "{}:{}:{} {}",
             site.file,
@@ -381,6 +451,7 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
             site.kind.name()
         );
         let name = strings.get(&name);
+        let id = profile.function.len() as u64 + 1;
         profile.function.push(Function {
             id,
             name,
@@ -388,8 +459,9 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
             filename: strings.get(site.file),
             start_line: i64::from(site.line),
         });
+        let site_location = profile.location.len() as u64 + 1;
         profile.location.push(Location {
-            id,
+            id: site_location,
             mapping_id: 1,
             address: 0,
             line: vec![Line {
@@ -398,23 +470,86 @@ pub(crate) fn build(sites: &[Site], time_nanos: i64, duration_nanos: i64) -> Pro
             }],
             is_folded: false,
         });
-        profile.sample.push(Sample {
-            location_id: vec![id],
-            value: vec![to_i64(site.live), to_i64(site.live_bytes)],
-            label: vec![
-                Label {
-                    key: kind_key,
-                    str: strings.get(site.kind.name()),
-                    ..Default::default()
-                },
-                Label {
-                    key: created_key,
-                    num: to_i64(site.created),
-                    num_unit: count_unit,
-                    ..Default::default()
-                },
-            ],
-        });
+        let labels = vec![
+            Label {
+                key: kind_key,
+                str: strings.get(site.kind.name()),
+                ..Default::default()
+            },
+            Label {
+                key: created_key,
+                num: to_i64(site.created),
+                num_unit: count_unit,
+                ..Default::default()
+            },
+        ];
+        let chains = by_site.get(&site.id).map_or(&[][..], |c| &c[..]);
+        if chains.is_empty() {
+            profile.sample.push(Sample {
+                location_id: vec![site_location],
+                value: vec![to_i64(site.live), to_i64(site.live_bytes)],
+                label: labels,
+            });
+            continue;
+        }
+        let weights: Vec<u64> = chains.iter().map(|c| c.weight).collect();
+        let counts = split(site.live, &weights);
+        let bytes = split(site.live_bytes, &weights);
+        for ((chain, count), bytes) in chains.iter().zip(counts).zip(bytes) {
+            if count == 0 && bytes == 0 {
+                continue;
+            }
+            let mut stack = vec![site_location];
+            for frames in &chain.frames {
+                let loc = match locations.get(frames) {
+                    Some(&l) => l,
+                    None => {
+                        let lines = frames
+                            .iter()
+                            .map(|f| {
+                                let key = (f.function.clone(), f.file.clone());
+                                let function_id = match functions.get(&key) {
+                                    Some(&fid) => fid,
+                                    None => {
+                                        let fid = profile.function.len() as u64 + 1;
+                                        let name = strings.get(&f.function);
+                                        profile.function.push(Function {
+                                            id: fid,
+                                            name,
+                                            system_name: name,
+                                            filename: strings.get(&f.file),
+                                            start_line: 0,
+                                        });
+                                        functions.insert(key, fid);
+                                        fid
+                                    }
+                                };
+                                Line {
+                                    function_id,
+                                    line: i64::from(f.line),
+                                }
+                            })
+                            .collect();
+                        let l = profile.location.len() as u64 + 1;
+                        profile.location.push(Location {
+                            id: l,
+                            mapping_id: 1,
+                            address: 0,
+                            line: lines,
+                            is_folded: false,
+                        });
+                        locations.insert(frames.clone(), l);
+                        l
+                    }
+                };
+                stack.push(loc);
+            }
+            profile.sample.push(Sample {
+                location_id: stack,
+                value: vec![to_i64(count), to_i64(bytes)],
+                label: labels.clone(),
+            });
+        }
     }
     profile.string_table = strings.table;
     profile
@@ -440,7 +575,9 @@ pub fn write_pprof(w: impl Write) -> io::Result<()> {
     let start = Instant::now();
     let sites = snapshot();
     let duration_nanos = i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX);
-    let profile = build(&sites, time_nanos, duration_nanos);
+    // Symbolising happens here, after the snapshot's instant, and is not part of its duration.
+    let callers = callers(&sites);
+    let profile = build(&sites, &callers, time_nanos, duration_nanos);
     let bytes = prost::Message::encode_to_vec(&profile);
     let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
     gz.write_all(&bytes)?;
@@ -454,7 +591,7 @@ mod tests {
 
     #[test]
     fn no_timers_still_has_the_sample_types() {
-        let p = build(&[], 1, 2);
+        let p = build(&[], &[], 1, 2);
         let p = Profile::decode(&p.encode_to_vec()[..]).unwrap();
         let s = |i: i64| p.string_table[i as usize].as_str();
         let types: Vec<_> = p

@@ -416,7 +416,12 @@ impl Handle {
             ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.view().heap_bytes();
         let deadline = rt.get().time.deadline(now, due);
         let entry: EntryRef = Arc::new(Entry::parked(
-            Origin::new(site, kind, bytes),
+            Origin::parked(
+                site,
+                kind,
+                bytes,
+                16 + std::mem::size_of::<Entry<A>>() as u64,
+            ),
             action,
             deadline,
         ));
@@ -456,6 +461,7 @@ impl Handle {
     fn arm(&self, tx: Sender<Instant>) {
         let rt = self.rt.get();
         self.entry.action.view().arm(tx);
+        self.entry.origin.on_arm();
         let now = rt.time.unlocked_now();
         let shard = self.shard(rt);
         let done = shard.lock().arm(&self.entry, now, &rt.time);
