@@ -59,7 +59,20 @@ impl Origin {
     /// Where the timer was created. For a site past the site table's limit, a line of `sites.rs`
     /// that says so.
     pub(crate) fn location(&self) -> &'static Location<'static> {
-        sites::stats(self.site()).location()
+        Origin::location_of(self.tag())
+    }
+
+    /// The origin's tag, one load: kept by whoever may need the location after the entry is gone
+    /// (a callback's panic report), and decoded only then ([`Origin::location_of`]).
+    #[inline]
+    pub(crate) fn tag(&self) -> u32 {
+        self.tag.load(Relaxed)
+    }
+
+    /// The location of a tag read by [`Origin::tag`]: sites and chains are never freed, so it
+    /// stays valid after its timer is.
+    pub(crate) fn location_of(tag: u32) -> &'static Location<'static> {
+        sites::stats(sites::site_of(tag)).location()
     }
 
     /// Records that a parked timer was given its channel (its first `c()`).

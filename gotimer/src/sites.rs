@@ -396,8 +396,10 @@ pub(crate) struct Counts {
     /// freed. A timer can be armed in one stripe and freed in another, so a stripe's figure is only
     /// a term of the sum, taken with wrapping arithmetic.
     armed: AtomicU32,
-    /// The value of `created` (truncated) whose timer has its call chain recorded next
-    /// (`chain::sample`): each value is seen by one creation only, so equality is the test.
+    /// Which timer has its call chain recorded next (`chain::sample`): the value of `created`
+    /// (its low `chain::ORDINAL_BITS`) in the low bits, and above them the `log2` of the width of
+    /// the block it was picked from. Each ordinal is seen by one creation only, so equality of the
+    /// low bits is the test.
     next_chain: AtomicU32,
 }
 
@@ -427,6 +429,17 @@ impl Counts {
 #[inline]
 fn counts(s: u8, id: SiteId) -> &'static Counts {
     &chunk(id).counts[s as usize][id.0 as usize % CHUNK]
+}
+
+#[cfg(feature = "profile")]
+/// The timers created at site `id` so far, in every stripe: a sum of relaxed loads, for the cold
+/// path of `chain::sample`.
+fn created_total(id: SiteId) -> u64 {
+    let c = chunk(id);
+    c.counts
+        .iter()
+        .map(|row| row[id.0 as usize % CHUNK].created.load(Relaxed))
+        .fold(0, u64::wrapping_add)
 }
 
 #[cfg(feature = "profile")]
@@ -628,7 +641,8 @@ pub(crate) fn create_tag(
         #[cfg(feature = "profile")]
         {
             let n = bump(&site.counts.created, s);
-            if n as u32 == site.counts.next_chain.load(Relaxed) {
+            let next = site.counts.next_chain.load(Relaxed);
+            if (n as u32 ^ next) & chain::ORDINAL_MASK == 0 {
                 return chain::sample(&site.counts.next_chain, site.id, n);
             }
         }

@@ -120,17 +120,17 @@ pub fn snapshot() -> Vec<Site> {
 
 /// Sets how often a timer's call chain is recorded, as Go's `runtime.MemProfileRate` sets how often
 /// an allocation's stack is: once a call site is warm, the chain of one timer in `rate` is
-/// recorded, per site and thread (0: none; the rate is rounded down to a power of two; the default
-/// is [`DEFAULT_CHAIN_RATE`], 4096). The chains are what `go tool pprof` shows above each call
-/// site: the callers, so that a timer made in a helper is charged to whoever called the helper.
+/// recorded (0: none; the rate is rounded down to a power of two; the default is
+/// [`DEFAULT_CHAIN_RATE`], 4096). The chains are what `go tool pprof` shows above each call site:
+/// the callers, so that a timer made in a helper is charged to whoever called the helper.
 ///
 /// Each site's first timers are recorded more densely, so that a site that made a few hundred
-/// timers still shows its callers: on each thread, its first 32 timers all have their chains
-/// recorded, then one in 2 up to the 64th, one in 4 up to the 128th, and so on (16 per doubling)
-/// until one in `rate`. ("Each thread" is each of the 17 counting stripes of `profile`'s
-/// accounting: a thread that exits hands its stripe, and its counts, to the next thread.) Which timer of each such block is recorded is picked by a hash of the
-/// block, not always the first, so that a caller that alternates with another is not always the
-/// one missed. A chain is recorded as bare return addresses (an unwind, a few microseconds); they
+/// timers still shows its callers: its first 16 timers all have their chains recorded, then one in
+/// 2 up to the 32nd, one in 4 up to the 64th, and so on (8 per doubling) until one in `rate`; each
+/// thread's timers are sampled in blocks of the width the site's count over all threads calls for,
+/// so a new thread at a warm site does not start dense again. Which timer of each such block is
+/// recorded is picked by a hash of the block, not always the first, so that a caller that
+/// alternates with another is not always the one missed. A chain is recorded as bare return addresses (an unwind, a few microseconds); they
 /// are turned into function names, files and lines only when a profile is written.
 ///
 /// **How the counts are estimated.** A call site's counts (its live timers and bytes) are exact, as

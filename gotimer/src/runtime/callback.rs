@@ -18,7 +18,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// claims it before a `stop` or `reset` takes it back, and drops the job.
 /// A panic in the callback, or in the drop of its captures, is counted in `panics` and reported.
 pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
-    let site = job.origin.location();
+    // One load now; the location is looked up only for a report.
+    let origin = job.origin.tag();
     // The job is dropped inside too: it may hold the last reference to the user's closure,
     // whose captures may panic when dropped.
     let outcome = catch_unwind(AssertUnwindSafe(move || {
@@ -34,6 +35,7 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
     if let Err(payload) = outcome {
         let msg = super::fatal::panic_message(payload.as_ref());
         // To the reporter set by `gotimer::set_callback_panic_reporter`, or stderr.
+        let site = crate::origin::Origin::location_of(origin);
         crate::report::deliver(&crate::report::CallbackPanic::new(site, msg));
         // A payload whose own drop panics must not take the thread down either.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));

@@ -4,20 +4,20 @@
 //!
 //! A site's counter in the creating thread's stripe gives the timer's ordinal `n` there for free (it
 //! was just bumped), and the stripe keeps the ordinal of the next timer to sample, so the hot path
-//! pays one load and one compare. The timer's chain is recorded when `n` falls on the picked
-//! position of its block: the blocks are 16 ([`PER_DOUBLING_LOG2`]) per doubling of `n`, so the first 32 timers
-//! are all recorded, then one in 2, one in 4, and so on, until one in the rate
-//! ([`rate`], a power of two). The position inside each block is a hash of the block's number and
-//! the site, so a caller that alternates with another at a fixed period is not always the one
-//! picked, as it would be at a fixed position. Each timer in a block is recorded with
-//! probability one over the block's width, which is the recorded chain's *weight*: the number of
-//! timers it stands for.
+//! pays one load, one mask and one compare. The ordinals of each stripe are cut into blocks, and
+//! one timer of each block, at a position picked by a hash of the block's start and the site, has
+//! its chain recorded (a caller that alternates with another at a fixed period is not always the
+//! one picked, as it would be at a fixed position). A block's width follows the site's count over
+//! all stripes: 8 blocks ([`PER_DOUBLING_LOG2`]) per doubling of it, so a site's first 16 timers
+//! are all recorded, then one in 2, one in 4, and so on, until one in the rate ([`rate`], a power
+//! of two). Each timer in a block is recorded with probability one over the block's width, which
+//! is the recorded chain's *weight*: the number of timers it stands for.
 //!
-//! Recording (an unwind with
-//! `backtrace::trace`, unsymbolised: return addresses only) is taken at most `32 + 16 × log2(n / 32)`
-//! times per site and thread until the rate caps it, then
-//! once per `rate` timers. Symbolising waits for a profile ([`resolve`]), and each address is
-//! resolved once per process.
+//! Recording (an unwind with `backtrace::trace`, unsymbolised: return addresses only) is taken
+//! about `16 + 8 × log2(n / 16)` times for a site's first `n` timers until the rate caps it, then
+//! once per `rate` timers; a thread that starts creating timers at a site already warm takes
+//! about `log2(rate)` more while its blocks widen to the site's. Symbolising waits for a profile
+//! ([`resolve`]), and each address is resolved once per process.
 //!
 //! # What a chain's count is
 //!
@@ -34,9 +34,9 @@ use std::sync::atomic::{
 };
 use std::sync::{Mutex, OnceLock};
 
-/// `log2` of the blocks per doubling of a site's count (16): the first 32 timers of a site (per
-/// thread) all have their chains recorded.
-pub(crate) const PER_DOUBLING_LOG2: u32 = 4;
+/// `log2` of the blocks per doubling of a site's count (8): the first 16 timers of a site all have
+/// their chains recorded.
+pub(crate) const PER_DOUBLING_LOG2: u32 = 3;
 
 /// The chain rate at start (`profile::set_chain_rate`): one timer's call chain in 4096 is
 /// recorded, once a call site is warm.
@@ -65,32 +65,58 @@ pub(crate) fn rate() -> u32 {
     }
 }
 
-/// `log2` of the width of the block that holds the `n`th timer (from 1) of a site and thread, at
-/// rate `2^cap`.
+/// Bits of a stripe's `next_chain` that hold the ordinal of the next timer to sample; the bits
+/// above hold the `log2` of the width of the block it was picked from (at most 31).
+pub(crate) const ORDINAL_BITS: u32 = 27;
+/// The ordinal's bits of `next_chain`. Ordinals are compared modulo `2^27`, which is exact while
+/// blocks are narrower than that (the rate is at most `2^31`, but a gap between two samples of one
+/// stripe past `2^27` only delays the next sample by a wrap).
+pub(crate) const ORDINAL_MASK: u32 = (1 << ORDINAL_BITS) - 1;
+
+/// `log2` of the width of the block that holds a site's `n`th timer (from 1), at rate `2^cap`.
 fn block_shift(n: u64, cap: u32) -> u32 {
     (63 - (n | 1).leading_zeros())
         .saturating_sub(PER_DOUBLING_LOG2)
         .min(cap)
 }
 
-/// The `n`th timer of `site` in a stripe was due to be sampled (`n` equals `next`, the stripe's
-/// `next_chain`): schedules the next one, at the picked position of the next block, records this
-/// timer's chain, and returns the timer's tag.
+/// The `n`th timer of `site` in a stripe was due to be sampled (its ordinal is `next`'s, the
+/// stripe's `next_chain`): schedules the next one, at the picked position of the next block,
+/// records this timer's chain, and returns the timer's tag.
+///
+/// Blocks tile a stripe's ordinals, each aligned to its width, so every timer of the stripe lies
+/// in exactly one block and is recorded with probability one over that width. The width follows
+/// the site's count over *all* stripes (the sum of their counters, read here, off the hot path),
+/// not the stripe's own: a thread that starts creating at a site that other threads have warmed
+/// up does not record its first 16 chains again, which would make a pool of callback threads
+/// unwind on every new thread. The width grows only at a boundary aligned to the new width, so
+/// it reaches the site's within a few blocks.
 #[cold]
 #[inline(never)]
 pub(crate) fn sample(next: &AtomicU32, site: SiteId, n: u64) -> u32 {
     let cap = RATE_LOG2.load(Relaxed);
     if cap == OFF {
         // Look again in a while, in case sampling is turned back on.
-        next.store((n + u64::from(DEFAULT_RATE)) as u32, Relaxed);
+        let again = n + u64::from(DEFAULT_RATE);
+        next.store(again as u32 & ORDINAL_MASK, Relaxed);
         return site.0;
     }
-    let shift = block_shift(n, cap);
+    // This timer's block, as scheduled by the previous sample (or the first, of width 1), and
+    // where it ends. A rate lowered since then caps the width, in which case the block ends at
+    // this timer's own aligned block of the capped width, which still lies inside the old one.
+    let shift = (next.load(Relaxed) >> ORDINAL_BITS).min(cap);
     let start = (n | ((1 << shift) - 1)) + 1;
-    let width = 1u64 << block_shift(start, cap);
+    // The next block: the site's width, as far as the boundary's alignment allows.
+    let target = block_shift(super::created_total(site).max(n), cap);
+    let width_log2 = target.min(start.trailing_zeros());
+    let width = 1u64 << width_log2;
     // The position picked in the next block: a multiplicative hash of the block and the site.
     let h = (start ^ u64::from(site.0) << 40).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    next.store((start + ((h >> 32) & (width - 1))) as u32, Relaxed);
+    let pick = start + ((h >> 32) & (width - 1));
+    next.store(
+        width_log2 << ORDINAL_BITS | pick as u32 & ORDINAL_MASK,
+        Relaxed,
+    );
     match record(site, shift) {
         Some(c) => super::tag::CHAIN | shift << super::tag::SHIFT | c,
         None => site.0,
@@ -163,6 +189,8 @@ fn hash(site: SiteId, ips: &[usize]) -> usize {
 /// chain id; `None` when the table of chains is full. Allocates only for the first chain of each
 /// chunk.
 fn record(site: SiteId, shift: u32) -> Option<u32> {
+    #[cfg(test)]
+    tests::RECORDED.with(|r| r.set(r.get() + 1));
     let mut ips = [0usize; CAPTURED];
     let mut len = 0;
     backtrace::trace(|frame| {
@@ -345,4 +373,61 @@ pub(crate) fn resolve(chain: &Chain) -> Vec<Vec<Frame>> {
         out.last_mut().expect("pushed").push(f.clone());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sites::{create_tag, Kind};
+    use std::cell::Cell;
+    use std::panic::Location;
+
+    thread_local! {
+        /// Chains recorded (unwinds) by this thread.
+        pub(super) static RECORDED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Creates `n` timers at `site` on a new thread, which keeps its counting stripe until `hold`
+    /// drops (an exiting thread hands its stripe to the next one); returns how many chains it
+    /// recorded.
+    fn unwinds_for(site: &'static Location<'static>, n: u32) -> (u64, impl Drop) {
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let (hold, held) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            for _ in 0..n {
+                create_tag(site, Kind::AfterFunc, 1, None);
+            }
+            done_tx.send(RECORDED.with(Cell::get)).unwrap();
+            let _ = held.recv();
+        });
+        struct Hold(
+            Option<std::sync::mpsc::Sender<()>>,
+            Option<std::thread::JoinHandle<()>>,
+        );
+        impl Drop for Hold {
+            fn drop(&mut self) {
+                drop(self.0.take());
+                self.1.take().unwrap().join().unwrap();
+            }
+        }
+        (done.recv().unwrap(), Hold(Some(hold), Some(thread)))
+    }
+
+    #[test]
+    fn a_thread_new_to_a_warm_site_samples_at_the_sites_width() {
+        let site = Location::caller();
+        // A cold site: 16 recorded, then 8 per doubling (16 + 8 × log2(20_000 / 16) ≈ 98).
+        let (first, _a) = unwinds_for(site, 20_000);
+        assert!(
+            (90..=110).contains(&first),
+            "{first} chains for a cold site's first 20,000"
+        );
+        // The same site on a second thread, in a stripe of its own: its blocks widen to the
+        // site's (one in 2^11 at 20,000 timers) within about 11 doublings, not another dense start
+        // (≈ 72 for 2,000).
+        let (second, _b) = unwinds_for(site, 2_000);
+        assert!(
+            (1..=14).contains(&second),
+            "{second} chains on a thread new to a warm site"
+        );
+    }
 }
