@@ -189,10 +189,10 @@ fn churn(rng: &mut Rng, until: Instant, counts: &Counts) {
 /// crossbeam allocates that context (48 B, an `Arc` kept in a thread-local until the thread exits)
 /// the first time the thread has to *wait* on a channel, not when it merely receives. The warm-up's
 /// churn usually waits somewhere, but on a loaded machine a churning thread can run its whole
-/// warm-up finding every value already sent (its timers fire while it is descheduled), and first
-/// wait in the soak: then its context counted as 48 B "retained" per such thread (the soak failed
-/// by +48, +96 or +144 B with three threads, about a run in five with both cores busy). A receive
-/// on an empty zero-capacity channel whose sender is alive always waits, whatever the timing.
+/// warm-up finding every value already sent (its timers fire while it is descheduled) and first
+/// wait in the soak; its context would then count as 48 B retained (+48, +96 or +144 B with three
+/// threads: a run in five to a run in three with both cores busy). A receive on an empty
+/// zero-capacity channel whose sender is alive always waits, whatever the timing.
 fn block_once_on_a_channel() {
     let (_tx, rx) = crossbeam_channel::bounded::<()>(0);
     assert!(rx.recv_timeout(Duration::from_micros(1)).is_err());
