@@ -9,7 +9,7 @@
 //! The dependency goes one way: an origin is a handle to a site, so this module uses `sites`, and
 //! `sites` (which owns [`Kind`], part of a site's key) knows nothing of origins.
 
-use crate::sites::{self, tag, SiteId};
+use crate::sites::{self, tag};
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -50,10 +50,6 @@ impl Origin {
                 Some(parked_bytes),
             )),
         }
-    }
-
-    fn site(&self) -> SiteId {
-        sites::site_of(self.tag.load(Relaxed))
     }
 
     /// Where the timer was created. For a site past the site table's limit, a line of `sites.rs`
@@ -97,6 +93,6 @@ impl Origin {
     /// The site's id in `crate::sites`, dense from 0: an index into per-site arrays.
     #[cfg(feature = "profile")]
     pub(crate) fn id(&self) -> u32 {
-        self.site().index()
+        sites::site_of(self.tag()).index()
     }
 }
