@@ -4,8 +4,8 @@
 //!   `stats().callback_panics` counts every panic.
 //! - 64 callbacks that block forever: other callbacks still run on time; the callback pool grows a
 //!   thread per blocked callback, bounded by `MAX_WORKERS`.
-//! - Two threads busy-looping on the (two) cores: timers are no later than a control thread that
-//!   sleeps the same durations beside them (measured, printed).
+//! - Two threads busy-looping on the (two) cores: timers are no later than a control timer thread
+//!   serving the same deadlines beside them (measured, printed).
 //! - Process exit with a million pending timers: the process exits at once (a child process).
 //!
 //! Lateness is checked against that control, run at the same time under the same load, and a
@@ -16,8 +16,10 @@
 
 mod expected_panics;
 
-use crossbeam_channel::unbounded;
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use gotimer::{after_func, stats, Timer, IDLE_EXIT, MAX_WORKERS};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -65,9 +67,11 @@ impl Lateness {
 struct Probe {
     /// Lateness of the `Timer`s and `after_func`s due 20–80 ms out, started together.
     gotimer: Arc<Lateness>,
-    /// Lateness of the control: a thread sleeping the same durations with `std::thread::sleep`
-    /// and handing each due instant over a channel to a waiting thread. That is two wake-ups, as a
-    /// gotimer timer is (the driver, then the receiver or the callback's thread).
+    /// The `after_func`s among them.
+    funcs: Arc<Lateness>,
+    /// Lateness of the control: the same deadlines, at the same time, served by a timer thread
+    /// built on `recv_timeout` (`control_timer_thread`) and received by waiting threads: two
+    /// wake-ups, as a gotimer timer is (the driver, then the receiver or the callback's thread).
     control: Arc<Lateness>,
     /// Lateness of the isolated probes, each pending alone beside the sentinel.
     isolated: Arc<Lateness>,
@@ -86,12 +90,13 @@ impl Probe {
         let (g50, g99, gmax) = self.gotimer.summary();
         let (c50, c99, cmax) = self.control.summary();
         let (_, _, imax) = self.isolated.summary();
+        let (f50, f99, fmax) = self.funcs.summary();
         let n = self.gotimer.0.lock().unwrap().len();
         let cn = self.control.0.lock().unwrap().len();
         eprintln!(
             "{label}: {n} timers, lateness p50 {g50:?}, p99 {g99:?}, max {gmax:?}; \
-             control ({cn} sleeps handed over a channel): p50 {c50:?}, p99 {c99:?}, max {cmax:?}; \
-             isolated probes max {imax:?}"
+             control ({cn} deadlines on a recv_timeout timer thread): p50 {c50:?}, p99 {c99:?}, max {cmax:?}; \
+             isolated probes max {imax:?}; after_funcs alone p50 {f50:?}, p99 {f99:?}, max {fmax:?}"
         );
         let p99_bound = c99 * 2 + MARGIN;
         let max_bound = (cmax * 2 + MARGIN).min(CEILING);
@@ -117,23 +122,79 @@ fn probe_duration(i: usize, step: u64) -> Duration {
     Duration::from_millis(20 + (i as u64 * step) % 60)
 }
 
+/// A request to the control's timer thread: the due instant, and where to send it then.
+type Request = (Instant, Sender<Instant>);
+
+/// The control's timer thread: what a timer built on the standard library and crossbeam alone
+/// would do. It keeps the pending deadlines in a heap, waits for the earliest with
+/// `recv_timeout` (woken early by a new request), and sends each due instant to its requester.
+/// One thread serves every deadline, as gotimer's driver does, so a descheduling of it delays
+/// every control timer due meanwhile, as one of the driver delays gotimer's.
+fn control_timer_thread(requests: Receiver<Request>) {
+    let mut heap: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
+    let mut replies: HashMap<usize, Sender<Instant>> = HashMap::new();
+    let mut open = true;
+    for id in 0.. {
+        let request = match heap.peek() {
+            None if !open => return,
+            None => requests.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(&Reverse((due, _))) => {
+                let now = Instant::now();
+                if due <= now {
+                    let Reverse((due, id)) = heap.pop().unwrap();
+                    let _ = replies.remove(&id).unwrap().send(due);
+                    continue;
+                }
+                if open {
+                    requests.recv_timeout(due - now)
+                } else {
+                    std::thread::sleep(due - now);
+                    Err(RecvTimeoutError::Timeout)
+                }
+            }
+        };
+        match request {
+            Ok((due, reply)) => {
+                heap.push(Reverse((due, id)));
+                replies.insert(id, reply);
+            }
+            Err(RecvTimeoutError::Disconnected) => open = false,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
 /// Starts `n` `Timer`s and `n` `after_func`s due 20–80 ms from now, waits for all of them, and
-/// records how late each was observed. Timers are received on `threads` receiving threads;
-/// beside each, a control thread pair sleeps the same durations at the same time. Then a few
-/// isolated probes, one at a time, each the only pending deadline but the sentinel.
+/// records how late each was observed. Timers are received on `threads` receiving threads; the
+/// `after_func`s run on gotimer's callback threads. The control does the same at the same time on
+/// its own timer thread (`control_timer_thread`): `n` deadlines received on `threads` threads,
+/// and `n` received by one thread standing for the callback threads. Then a few isolated probes,
+/// one at a time, each the only pending deadline but the sentinel.
 fn probe_timers(n: usize, threads: usize) -> Probe {
     let probe = Probe::default();
     let late = &probe.gotimer;
+    let (requests, control_requests) = unbounded::<Request>();
+    let control_driver = std::thread::spawn(move || control_timer_thread(control_requests));
+    let (fired, control_fired) = unbounded::<Instant>();
+    let control = probe.control.clone();
+    let control_callbacks = std::thread::spawn(move || {
+        for due in control_fired.iter().take(n) {
+            control.add(Instant::now().saturating_duration_since(due));
+        }
+    });
     let ran = Arc::new(AtomicUsize::new(0));
     let mut funcs = Vec::new();
     for i in 0..n {
         let d = probe_duration(i, 7);
         let due = Instant::now() + d;
-        let (late, ran) = (late.clone(), ran.clone());
+        let (late, func_late, ran) = (late.clone(), probe.funcs.clone(), ran.clone());
         funcs.push(after_func(d, move || {
-            late.add(Instant::now().saturating_duration_since(due));
+            let l = Instant::now().saturating_duration_since(due);
+            late.add(l);
+            func_late.add(l);
             ran.fetch_add(1, SeqCst);
         }));
+        requests.send((due, fired.clone())).unwrap();
     }
     std::thread::scope(|s| {
         for t in 0..threads {
@@ -149,27 +210,21 @@ fn probe_timers(n: usize, threads: usize) -> Probe {
                     late.add(Instant::now().saturating_duration_since(due));
                 }
             });
-            // As many control samples as gotimer ones, so that their maxima compare: the
-            // durations of the `Timer`s, and of the `after_func`s.
-            for step in [13, 7] {
-                let (tx, rx) = unbounded::<Instant>();
-                s.spawn(move || {
-                    for i in (t..n).step_by(threads) {
-                        let d = probe_duration(i, step);
-                        let due = Instant::now() + d;
-                        std::thread::sleep(d);
-                        tx.send(due).unwrap();
-                    }
-                });
-                let control = probe.control.clone();
-                s.spawn(move || {
-                    for due in rx {
-                        control.add(Instant::now().saturating_duration_since(due));
-                    }
-                });
-            }
+            let (requests, control) = (requests.clone(), probe.control.clone());
+            s.spawn(move || {
+                let (reply, receive) = unbounded();
+                for i in (t..n).step_by(threads) {
+                    let d = probe_duration(i, 13);
+                    requests.send((Instant::now() + d, reply.clone())).unwrap();
+                    let due = receive.recv().unwrap();
+                    control.add(Instant::now().saturating_duration_since(due));
+                }
+            });
         }
     });
+    drop(requests);
+    control_driver.join().unwrap();
+    control_callbacks.join().unwrap();
     let until = Instant::now() + Duration::from_secs(5);
     while ran.load(SeqCst) < n {
         assert!(Instant::now() < until, "after_func callbacks never ran");
