@@ -73,16 +73,20 @@ struct Probe {
     /// built on `recv_timeout` (`control_timer_thread`) and received by waiting threads: two
     /// wake-ups, as a gotimer timer is (the driver, then the receiver or the callback's thread).
     control: Arc<Lateness>,
+    /// How long `Timer::new` and the first `c()` took, for the report: a timer that was late
+    /// because its arming waited (on a shard lock, say) shows here.
+    arming: Arc<Lateness>,
     /// Lateness of the isolated probes, each pending alone beside the sentinel.
     isolated: Arc<Lateness>,
 }
 
 impl Probe {
     /// Prints the measurements under `label` and checks that gotimer's timers were not late
-    /// because of gotimer. A loaded machine delays every thread's wake-up, the control's as much
-    /// as the driver's, so gotimer's lateness is bounded by the control's: p99 within twice the
-    /// control's p99 plus `MARGIN`, max within twice the control's max plus `MARGIN` (each of
-    /// gotimer's timers takes two wake-ups, and the control's worst is one sample of a noisy tail).
+    /// because of gotimer. A loaded machine delays every thread's wake-up, the control's timer
+    /// thread as much as gotimer's driver, so gotimer's lateness is bounded by the control's: p99
+    /// within twice the control's p99 plus `MARGIN`, max within twice the control's max plus
+    /// `MARGIN` (the factor and the margin because a tail is a few samples of a noisy distribution,
+    /// and a descheduling of either timer thread lands on one of them and not the other).
     /// A lost wake-up, a driver stuck behind a callback or a busy shard, or callbacks starved by
     /// blocked ones, make gotimer's timers late while the control's are not, or late past
     /// `CEILING`, which no load on its own reaches.
@@ -91,12 +95,14 @@ impl Probe {
         let (c50, c99, cmax) = self.control.summary();
         let (_, _, imax) = self.isolated.summary();
         let (f50, f99, fmax) = self.funcs.summary();
+        let (_, a99, amax) = self.arming.summary();
         let n = self.gotimer.0.lock().unwrap().len();
         let cn = self.control.0.lock().unwrap().len();
         eprintln!(
             "{label}: {n} timers, lateness p50 {g50:?}, p99 {g99:?}, max {gmax:?}; \
              control ({cn} deadlines on a recv_timeout timer thread): p50 {c50:?}, p99 {c99:?}, max {cmax:?}; \
-             isolated probes max {imax:?}; after_funcs alone p50 {f50:?}, p99 {f99:?}, max {fmax:?}"
+             isolated probes max {imax:?}; after_funcs alone p50 {f50:?}, p99 {f99:?}, max {fmax:?}; \
+             Timer::new + c() p99 {a99:?}, max {amax:?}"
         );
         let p99_bound = c99 * 2 + MARGIN;
         let max_bound = (cmax * 2 + MARGIN).min(CEILING);
@@ -198,13 +204,15 @@ fn probe_timers(n: usize, threads: usize) -> Probe {
     }
     std::thread::scope(|s| {
         for t in 0..threads {
-            let late = late.clone();
+            let (late, arming) = (late.clone(), probe.arming.clone());
             s.spawn(move || {
                 for i in (t..n).step_by(threads) {
                     let d = probe_duration(i, 13);
+                    let made = Instant::now();
                     let timer = Timer::new(d);
-                    let due = timer
-                        .c()
+                    let rx = timer.c();
+                    arming.add(made.elapsed());
+                    let due = rx
                         .recv_timeout(d + Duration::from_secs(5))
                         .expect("a timer never fired");
                     late.add(Instant::now().saturating_duration_since(due));
