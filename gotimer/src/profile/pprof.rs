@@ -350,11 +350,15 @@ fn callers(sites: &[Site]) -> Vec<Caller> {
         sites.iter().filter(|s| s.live > 0).map(|s| s.id).collect();
     crate::sites::chain::all()
         .into_iter()
-        .filter(|c| c.live_weight() > 0 && live.contains(&c.site.index()))
-        .map(|c| Caller {
-            site: c.site.index(),
-            frames: crate::sites::chain::resolve(c),
-            weight: c.live_weight(),
+        .filter_map(|c| {
+            // Read once: other threads free timers meanwhile, and a chain kept for its weight
+            // must keep that weight.
+            let weight = c.live_weight();
+            (weight > 0 && live.contains(&c.site.index())).then(|| Caller {
+                site: c.site.index(),
+                frames: crate::sites::chain::resolve(c),
+                weight,
+            })
         })
         .collect()
 }
@@ -363,6 +367,7 @@ fn callers(sites: &[Site]) -> Vec<Caller> {
 /// `total` exactly.
 fn split(total: u64, weights: &[u64]) -> Vec<u64> {
     let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+    assert!(sum > 0, "gotimer: split among chains that all weigh 0");
     let mut parts: Vec<(u64, u128, usize)> = weights
         .iter()
         .enumerate()
@@ -484,7 +489,9 @@ pub(crate) fn build(
             },
         ];
         let chains = by_site.get(&site.id).map_or(&[][..], |c| &c[..]);
-        if chains.is_empty() {
+        // Chains whose timers were all freed (weight 0) say nothing of who holds the live ones:
+        // the site's sample stands alone, as with no chains at all.
+        if chains.iter().all(|c| c.weight == 0) {
             profile.sample.push(Sample {
                 location_id: vec![site_location],
                 value: vec![to_i64(site.live), to_i64(site.live_bytes)],
@@ -588,6 +595,32 @@ pub fn write_pprof(w: impl Write) -> io::Result<()> {
 mod tests {
     use super::*;
     use prost::Message;
+
+    #[test]
+    fn a_site_whose_chains_all_weigh_nothing_keeps_its_own_sample() {
+        let site = crate::profile::snapshot()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| {
+                let _t = crate::Timer::new(std::time::Duration::from_secs(3600));
+                crate::profile::snapshot().into_iter().next().unwrap()
+            });
+        let site = Site {
+            live: 3,
+            live_bytes: 300,
+            ..site
+        };
+        // The race a profile can meet: a chain read as live whose timers were freed since.
+        let freed = Caller {
+            site: site.id,
+            frames: Vec::new(),
+            weight: 0,
+        };
+        let p = build(std::slice::from_ref(&site), &[freed], 1, 2);
+        assert_eq!(p.sample.len(), 1);
+        assert_eq!(p.sample[0].value, [3, 300]);
+        assert_eq!(split(5, &[1, 0, 3]), [1, 0, 4]);
+    }
 
     #[test]
     fn no_timers_still_has_the_sample_types() {
