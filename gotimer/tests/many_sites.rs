@@ -48,7 +48,7 @@ fn program() -> String {
             for i in 0..PER_LINE {
                 let n = g * PER_FN + line * PER_LINE + i;
                 // Alternate the kinds, so that sites past the limit are of both kinds.
-                src.push_str(if n % 2 == 0 { "t();" } else { "f();" });
+                src.push_str(if n.is_multiple_of(2) { "t();" } else { "f();" });
             }
             src.push('\n');
         }

@@ -170,7 +170,7 @@ fn churn(rng: &mut Rng, until: Instant, counts: &Counts) {
                 }
             }
         }
-        if short.len() >= 32 || i % 4096 == 0 {
+        if short.len() >= 32 || i.is_multiple_of(4096) {
             for t in short.drain(..) {
                 if t.c().recv_timeout(Duration::from_secs(5)).is_ok() {
                     fired += 1;

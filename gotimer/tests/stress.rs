@@ -515,7 +515,7 @@ impl PTicker {
             Some(last) => {
                 ensure!(v > last, "tick {v:?} delivered again, or out of order");
                 ensure!(
-                    (v - last).as_nanos() % p == 0,
+                    (v - last).as_nanos().is_multiple_of(p),
                     "tick {v:?} off the phase of {last:?} (period {:?})",
                     self.period
                 );

@@ -165,7 +165,7 @@ pub fn parse_line(line: &str) -> Option<GoResult> {
     let full = fields.next()?.strip_prefix("Benchmark")?;
     let iters: u64 = fields.next()?.parse().ok()?;
     let rest: Vec<&str> = fields.collect();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return None;
     }
     let mut metrics = Vec::new();

@@ -53,11 +53,11 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
 /// Go's `time.Duration.String()` for the whole-unit values the benchmark names use (`300µs`, `2ms`).
 pub fn go_duration_name(d: Duration) -> String {
     let ns = d.as_nanos();
-    if ns % 1_000_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000_000) {
         format!("{}s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{}ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{}µs", ns / 1_000)
     } else {
         format!("{ns}ns")
