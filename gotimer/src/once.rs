@@ -6,7 +6,7 @@
 //! `f` runs at most once, whatever `reset` does afterwards.
 
 use crate::{after_func, Timer};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Runs `f` once on a callback thread after at least `d`: [`after_func`] for a closure that can
@@ -57,7 +57,7 @@ where
     after_func(d, move || {
         // Taken under the lock, run after it: `f` may reset its own timer, whose later run must
         // find the slot empty, not wait for this one.
-        let f = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let f = crate::sync::lock(&slot).take();
         if let Some(f) = f {
             f();
         }

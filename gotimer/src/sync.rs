@@ -1,5 +1,10 @@
-//! The synchronisation primitives the runtime uses, from `std` or, under `--cfg loom`, from loom, so
-//! that the model checker explores the real code's interleavings.
+//! The synchronisation primitives the crate uses, from `std` or, under `--cfg loom`, from loom, so
+//! that the model checker explores the real code's interleavings, and the one way to lock a mutex.
+//!
+//! Every atomic whose ordering a comment argues comes from here, so loom checks the argument. A
+//! `static` cannot hold a loom atomic (its constructor is not `const`), so a few stay on `std`'s:
+//! each says so where it is declared, and why no ordering argument rests on it (a counter read
+//! only for reports, a round-robin cursor, or a flag written once before it is read).
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
@@ -17,16 +22,47 @@ pub(crate) use std::sync::{
 #[allow(unused_imports)]
 pub(crate) use std::thread::{current as current_thread, park, Thread};
 
-/// Locks `m`, ignoring poisoning. A mutex is poisoned only by a panic that starts while it is held;
-/// no user code runs under a runtime lock, and a panic of the runtime's own under a shard lock is
-/// fatal (`runtime/fatal.rs`: the process aborts before the lock is released). So no runtime lock is
-/// ever seen poisoned, and ignoring it only avoids a second, less clear, panic.
-#[cfg(not(loom))]
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// A mutex that [`lock`] can take: `std`'s, and loom's under `--cfg loom` (the crate's statics
+/// keep `std`'s, which loom cannot replace, so both kinds are locked the same way).
+pub(crate) trait Lock {
+    /// What the lock guards.
+    type Guard<'a>
+    where
+        Self: 'a;
+    /// Takes the lock, ignoring poisoning (see [`lock`]).
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+impl<T: ?Sized> Lock for std::sync::Mutex<T> {
+    type Guard<'a>
+        = std::sync::MutexGuard<'a, T>
+    where
+        Self: 'a;
+    #[inline]
+    fn take(&self) -> Self::Guard<'_> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 #[cfg(loom)]
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap()
+impl<T> Lock for loom::sync::Mutex<T> {
+    type Guard<'a>
+        = loom::sync::MutexGuard<'a, T>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_> {
+        self.lock().unwrap()
+    }
+}
+
+/// Locks `m`, ignoring poisoning: the crate's one way to take a lock. A mutex is poisoned only by a
+/// panic that starts while it is held. No user code runs under a lock of the runtime; a panic of
+/// the runtime's own under a shard lock is fatal (`runtime/fatal.rs`: the process aborts before the
+/// lock is released); and the other locks guard state that every step leaves consistent (a queue, a
+/// table, a slot), so a poisoned one is as good as any. Ignoring it avoids a second, less clear,
+/// panic.
+#[inline]
+pub(crate) fn lock<M: Lock + ?Sized>(m: &M) -> M::Guard<'_> {
+    m.take()
 }

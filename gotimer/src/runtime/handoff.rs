@@ -23,9 +23,10 @@
 //! its slot is followed by its own lowering, which comes after the clear.
 
 use super::entry::EntryRef;
+use crate::sync::lock;
+use crate::sync::{AtomicU64, Ordering::SeqCst};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a job may wait in a busy callback thread's slot before the driver hands it to another
@@ -41,14 +42,9 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(EntryRef, u64)>> {
-        // No user code runs under this lock, so it is never poisoned; ignore it if it were.
-        self.job.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The thread's next job, if it still has one (the driver may have handed it off).
     pub(crate) fn take(&self) -> Option<EntryRef> {
-        self.lock().take().map(|(job, _)| job)
+        lock(&self.job).take().map(|(job, _)| job)
     }
 }
 
@@ -72,14 +68,10 @@ impl RunNext {
         }
     }
 
-    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Slot>>> {
-        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Gives the calling thread, a callback thread starting, its slot.
     pub(crate) fn register(&self) -> Arc<Slot> {
         let slot = Arc::new(Slot::default());
-        self.slots().push(slot.clone());
+        lock(&self.slots).push(slot.clone());
         MINE.with(|m| *m.borrow_mut() = Some(slot.clone()));
         slot
     }
@@ -88,7 +80,7 @@ impl RunNext {
     /// queued (none is: a thread runs its slot before it waits for work).
     pub(crate) fn unregister(&self, slot: &Arc<Slot>) -> Option<EntryRef> {
         MINE.with(|m| *m.borrow_mut() = None);
-        self.slots().retain(|s| !Arc::ptr_eq(s, slot));
+        lock(&self.slots).retain(|s| !Arc::ptr_eq(s, slot));
         slot.take()
     }
 
@@ -106,7 +98,7 @@ impl RunNext {
                 return Err(job);
             };
             let now = {
-                let mut held = slot.lock();
+                let mut held = lock(&slot.job);
                 if held.is_some() {
                     return Err(job);
                 }
@@ -130,8 +122,8 @@ impl RunNext {
         self.watch.store(u64::MAX, SeqCst);
         let mut next = u64::MAX;
         let mut stale = Vec::new();
-        for slot in self.slots().iter() {
-            let mut held = slot.lock();
+        for slot in lock(&self.slots).iter() {
+            let mut held = lock(&slot.job);
             match &*held {
                 Some((_, put)) if put.saturating_add(HANDOFF_NS) <= now => {
                     stale.extend(held.take().map(|(job, _)| job));

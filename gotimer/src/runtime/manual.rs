@@ -20,11 +20,12 @@ use super::callback;
 use super::entry::EntryRef;
 use super::shard::Shard;
 use super::time::Timeline;
+use crate::sync::lock;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 use crossbeam_channel::Sender;
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub(crate) struct Manual {
@@ -58,13 +59,6 @@ impl Drop for Advancing<'_> {
     fn drop(&mut self) {
         ADVANCING.with(|a| a.borrow_mut().retain(|&id| id != self.id));
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing here panics while holding these locks but user callbacks, which run under
-    // `advancing` only; their panics are caught. A poisoned lock means an advance was unwound by a
-    // panic in the test itself: the state it guards is still consistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Manual {
@@ -204,7 +198,7 @@ impl Manual {
             changed = self
                 .waiters_cv
                 .wait_timeout(changed, left)
-                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
     }

@@ -21,7 +21,7 @@
 use super::callback::{self, report};
 use super::entry::EntryRef;
 use super::handoff::{RunNext, Slot};
-use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::sync::{fence, lock, AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
@@ -159,10 +159,7 @@ impl Pool {
                 self.idle.fetch_sub(1, SeqCst);
                 self.workers.fetch_sub(1, SeqCst);
                 self.spawn_failures.fetch_add(1, SeqCst);
-                *self
-                    .unreported
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e.to_string());
+                *lock(&self.unreported) = Some(e.to_string());
                 self.retry.store(true, SeqCst);
                 false
             }
@@ -237,11 +234,7 @@ impl Pool {
 
     #[cfg_attr(loom, allow(dead_code))]
     fn work(&'static self) {
-        let unreported = self
-            .unreported
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let unreported = lock(&self.unreported).take();
         if let Some(e) = unreported {
             report(format_args!(
                 "gotimer: could not start a callback thread ({e}; {} times so far); callbacks \
