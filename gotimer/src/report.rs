@@ -9,9 +9,10 @@
 //! hook runs when the panic starts, while this report is made after the panic was caught, with the
 //! callback's creation site, which the hook does not know.
 
+use crate::sync::{read, write};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 
 /// A panic caught in an `after_func` callback, or in the drop of its captures: what a reporter set
 /// by [`set_callback_panic_reporter`] receives.
@@ -129,10 +130,7 @@ where
     F: Fn(&CallbackPanic<'_>) + Send + Sync + 'static,
 {
     let reporter: Arc<Reporter> = Arc::new(reporter);
-    let old = REPORTER
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .replace(reporter);
+    let old = write(&REPORTER).replace(reporter);
     // Dropped after the lock is released: its captures' drop may take the reporter itself.
     drop(old);
 }
@@ -154,10 +152,7 @@ where
 /// # let _ = take_callback_panic_reporter();
 /// ```
 pub fn take_callback_panic_reporter() -> Box<Reporter> {
-    let old = REPORTER
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
+    let old = write(&REPORTER).take();
     match old {
         Some(reporter) => Box::new(move |p: &CallbackPanic<'_>| reporter(p)),
         None => Box::new(to_stderr),
@@ -172,10 +167,7 @@ pub(crate) fn deliver(panic: &CallbackPanic<'_>) {
 
 /// [`deliver`], with the lines that would go to stderr given to `fallback`.
 fn deliver_or(panic: &CallbackPanic<'_>, fallback: fn(fmt::Arguments<'_>)) {
-    let reporter = REPORTER
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let reporter = read(&REPORTER).clone();
     let Some(reporter) = reporter else {
         return fallback(format_args!("{panic}"));
     };
@@ -236,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_reporter_receives_each_report_until_taken() {
-        let _s = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let _s = crate::sync::lock(&SERIAL);
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
         set_callback_panic_reporter(move |p| sink.lock().unwrap().push(p.message().to_string()));
@@ -251,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_panicking_reporter_is_caught_and_a_reporter_may_replace_itself() {
-        let _s = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let _s = crate::sync::lock(&SERIAL);
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         set_callback_panic_reporter(|_| panic!("the reporter fails"));

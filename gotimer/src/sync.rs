@@ -66,3 +66,17 @@ impl<T> Lock for loom::sync::Mutex<T> {
 pub(crate) fn lock<M: Lock + ?Sized>(m: &M) -> M::Guard<'_> {
     m.take()
 }
+
+/// Takes `l` for reading, ignoring poisoning as [`lock`] does. For `std`'s `RwLock` only: the
+/// crate's one (`report.rs`'s reporter) is a static, which loom's cannot be, and every write to it
+/// replaces a value whole, so a poisoned one is as good as any.
+#[inline]
+pub(crate) fn read<T: ?Sized>(l: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Takes `l` for writing, ignoring poisoning as [`read`] does.
+#[inline]
+pub(crate) fn write<T: ?Sized>(l: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -26,7 +26,11 @@
 //! site's chains in proportion to those weights (`profile::pprof`), so the site's own figures stay
 //! exact and only the split among its callers is an estimate.
 
-use super::SiteId;
+use super::table::{created_total, SiteId};
+use super::tag;
+use crate::sync::lock;
+#[cfg(test)]
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{
     AtomicU32, AtomicU64,
@@ -47,6 +51,7 @@ pub(crate) const PER_DOUBLING_LOG2: u32 = 3;
 pub const DEFAULT_RATE: u32 = 4096;
 
 /// `log2` of the rate, or [`OFF`].
+// `std`'s atomic, as a static: a setting, read `Relaxed`; a sample taken at the old rate is as good.
 static RATE_LOG2: AtomicU32 = AtomicU32::new(DEFAULT_RATE.ilog2());
 /// `RATE_LOG2` when no chain is recorded.
 const OFF: u32 = u32::MAX;
@@ -107,7 +112,7 @@ pub(crate) fn sample(next: &AtomicU32, site: SiteId, n: u64) -> u32 {
     let shift = (next.load(Relaxed) >> ORDINAL_BITS).min(cap);
     let start = (n | ((1 << shift) - 1)) + 1;
     // The next block: the site's width, as far as the boundary's alignment allows.
-    let target = block_shift(super::created_total(site).max(n), cap);
+    let target = block_shift(created_total(site).max(n), cap);
     let width_log2 = target.min(start.trailing_zeros());
     let width = 1u64 << width_log2;
     // The position picked in the next block: a multiplicative hash of the block and the site.
@@ -118,9 +123,15 @@ pub(crate) fn sample(next: &AtomicU32, site: SiteId, n: u64) -> u32 {
         Relaxed,
     );
     match record(site, shift) {
-        Some(c) => super::tag::CHAIN | shift << super::tag::SHIFT | c,
+        Some(c) => tag::CHAIN | shift << tag::SHIFT | c,
         None => site.0,
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Chains recorded (unwinds) by this thread, for `chain_tests.rs`.
+    pub(super) static RECORDED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Return addresses kept per chain, from the creation site's function up.
@@ -136,6 +147,8 @@ const CHAIN_CHUNKS: usize = 64;
 /// Chain ids fit in this many bits of an origin's tag.
 pub(crate) const CHAIN_BITS: u32 = 14;
 const _: () = assert!(CHAIN_CHUNK * CHAIN_CHUNKS == 1 << CHAIN_BITS);
+// A chain id fits below a tag's weight bits.
+const _: () = assert!(CHAIN_BITS <= tag::SHIFT);
 
 /// One recorded chain of one site.
 pub(crate) struct Chain {
@@ -146,6 +159,7 @@ pub(crate) struct Chain {
     /// its chunk.
     ips: [usize; CAPTURED],
     /// The summed weight of this chain's recorded timers that are alive.
+    // `std`'s atomic, in the static `CHAINS`: a figure read only for reports, `Relaxed`.
     live_weight: AtomicU64,
 }
 
@@ -162,11 +176,14 @@ impl Chain {
 static CHAINS: [OnceLock<Box<[OnceLock<Chain>]>>; CHAIN_CHUNKS] =
     [const { OnceLock::new() }; CHAIN_CHUNKS];
 /// How many chains are recorded. Stored (Release) after the chain is published.
+// `std`'s atomic, as a static: written only under `LOCK`, a plain Release/Acquire publication of
+// chains that never change but for their weight.
 static TAKEN: AtomicU32 = AtomicU32::new(0);
 /// Taken to record a chain.
 static LOCK: Mutex<()> = Mutex::new(());
 /// The index from (site, addresses) to chain: open addressing with linear probing, `id + 1` or 0
 /// for empty, at most half full. Read and written under `LOCK`.
+// `std`'s atomics, as a static: only touched under `LOCK`, so no ordering of theirs matters.
 static SLOTS: [AtomicU32; 2 << CHAIN_BITS] = [const { AtomicU32::new(0) }; 2 << CHAIN_BITS];
 
 /// The chain `id`, which `record` returned.
@@ -190,7 +207,7 @@ fn hash(site: SiteId, ips: &[usize]) -> usize {
 /// chunk.
 fn record(site: SiteId, shift: u32) -> Option<u32> {
     #[cfg(test)]
-    tests::RECORDED.with(|r| r.set(r.get() + 1));
+    RECORDED.with(|r| r.set(r.get() + 1));
     let mut ips = [0usize; CAPTURED];
     let mut len = 0;
     backtrace::trace(|frame| {
@@ -203,9 +220,7 @@ fn record(site: SiteId, shift: u32) -> Option<u32> {
         len += 1;
         len < CAPTURED
     });
-    let _lock = LOCK
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _lock = lock(&LOCK);
     let mask = SLOTS.len() - 1;
     let mut i = hash(site, &ips[..len]) & mask;
     let id = loop {
@@ -335,9 +350,7 @@ fn internal(f: &Frame) -> bool {
 /// only.
 pub(crate) fn resolve(chain: &Chain) -> Vec<Vec<Frame>> {
     let per_ip: Vec<Frames> = {
-        let mut cache = RESOLVED
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = lock(&RESOLVED);
         let cache = cache.get_or_insert_with(HashMap::new);
         chain
             .ips()
@@ -373,61 +386,4 @@ pub(crate) fn resolve(chain: &Chain) -> Vec<Vec<Frame>> {
         out.last_mut().expect("pushed").push(f.clone());
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::sites::{create_tag, Kind};
-    use std::cell::Cell;
-    use std::panic::Location;
-
-    thread_local! {
-        /// Chains recorded (unwinds) by this thread.
-        pub(super) static RECORDED: Cell<u64> = const { Cell::new(0) };
-    }
-
-    /// Creates `n` timers at `site` on a new thread, which keeps its counting stripe until `hold`
-    /// drops (an exiting thread hands its stripe to the next one); returns how many chains it
-    /// recorded.
-    fn unwinds_for(site: &'static Location<'static>, n: u32) -> (u64, impl Drop) {
-        let (done_tx, done) = std::sync::mpsc::channel();
-        let (hold, held) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            for _ in 0..n {
-                create_tag(site, Kind::AfterFunc, 1, None);
-            }
-            done_tx.send(RECORDED.with(Cell::get)).unwrap();
-            let _ = held.recv();
-        });
-        struct Hold(
-            Option<std::sync::mpsc::Sender<()>>,
-            Option<std::thread::JoinHandle<()>>,
-        );
-        impl Drop for Hold {
-            fn drop(&mut self) {
-                drop(self.0.take());
-                self.1.take().unwrap().join().unwrap();
-            }
-        }
-        (done.recv().unwrap(), Hold(Some(hold), Some(thread)))
-    }
-
-    #[test]
-    fn a_thread_new_to_a_warm_site_samples_at_the_sites_width() {
-        let site = Location::caller();
-        // A cold site: 16 recorded, then 8 per doubling (16 + 8 × log2(20_000 / 16) ≈ 98).
-        let (first, _a) = unwinds_for(site, 20_000);
-        assert!(
-            (90..=110).contains(&first),
-            "{first} chains for a cold site's first 20,000"
-        );
-        // The same site on a second thread, in a stripe of its own: its blocks widen to the
-        // site's (one in 2^11 at 20,000 timers) within about 11 doublings, not another dense start
-        // (≈ 72 for 2,000).
-        let (second, _b) = unwinds_for(site, 2_000);
-        assert!(
-            (1..=14).contains(&second),
-            "{second} chains on a thread new to a warm site"
-        );
-    }
 }

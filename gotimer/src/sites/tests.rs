@@ -1,10 +1,17 @@
-//! The site table under test: 8-wide chunks, so 60 recorded sites and 4 overflow records, and an
-//! index that grows from 16 to 128 slots. One test, in phases, because the table is global and a
-//! phase that fills it changes what every later `create` of a new site gets.
+//! The site table under test: 8 chunks of 8 ids, so 59 recorded sites and 5 overflow records (one
+//! per kind; four kinds are used here), and an index that grows from 16 to 128 slots. One test,
+//! in phases, because the table is global and a phase that fills it changes what every later
+//! `create` of a new site gets.
 
-use super::test_counts::{LOCKS, MISSES};
-use super::*;
+use super::cache::{create, on_free};
+use super::index::{LEVEL, LEVELS};
+use super::kind::Kind;
+use super::record::test_counts::{LOCKS, MISSES};
+use super::table::{all, stats, MAX_SITES, OVERFLOW_FILE, TAKEN};
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::panic::Location;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Barrier};
 
 const KINDS: [Kind; 4] = [Kind::Timer, Kind::Ticker, Kind::AfterFunc, Kind::Tick];
