@@ -1,12 +1,12 @@
 //! `Clock`: the handle through which timers are made, on the system clock or on a fake one, and the
 //! clock that the free functions (`Timer::new`, `after`, `sleep`, …) use on each thread.
 
-use crate::runtime::time::Due;
-use crate::runtime::{Rt, Stats};
-use crate::{Receiver, Ticker, Timer};
-use std::cell::{Cell, RefCell};
+use crate::context::{self, current_rt, ClockGuard};
+use crate::runtime::{Due, Rt, Stats, SPIN_BELOW};
+use crate::ticker::Ticker;
+use crate::timer::Timer;
+use crossbeam_channel::Receiver;
 use std::fmt;
-use std::marker::PhantomData;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
@@ -48,35 +48,9 @@ pub struct Clock {
     rt: Rt,
 }
 
-thread_local! {
-    /// The clocks this thread entered, innermost last; empty means the system clock.
-    static ENTERED: RefCell<Vec<Rt>> = const { RefCell::new(Vec::new()) };
-    /// Whether `ENTERED` is non-empty. It has no destructor, so reading it is a plain thread-local
-    /// load: the free functions on a thread that never entered a clock pay only that.
-    static ANY_ENTERED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The runtime the free functions use on this thread: the innermost entered clock's, or the system
-/// clock's (also during thread-local destruction, when `ENTERED` is gone).
-#[inline]
-pub(crate) fn current_rt() -> Rt {
-    if !ANY_ENTERED.with(Cell::get) {
-        return Rt::system();
-    }
-    ENTERED
-        .try_with(|e| e.borrow().last().cloned())
-        .ok()
-        .flatten()
-        .unwrap_or_else(Rt::system)
-}
-
 impl Clock {
     pub(crate) fn from_rt(rt: Rt) -> Clock {
         Clock { rt }
-    }
-
-    pub(crate) fn rt(&self) -> &Rt {
-        &self.rt
     }
 
     /// The real clock: `Instant::now()`, a driver thread and callback threads. This is what the free
@@ -126,7 +100,7 @@ impl Clock {
     /// assert_eq!(fake.clock().now() - t0, Duration::from_secs(1));
     /// ```
     pub fn now(&self) -> Instant {
-        self.rt.get().now()
+        self.rt.core().now()
     }
 
     /// [`Timer::new(d)`](Timer::new) on this clock.
@@ -387,13 +361,13 @@ impl Clock {
     /// ```
     pub fn sleep(&self, d: Duration) {
         if !self.is_fake() {
-            return crate::sleep_os(d);
+            return sleep_os(d);
         }
         if d.is_zero() {
             return;
         }
         assert!(
-            !self.rt.get().in_own_callback(),
+            !matches!(&self.rt, Rt::Manual(m) if m.in_own_callback()),
             "gotimer: Clock::sleep on a fake clock from one of its own callbacks would never return"
         );
         let timer = self.timer(d);
@@ -426,16 +400,7 @@ impl Clock {
     /// assert!(!Clock::current().is_fake(), "this thread never entered it");
     /// ```
     pub fn enter(&self) -> ClockGuard {
-        let depth = ENTERED.with(|e| {
-            let mut e = e.borrow_mut();
-            e.push(self.rt.clone());
-            e.len()
-        });
-        ANY_ENTERED.with(|a| a.set(true));
-        ClockGuard {
-            depth,
-            _not_send: PhantomData,
-        }
+        context::enter(self.rt.clone())
     }
 
     /// This clock's counters: pending timers, callback threads, panicked callbacks.
@@ -450,7 +415,7 @@ impl Clock {
     /// assert_eq!(fake.clock().stats().callback_panics, 1);
     /// ```
     pub fn stats(&self) -> Stats {
-        self.rt.get().stats()
+        self.rt.stats()
     }
 }
 
@@ -458,7 +423,7 @@ impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.rt {
             Rt::System(_) => f.write_str("Clock::system()"),
-            Rt::Fake(_) => f
+            Rt::Manual(_) => f
                 .debug_struct("Clock")
                 .field("fake", &true)
                 .field("now", &self.now())
@@ -476,41 +441,36 @@ impl PartialEq for Clock {
 
 impl Eq for Clock {}
 
-/// Returned by [`Clock::enter`]: while it lives, the free functions on this thread use that clock.
-/// Not `Send`: it must be dropped on the thread that made it.
-#[must_use = "the clock is current only while the guard lives"]
-pub struct ClockGuard {
-    /// The length of the thread's stack of entered clocks with this one on top.
-    depth: usize,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for ClockGuard {
-    fn drop(&mut self) {
-        let popped = ENTERED.try_with(|e| {
-            let mut e = e.borrow_mut();
-            let in_order = e.len() == self.depth;
-            if in_order {
-                e.pop();
-                if e.is_empty() {
-                    ANY_ENTERED.with(|a| a.set(false));
-                }
-            }
-            in_order
-        });
-        if popped == Ok(false) && !std::thread::panicking() {
-            panic!(
-                "gotimer: ClockGuards dropped out of order: drop the guard of the innermost \
-                 Clock::enter first"
-            );
-        }
+/// Blocks the calling thread for at least `d`. Go's `time.Sleep`. `Duration::ZERO` returns at once.
+/// It sleeps on [`Clock::current`]: on a thread that entered a fake clock, until that clock reaches
+/// `now + d` (see [`Clock::sleep`]).
+///
+/// On the system clock a sleeping thread needs no timer entry: this is the operating system's sleep
+/// (`std::thread::sleep`), except below [`SPIN_BELOW`], where the kernel's default timer slack of
+/// 50 µs would stretch the sleep to several times `d`; such short waits yield the CPU in a loop
+/// (`std::thread::yield_now`) until `d` has passed, as Go's scheduler does not sleep in the kernel
+/// for them either.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// gotimer::sleep(Duration::from_millis(2));
+/// assert!(start.elapsed() >= Duration::from_millis(2));
+/// ```
+pub fn sleep(d: Duration) {
+    match current_rt() {
+        Rt::System(_) => sleep_os(d),
+        fake => Clock::from_rt(fake).sleep(d),
     }
 }
 
-impl fmt::Debug for ClockGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClockGuard")
-            .field("depth", &self.depth)
-            .finish()
+/// The system clock's sleep.
+fn sleep_os(d: Duration) {
+    if d >= SPIN_BELOW {
+        return std::thread::sleep(d);
+    }
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::thread::yield_now();
     }
 }

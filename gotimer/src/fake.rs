@@ -1,8 +1,9 @@
 //! `FakeClock`: virtual time for tests, moved only by hand.
 
-use crate::runtime::Rt;
-use crate::Clock;
+use crate::clock::Clock;
+use crate::runtime::{ManualRuntime, Rt};
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A clock whose time moves only when the test says so, for testing code that waits: timeouts,
@@ -45,7 +46,7 @@ use std::time::{Duration, Instant};
 /// ```
 #[derive(Clone)]
 pub struct FakeClock {
-    clock: Clock,
+    rt: Arc<ManualRuntime>,
 }
 
 impl FakeClock {
@@ -59,7 +60,7 @@ impl FakeClock {
     /// ```
     pub fn new() -> FakeClock {
         FakeClock {
-            clock: Clock::from_rt(Rt::fake()),
+            rt: Arc::new(ManualRuntime::new()),
         }
     }
 
@@ -71,7 +72,7 @@ impl FakeClock {
     /// assert_eq!(fake.clock(), fake.clock());
     /// ```
     pub fn clock(&self) -> Clock {
-        self.clock.clone()
+        Clock::from_rt(Rt::Manual(self.rt.clone()))
     }
 
     /// The clock's current time.
@@ -81,7 +82,7 @@ impl FakeClock {
     /// assert_eq!(fake.now(), fake.clock().now());
     /// ```
     pub fn now(&self) -> Instant {
-        self.clock.now()
+        self.rt.core().now()
     }
 
     /// Moves the clock forward by `d`, stepping through every pending deadline up to `now + d` in
@@ -122,7 +123,7 @@ impl FakeClock {
     /// assert_eq!(*seen.lock().unwrap(), [ms(10), ms(20), ms(30)]);
     /// ```
     pub fn advance(&self, d: Duration) {
-        self.clock.rt().get().advance(d)
+        self.rt.advance(d)
     }
 
     /// Jumps to the earliest pending deadline, fires everything due then and runs its callbacks;
@@ -142,7 +143,7 @@ impl FakeClock {
     /// assert!(t.c().try_recv().is_ok());
     /// ```
     pub fn advance_to_next(&self) -> Option<Duration> {
-        self.clock.rt().get().advance_to_next()
+        self.rt.advance_to_next()
     }
 
     /// The earliest deadline of the timers pending on this clock, exactly (a walk over them all).
@@ -156,7 +157,7 @@ impl FakeClock {
     /// assert_eq!(fake.next_deadline(), Some(fake.now() + Duration::from_millis(7)));
     /// ```
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.clock.rt().get().next_deadline()
+        self.rt.next_deadline()
     }
 
     /// How many timers with a deadline are pending on this clock: `Timer`s, `Ticker`s, `tick`s,
@@ -179,7 +180,7 @@ impl FakeClock {
     /// assert_eq!(fake.waiters(), 0);
     /// ```
     pub fn waiters(&self) -> usize {
-        self.clock.rt().get().waiters()
+        self.rt.waiters()
     }
 
     /// Blocks until [`waiters`](FakeClock::waiters) is at least `n`, and returns true; or returns
@@ -195,7 +196,7 @@ impl FakeClock {
     /// assert!(!fake.wait_for_waiters(2, Duration::from_millis(10)));
     /// ```
     pub fn wait_for_waiters(&self, n: usize, timeout: Duration) -> bool {
-        self.clock.rt().get().wait_for_waiters(n, timeout)
+        self.rt.wait_for_waiters(n, timeout)
     }
 }
 

@@ -186,6 +186,7 @@
 #![warn(missing_docs)]
 
 mod clock;
+mod context;
 #[cfg(feature = "http")]
 pub mod debug;
 mod fake;
@@ -208,7 +209,8 @@ mod wheel;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use clock::{Clock, ClockGuard};
+pub use clock::{sleep, Clock};
+pub use context::ClockGuard;
 /// crossbeam-channel 0.5, re-exported so that `gotimer` is the only dependency code needs for
 /// Go-style channels: `bounded`, `unbounded`, `Sender`, `never`, …
 ///
@@ -243,52 +245,6 @@ pub use crossbeam_channel::Receiver;
 pub use fake::FakeClock;
 pub use once::after_func_once;
 pub use report::{set_callback_panic_reporter, take_callback_panic_reporter, CallbackPanic};
-pub use runtime::{stats, Stats, IDLE_EXIT, MAX_WORKERS};
+pub use runtime::{stats, Stats, IDLE_EXIT, MAX_WORKERS, SPIN_BELOW};
 pub use ticker::{tick, Ticker};
 pub use timer::{after, after_func, after_func_at, after_func_stopped, at, Timer};
-
-use std::time::Duration;
-
-/// Blocks the calling thread for at least `d`. Go's `time.Sleep`. `Duration::ZERO` returns at once.
-/// It sleeps on [`Clock::current`]: on a thread that entered a fake clock, until that clock reaches
-/// `now + d` (see [`Clock::sleep`]).
-///
-/// On the system clock a sleeping thread needs no timer entry: this is the operating system's sleep
-/// (`std::thread::sleep`), except below [`SPIN_BELOW`], where the kernel's default timer slack of
-/// 50 µs would stretch the sleep to several times `d`; such short waits yield the CPU in a loop
-/// (`std::thread::yield_now`) until `d` has passed, as Go's scheduler does not sleep in the kernel
-/// for them either.
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// let start = Instant::now();
-/// gotimer::sleep(Duration::from_millis(2));
-/// assert!(start.elapsed() >= Duration::from_millis(2));
-/// ```
-pub fn sleep(d: Duration) {
-    match clock::current_rt() {
-        runtime::Rt::System(_) => sleep_os(d),
-        fake => Clock::from_rt(fake).sleep(d),
-    }
-}
-
-/// The system clock's sleep.
-fn sleep_os(d: Duration) {
-    if d >= SPIN_BELOW {
-        return std::thread::sleep(d);
-    }
-    let start = std::time::Instant::now();
-    while start.elapsed() < d {
-        std::thread::yield_now();
-    }
-}
-
-/// Sleeps shorter than this yield in a loop instead of sleeping in the kernel; see [`sleep`].
-///
-/// ```
-/// use std::time::Instant;
-/// let start = Instant::now();
-/// gotimer::sleep(gotimer::SPIN_BELOW / 2);
-/// assert!(start.elapsed() >= gotimer::SPIN_BELOW / 2);
-/// ```
-pub const SPIN_BELOW: Duration = Duration::from_micros(50);

@@ -12,6 +12,7 @@ pub(crate) use loom::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(loom)]
+#[allow(unused_imports)] // the loom models' driver thread uses these
 pub(crate) use loom::thread::{current as current_thread, park, Thread};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{

@@ -1,10 +1,9 @@
 //! `Ticker` and `tick`: Go's periodic timers.
 
-use crate::clock::current_rt;
+use crate::context::current_rt;
 use crate::origin::Kind;
-use crate::runtime::entry::{Tick, View};
-use crate::runtime::time::Due;
-use crate::runtime::{Handle, Rt};
+use crate::runtime::kinds::tick::Tick;
+use crate::runtime::{Due, Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::panic::Location;
@@ -31,9 +30,9 @@ use std::time::{Duration, Instant};
 /// assert!(ticker.c().recv_timeout(Duration::from_millis(10)).is_err());
 /// ```
 pub struct Ticker {
-    handle: Handle,
+    handle: Handle<Tick>,
     /// The channel, made the first time `c()` asks for it, which arms the ticker (until then it is
-    /// parked: see `runtime/entry.rs`). Set at creation on a fake clock.
+    /// parked: see `runtime/entry/`). Set at creation on a fake clock.
     rx: OnceLock<Receiver<Instant>>,
 }
 
@@ -104,14 +103,13 @@ impl Ticker {
         period: Duration,
     ) -> Ticker {
         assert!(!period.is_zero(), "non-positive interval for Ticker::at");
-        let first = first_tick_from(start, period, rt.get().now());
+        let first = first_tick_from(start, period, rt.core().now());
         Ticker::schedule(rt, site, first, period)
     }
 
     fn schedule(rt: Rt, site: &'static Location<'static>, first: Due, period: Duration) -> Ticker {
-        let rx = OnceLock::new();
         let tick = Tick::unarmed(period_ns(period));
-        let handle = Handle::start_channel(rt, site, Kind::Ticker, tick, first, &rx);
+        let (handle, rx) = Handle::start_channel(rt, site, Kind::Ticker, tick, first);
         Ticker { handle, rx }
     }
 
@@ -179,11 +177,8 @@ impl Ticker {
     /// ```
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
-        let View::Tick(tick) = self.handle.entry().action.view() else {
-            unreachable!("gotimer: a Ticker's entry ticks")
-        };
-        self.handle.reset(Due::In(d), |locked, _| {
-            tick.set_period(locked, period_ns(d));
+        self.handle.reset(Due::In(d), |held, _| {
+            self.handle.action().set_period(held, period_ns(d));
             self.drain()
         });
     }
@@ -191,7 +186,7 @@ impl Ticker {
 
 #[cfg(all(test, loom))]
 impl Ticker {
-    pub(crate) fn handle(&self) -> &Handle {
+    pub(crate) fn handle(&self) -> &Handle<Tick> {
         &self.handle
     }
 }
@@ -208,7 +203,7 @@ impl Drop for Ticker {
 impl fmt::Debug for Ticker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ticker")
-            .field("site", &self.handle.entry().origin.location())
+            .field("site", &self.handle.origin().location())
             .finish_non_exhaustive()
     }
 }
@@ -236,7 +231,7 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 
 pub(crate) fn tick_on(rt: &Rt, site: &'static Location<'static>, d: Duration) -> Receiver<Instant> {
     // Nothing would ever be sent: a channel that never delivers (not one that is disconnected).
-    if d.is_zero() || !rt.get().fires_within_range(Due::In(d)) {
+    if d.is_zero() || !rt.core().fires_within_range(Due::In(d)) {
         return never();
     }
     let (tx, rx) = bounded(1);

@@ -1,10 +1,9 @@
 //! `Timer`, `after` and `after_func`: Go's one-shot timers.
 
-use crate::clock::current_rt;
+use crate::context::current_rt;
 use crate::origin::Kind;
-use crate::runtime::entry::{Deliver, Func};
-use crate::runtime::time::Due;
-use crate::runtime::{Handle, Rt};
+use crate::runtime::kinds::{after::After, callback::Callback, channel::Channel};
+use crate::runtime::{Due, Handle, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::panic::Location;
@@ -63,14 +62,22 @@ use std::time::{Duration, Instant};
 /// assert!(timer.c().recv().is_ok() && timeout.recv().is_ok());
 /// ```
 pub struct Timer {
-    handle: Handle,
-    /// The channel, made the first time `c()` asks for it, which arms the timer (until then it is
-    /// parked: see `runtime/entry.rs`). Set at creation on a fake clock, whose timers are armed at
-    /// once; never set for `after_func`.
-    rx: OnceLock<Receiver<Instant>>,
-    /// False for `after_func` timers: dropping the handle lets the callback run, and `rx` stays
-    /// empty (`c()` is the shared `never_receiver`).
-    cancel_on_drop: bool,
+    kind: TimerKind,
+}
+
+/// The two kinds of timer a `Timer` can be.
+enum TimerKind {
+    /// `Timer::new`, `Timer::at`: delivers on a channel, and is cancelled when dropped.
+    Channel {
+        handle: Handle<Channel>,
+        /// The channel, made the first time `c()` asks for it, which arms the timer (until then it
+        /// is parked: see `runtime/entry/`). Set at creation on a fake clock, whose timers are
+        /// armed at once.
+        rx: OnceLock<Receiver<Instant>>,
+    },
+    /// `after_func`: runs a callback, and dropping the handle lets it run; `c()` is the shared
+    /// `never_receiver`.
+    Callback(Handle),
 }
 
 impl Timer {
@@ -126,9 +133,7 @@ impl Timer {
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, due: Due) -> Timer {
         let (handle, rx) = start_channel(rt, site, Kind::Timer, due);
         Timer {
-            handle,
-            rx,
-            cancel_on_drop: true,
+            kind: TimerKind::Channel { handle, rx },
         }
     }
 
@@ -136,12 +141,9 @@ impl Timer {
     where
         F: Fn() + Send + Sync + 'static,
     {
+        let handle = Handle::start(rt, site, Kind::AfterFunc, Callback(f), due);
         Timer {
-            handle: Handle::start(rt, site, Kind::AfterFunc, Func(f), due),
-            // Empty for good: `c()` hands out the shared never-delivering receiver instead, so an
-            // `after_func` pays for no once-cell initialisation.
-            rx: OnceLock::new(),
-            cancel_on_drop: false,
+            kind: TimerKind::Callback(handle.erase()),
         }
     }
 
@@ -191,10 +193,10 @@ impl Timer {
     /// }
     /// ```
     pub fn c(&self) -> &Receiver<Instant> {
-        if !self.cancel_on_drop {
-            return never_receiver();
+        match &self.kind {
+            TimerKind::Channel { handle, rx } => handle.channel(rx),
+            TimerKind::Callback(_) => never_receiver(),
         }
-        self.handle.channel(&self.rx)
     }
 
     /// Prevents the timer from firing. Returns true if this call kept a value from being received
@@ -229,7 +231,10 @@ impl Timer {
     /// fake.advance(Duration::ZERO);
     /// ```
     pub fn stop(&self) -> bool {
-        self.handle.stop(|_, pending| self.drain(pending))
+        match &self.kind {
+            TimerKind::Channel { handle, rx } => handle.stop(|_, pending| drain(rx, pending)),
+            TimerKind::Callback(handle) => handle.stop(|_, _| false),
+        }
     }
 
     /// Changes the timer to fire `d` from now, on a pending, fired, received or stopped timer alike.
@@ -250,8 +255,7 @@ impl Timer {
     /// t.c().recv().unwrap();
     /// ```
     pub fn reset(&self, d: Duration) -> bool {
-        self.handle
-            .reset(Due::In(d), |_, pending| self.drain(pending))
+        self.reschedule(Due::In(d))
     }
 
     /// [`reset`](Timer::reset) to the instant `deadline` rather than a duration from now: the timer
@@ -273,8 +277,15 @@ impl Timer {
     /// assert_eq!(t.c().recv().unwrap(), deadline);
     /// ```
     pub fn reset_at(&self, deadline: Instant) -> bool {
-        self.handle
-            .reset(Due::At(deadline), |_, pending| self.drain(pending))
+        self.reschedule(Due::At(deadline))
+    }
+
+    #[inline]
+    fn reschedule(&self, due: Due) -> bool {
+        match &self.kind {
+            TimerKind::Channel { handle, rx } => handle.reset(due, |_, pending| drain(rx, pending)),
+            TimerKind::Callback(handle) => handle.reset(due, |_, _| false),
+        }
     }
 
     /// An `after_func` timer that is not scheduled: made pending forever (no wheel entry), then
@@ -284,20 +295,33 @@ impl Timer {
         F: Fn() + Send + Sync + 'static,
     {
         let timer = Timer::start_func(rt, site, Due::In(Duration::MAX), f);
-        timer.handle.stop(|_, _| false);
+        timer.stop();
         timer
     }
 
+    /// References to the timer's entry: its handle's, and the wheel's while it is filed.
     #[cfg(all(test, loom))]
-    pub(crate) fn handle(&self) -> &Handle {
-        &self.handle
+    pub(crate) fn entry_refs(&self) -> usize {
+        match &self.kind {
+            TimerKind::Channel { handle, .. } => handle.entry_refs(),
+            TimerKind::Callback(handle) => handle.entry_refs(),
+        }
     }
 
-    /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile. A pending
-    /// one-shot timer has not sent yet, so its channel is known to be empty.
-    fn drain(&self, pending: bool) -> bool {
-        !pending && self.rx.get().is_some_and(|rx| rx.try_recv().is_ok())
+    /// A check of whether the timer's entry is still allocated, for after the timer is gone.
+    #[cfg(all(test, loom))]
+    pub(crate) fn entry_probe(&self) -> Box<dyn Fn() -> bool + Send> {
+        match &self.kind {
+            TimerKind::Channel { handle, .. } => handle.entry_probe(),
+            TimerKind::Callback(handle) => handle.entry_probe(),
+        }
     }
+}
+
+/// Empties a timer's channel; called with the shard locked, so nothing can be sent meanwhile. A
+/// pending one-shot timer has not sent yet, so its channel is known to be empty.
+fn drain(rx: &OnceLock<Receiver<Instant>>, pending: bool) -> bool {
+    !pending && rx.get().is_some_and(|rx| rx.try_recv().is_ok())
 }
 
 /// The channel of every `after_func` timer: it never delivers and never disconnects.
@@ -309,17 +333,24 @@ fn never_receiver() -> &'static Receiver<Instant> {
 impl Drop for Timer {
     fn drop(&mut self) {
         // A timer never armed is in no wheel: its entry is this handle's alone, and goes with it.
-        if self.cancel_on_drop && self.rx.get().is_some() {
-            self.handle.stop(|_, _| false);
+        // A callback runs anyway, as in Go.
+        if let TimerKind::Channel { handle, rx } = &self.kind {
+            if rx.get().is_some() {
+                handle.stop(|_, _| false);
+            }
         }
     }
 }
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (origin, after_func) = match &self.kind {
+            TimerKind::Channel { handle, .. } => (handle.origin(), false),
+            TimerKind::Callback(handle) => (handle.origin(), true),
+        };
         f.debug_struct("Timer")
-            .field("site", &self.handle.entry().origin.location())
-            .field("after_func", &!self.cancel_on_drop)
+            .field("site", &origin.location())
+            .field("after_func", &after_func)
             .finish_non_exhaustive()
     }
 }
@@ -386,28 +417,40 @@ pub fn at(deadline: Instant) -> Receiver<Instant> {
 
 /// `after` on `rt`: crossbeam's `after`/`at` on the system clock (the receiving thread's own
 /// timeout is the timer, so nothing is registered), and on a fake clock, whose time the operating
-/// system cannot wait for, a channel timer with no handle, freed when it fires.
+/// system cannot wait for, a channel timer with no handle (`kinds/after.rs`), freed when it fires.
 pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> Receiver<Instant> {
     match (rt, due) {
         (Rt::System(_), Due::In(d)) => crossbeam_channel::after(d),
         (Rt::System(_), Due::At(t)) => crossbeam_channel::at(t),
         // Nothing would ever be sent: a channel that never delivers, as on the system clock (not
         // one that is disconnected when the handle-less entry goes).
-        (Rt::Fake(fake), due) if !fake.fires_within_range(due) => never(),
-        (Rt::Fake(fake), due) => {
-            let (handle, rx) = start_channel(rt.clone(), site, Kind::After, due);
-            let rx = rx
-                .into_inner()
-                .expect("gotimer: a fake clock's timers are armed at once");
-            // No handle: the entry lives in the wheel until it fires (or the clock is dropped).
-            // Once it has delivered, the clock keeps a sender of the channel (`Shard::step`), so
-            // that the receiver finds it empty, not disconnected, after taking the value. A value
-            // delivered before the handle went (a deadline already reached, or an advance on
-            // another thread) is kept here: nobody else can have received it yet.
-            let tx = handle.entry().action.view().sender();
-            drop(handle);
-            if rx.is_full() {
-                fake.keep_after(tx);
+        (Rt::Manual(fake), due) if !fake.core().fires_within_range(due) => never(),
+        (Rt::Manual(fake), due) => {
+            let (tx, rx) = bounded(1);
+            let keep = fake.kept();
+            match due {
+                Due::At(deadline) if deadline <= fake.core().now() => {
+                    // Made already fired (see `start_channel`); the clock keeps the sender, as
+                    // `After` does once it has delivered.
+                    let fired = tx.clone();
+                    drop(Handle::idle(
+                        rt.clone(),
+                        site,
+                        Kind::After,
+                        After::new(tx, keep.clone()),
+                    ));
+                    let _ = fired.try_send(deadline);
+                    crate::sync::lock(&*keep).push(fired);
+                }
+                // No handle: the entry lives in the wheel until it fires (or the clock is
+                // dropped), and then the clock keeps a sender (`After`).
+                due => drop(Handle::start(
+                    rt.clone(),
+                    site,
+                    Kind::After,
+                    After::new(tx, keep),
+                    due,
+                )),
             }
             rx
         }
@@ -423,23 +466,18 @@ fn start_channel(
     site: &'static Location<'static>,
     kind: Kind,
     due: Due,
-) -> (Handle, OnceLock<Receiver<Instant>>) {
+) -> (Handle<Channel>, OnceLock<Receiver<Instant>>) {
     match due {
-        Due::At(deadline) if deadline <= rt.get().now() => {
+        Due::At(deadline) if deadline <= rt.core().now() => {
             let (tx, rx) = bounded(1);
             let fired = tx.clone();
-            // Pending with no deadline, then stopped: an idle entry, as after firing.
-            let handle = Handle::start(rt, site, kind, Deliver::new(tx), Due::In(Duration::MAX));
-            handle.stop(|_, _| false);
+            // Idle, as after firing.
+            let handle = Handle::idle(rt, site, kind, Channel::new(tx));
             // Nobody else can reach the channel yet, so this is the value of a timer that fired.
             let _ = fired.try_send(deadline);
             (handle, OnceLock::from(rx))
         }
-        due => {
-            let rx = OnceLock::new();
-            let handle = Handle::start_channel(rt, site, kind, Deliver::unarmed(), due, &rx);
-            (handle, rx)
-        }
+        due => Handle::start_channel(rt, site, kind, Channel::unarmed(), due),
     }
 }
 

@@ -10,11 +10,11 @@
 //! `Sender` that disconnects, a value whose `Drop` signals) finds it counted, and so does whoever
 //! reads gotimer's report line, which comes last.
 
-use super::entry::{EntryRef, View};
+use super::entry::EntryRef;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Runs the callback of `job`, an entry whose `fire` returned `Fired::Dispatch`, if this thread
+/// Runs the callback of `job`, an entry whose kind's `fire` returned `Fired::Run`, if this thread
 /// claims it before a `stop` or `reset` takes it back, and drops the job.
 /// A panic in the callback, or in the drop of its captures, is counted in `panics` and reported.
 pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
@@ -27,8 +27,8 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
         // Declared after `job`, so that unwinding drops it first: counted, then the captures go.
         let _count = CountIfUnwinding::new(panics);
         // Not if a `stop` or `reset` took it back first (`Entry::claim`): then only the drop.
-        if let (View::Func(f), true) = (job.action.view(), job.claim()) {
-            f();
+        if job.claim() {
+            job.action.call();
         }
         drop(job);
     }));

@@ -16,13 +16,39 @@
 //! cannot be started, it retries every [`RETRY`] instead of sleeping until the next deadline, so a
 //! callback runs as soon as a thread can be had again.
 
+use super::entry::EntryRef;
 #[cfg(not(loom))]
 use super::fatal::{fatal, panic_message};
-use super::Runtime;
+use super::time::SPIN_BELOW;
 use crate::sync::{fence, AtomicU64, Ordering::SeqCst, Thread};
 #[cfg(not(loom))]
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 use std::time::Duration;
+
+/// What a driver drives: a runtime with a clock, shards to poll and callbacks to hand out. The
+/// system runtime implements it (`system.rs`), and hands itself to [`Driver::spawn`]: a runtime
+/// that lives for the rest of the process, as its callback threads need.
+pub(crate) trait Driven: Sync + 'static {
+    /// The wake-up state of this runtime's driver.
+    fn driver(&self) -> &Driver;
+    /// The runtime's time, in its time line's nanoseconds.
+    fn now(&self) -> u64;
+    /// Fires what is due at `now` (callbacks through `jobs`, which the runtime hands out) and
+    /// returns the earliest deadline left, for the driver to sleep until.
+    fn poll_due(
+        &'static self,
+        now: u64,
+        buf: &mut Vec<(u64, EntryRef)>,
+        jobs: &mut Vec<EntryRef>,
+    ) -> u64;
+    /// Retries starting a callback thread that could not be started; true while callbacks still
+    /// wait for one.
+    fn retry_callback_threads(&'static self) -> bool;
+    /// The earliest deadline anything published, read without locks: the driver's rescan before it
+    /// parks.
+    fn earliest(&self) -> u64;
+}
 
 /// How often the driver retries starting a callback thread while none can be started.
 pub(crate) const RETRY: Duration = Duration::from_millis(10);
@@ -36,20 +62,29 @@ const AWAKE: u64 = 0;
 pub(crate) struct Driver {
     /// When the parked driver will wake on its own (`u64::MAX`: never), or `AWAKE`.
     sleep_until: AtomicU64,
-    thread: Thread,
+    /// The driver thread, once started. Until then there is nobody to wake: the thread scans every
+    /// shard when it starts (`sleep_until` is `AWAKE`, so no `notify` even tries).
+    thread: OnceLock<Thread>,
 }
 
 impl Driver {
-    /// Starts the driver thread, which waits for `runtime` to be set before it looks at anything. It
-    /// runs until the process exits and never keeps it alive.
+    /// The wake-up state of a driver whose thread is not started yet.
+    pub(crate) fn new() -> Driver {
+        Driver {
+            sleep_until: AtomicU64::new(AWAKE),
+            thread: OnceLock::new(),
+        }
+    }
+
+    /// Starts the thread that drives `driven`, once `driven` is in its final place. It runs until
+    /// the process exits and never keeps it alive.
     #[cfg(not(loom))]
-    pub(crate) fn start(runtime: fn() -> &'static Runtime) -> Driver {
+    pub(crate) fn spawn<D: Driven>(driven: &'static D) {
         let handle = std::thread::Builder::new()
             .name("gotimer-driver".into())
             .spawn(move || {
                 tighten_timer_slack();
-                let rt = runtime();
-                let ended = catch_unwind(AssertUnwindSafe(|| run(rt, rt.driver())));
+                let ended = catch_unwind(AssertUnwindSafe(|| run(driven)));
                 let why = match &ended {
                     Ok(()) => "returned",
                     Err(payload) => panic_message(payload.as_ref()),
@@ -59,24 +94,20 @@ impl Driver {
                 ))
             })
             .expect("gotimer: cannot spawn the timer driver thread");
-        Driver {
-            sleep_until: AtomicU64::new(AWAKE),
-            thread: handle.thread().clone(),
-        }
+        let _ = driven.driver().thread.set(handle.thread().clone());
     }
 
     #[cfg(loom)]
-    pub(crate) fn start(_: fn() -> &'static Runtime) -> Driver {
-        unreachable!("gotimer: the system runtime does not run under loom")
+    pub(crate) fn spawn<D: Driven>(_: &'static D) {
+        unreachable!("gotimer: the system runtime's thread does not run under loom")
     }
 
     /// A driver whose thread is the calling one: for the loom model of the handshake.
     #[cfg(all(test, loom))]
     pub(crate) fn for_current_thread() -> Driver {
-        Driver {
-            sleep_until: AtomicU64::new(AWAKE),
-            thread: crate::sync::current_thread(),
-        }
+        let driver = Driver::new();
+        let _ = driver.thread.set(crate::sync::current_thread());
+        driver
     }
 
     /// The driver's half of the handshake, before it parks until `next`: publishes `next`, then
@@ -113,7 +144,9 @@ impl Driver {
                 .compare_exchange(planned, AWAKE, SeqCst, SeqCst)
                 .is_ok()
         {
-            self.thread.unpark();
+            if let Some(thread) = self.thread.get() {
+                thread.unpark();
+            }
         }
     }
 }
@@ -133,19 +166,20 @@ fn tighten_timer_slack() {
 
 /// The driver thread's loop: fire what is due, then sleep until the earliest deadline left.
 #[cfg_attr(loom, allow(dead_code))]
-fn run(rt: &'static Runtime, driver: &Driver) {
+fn run<D: Driven>(rt: &'static D) {
+    let driver = rt.driver();
     let mut buf = Vec::new();
     let mut jobs = Vec::new();
     let mut lead = Lead::default();
     loop {
-        let mut next = rt.poll_due(rt.time.now(), &mut buf, &mut jobs);
+        let mut next = rt.poll_due(rt.now(), &mut buf, &mut jobs);
         if rt.retry_callback_threads() {
-            next = next.min(rt.time.now().saturating_add(RETRY.as_nanos() as u64));
+            next = next.min(rt.now().saturating_add(RETRY.as_nanos() as u64));
         }
         // A burst of timers due at once must not leave the driver bigger for good.
         buf.shrink_to(KEEP);
         jobs.shrink_to(KEEP);
-        if next <= rt.time.now() {
+        if next <= rt.now() {
             continue;
         }
         if !driver.prepare_park(next, || rt.earliest()) {
@@ -161,7 +195,7 @@ fn run(rt: &'static Runtime, driver: &Driver) {
 }
 
 /// The most the driver wakes before a deadline to wait out the rest awake.
-const MAX_LEAD: u64 = crate::SPIN_BELOW.as_nanos() as u64;
+const MAX_LEAD: u64 = SPIN_BELOW.as_nanos() as u64;
 
 /// The driver spins at most one part in this many of its time (`Lead::before`).
 const SPIN_SHARE: u64 = 16;
@@ -212,10 +246,10 @@ impl Lead {
 /// only when a deadline comes: at most `MAX_LEAD` (50 µs) of spinning per wake-up, at most
 /// `1 / SPIN_SHARE` of a core in all, and nothing while no deadline is near.
 #[cfg_attr(loom, allow(dead_code))]
-fn sleep_until(rt: &Runtime, driver: &Driver, next: u64, lead: &mut Lead) {
-    let early = lead.before(rt.time.now());
+fn sleep_until<D: Driven>(rt: &D, driver: &Driver, next: u64, lead: &mut Lead) {
+    let early = lead.before(rt.now());
     loop {
-        let now = rt.time.now();
+        let now = rt.now();
         if now >= next || driver.notified() {
             return;
         }
@@ -224,7 +258,7 @@ fn sleep_until(rt: &Runtime, driver: &Driver, next: u64, lead: &mut Lead) {
             let wait = left - early;
             std::thread::park_timeout(Duration::from_nanos(wait));
             if !driver.notified() {
-                lead.observe(rt.time.now().saturating_sub(now + wait));
+                lead.observe(rt.now().saturating_sub(now + wait));
             }
         } else {
             // Not `yield_now`: with a busy thread on this core, a yield can cost a whole time

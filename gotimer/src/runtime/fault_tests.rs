@@ -2,8 +2,7 @@
 //! and says so, and a callback thread that cannot be started delays callbacks, never channel timers,
 //! and never for good.
 
-use super::pool::FAIL_SPAWNS;
-use super::shard::PANIC_IN_POLL;
+use super::faults::{FAIL_SPAWNS, PANIC_IN_POLL};
 use crate::{after_func, stats, Timer};
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::mpsc::channel;

@@ -4,7 +4,7 @@
 //! its P's `runnext` slot and runs as soon as the current one yields, with no other thread woken).
 //! A chain of `after_func(0)` callbacks, each scheduling the next, then costs no thread wake-up
 //! and no trip through the pool's shared queue: each callback thread has one slot, and a due
-//! callback dispatched from a callback goes into the slot of the thread that runs it (if that slot
+//! callback made due by a callback goes into the slot of the thread that runs it (if that slot
 //! is empty; otherwise into the shared queue as usual). The thread runs its slot when the current
 //! callback returns.
 //!
@@ -143,13 +143,14 @@ impl RunNext {
 mod tests {
     use super::*;
     use crate::origin::{Kind, Origin};
-    use crate::runtime::entry::{Entry, Func};
+    use crate::runtime::entry::Entry;
+    use crate::runtime::kinds::callback::Callback;
     use std::panic::Location;
 
     fn job() -> EntryRef {
         Arc::new(Entry::new(
             Origin::new(Location::caller(), Kind::AfterFunc, 0),
-            Func(|| {}),
+            Callback(|| {}),
         ))
     }
 

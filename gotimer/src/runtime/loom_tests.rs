@@ -2,12 +2,12 @@
 //! receive, racing on one timer across threads.
 //!
 //! The models drive the real handles (`Timer`, `Ticker`, `after_func`, `tick`) on a runtime of their
-//! own, injected as a fake clock's is (`Rt::Fake`), so `stop`/`reset` run exactly the code users
-//! call: `Handle`, `Shard`, the entries and their actions, on `crate::sync`, which under `--cfg loom`
+//! own, injected as a fake clock's is (`Rt`), so `stop`/`reset` run exactly the code users call:
+//! `Handle`, `Shard`, the entries and their kinds, on `crate::sync`, which under `--cfg loom`
 //! is loom's `Mutex` and atomics; loom explores every interleaving of the real lock and atomic
 //! operations. The runtime's time line is `Timeline::simulated`: the model sets it between phases,
 //! and handles read it without the lock as they read the monotonic clock, so the lock-free reset
-//! (`Deliver::reset_later`) is covered. The driver is the real `Shard::poll` at a time the model
+//! (`Delivery::reset_later`) is covered. The driver is the real `Shard::poll` at a time the model
 //! picks; the callbacks that come due run on the polling thread, as the manual drive runs them.
 //!
 //! Channels are the real crossbeam channels: loom does not instrument them, so each channel
@@ -18,17 +18,19 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gotimer --release --lib loom --target-dir target/loom`
 
 use super::callback;
-use super::driver::Driver;
-use super::entry::{Entry, EntryRef, Func};
-use super::manual::Manual;
+use super::core::Core;
+use super::driver::Driven;
+use super::entry::{Entry, EntryRef};
+use super::kinds::callback::Callback;
+use super::manual::ManualRuntime;
 use super::pool::Pool;
+use super::rt::Rt;
 use super::shard::Shard;
+use super::system::SystemRuntime;
 use super::time::{Due, Timeline};
-use super::{Drive, Rt, Runtime};
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 use crate::{Ticker, Timer};
 use crossbeam_channel::Receiver;
-use crossbeam_utils::CachePadded;
 use loom::thread;
 use std::panic::Location;
 use std::sync::Arc;
@@ -92,39 +94,49 @@ struct World {
 }
 
 impl World {
-    /// A world whose callbacks run on the polling thread, as the manual drive runs them.
+    /// A world on a manual runtime: its callbacks run on the polling thread, as a manual step
+    /// runs them.
     fn new() -> Arc<World> {
-        World::with(Drive::Manual(Manual::new()))
+        World::with(Rt::Manual(Arc::new(ManualRuntime::on(
+            Timeline::simulated(),
+        ))))
     }
 
-    /// A world with the system clock's drive: its driver is the calling (model) thread, so that
-    /// inserts notify it through the real handshake.
+    /// A world on a system runtime whose driver is the calling (model) thread, so that inserts
+    /// notify it through the real handshake. Leaked, as the process's system runtime is static.
     fn with_driver() -> Arc<World> {
-        World::with(Drive::System {
-            driver: Driver::for_current_thread(),
-            pool: Pool::new(),
-        })
+        let rt = SystemRuntime::with_driver_here(Timeline::simulated());
+        World::with(Rt::System(Box::leak(Box::new(rt))))
     }
 
-    fn with(drive: Drive) -> Arc<World> {
-        let rt = Runtime {
-            time: Timeline::simulated(),
-            shards: vec![CachePadded::new(Shard::new())].into_boxed_slice(),
-            drive,
-        };
+    fn with(rt: Rt) -> Arc<World> {
         Arc::new(World {
-            rt: Rt::Fake(Arc::new(rt)),
+            rt,
             chan: AtomicUsize::new(0),
             panics: AtomicUsize::new(0),
         })
     }
 
-    fn runtime(&self) -> &Runtime {
-        self.rt.get()
+    fn runtime(&self) -> &Core {
+        self.rt.core()
+    }
+
+    fn manual(&self) -> &ManualRuntime {
+        match &self.rt {
+            Rt::Manual(rt) => rt,
+            Rt::System(_) => unreachable!("a world made by World::new"),
+        }
+    }
+
+    fn system(&self) -> &'static SystemRuntime {
+        match &self.rt {
+            Rt::System(rt) => rt,
+            Rt::Manual(_) => unreachable!("a world made by World::with_driver"),
+        }
     }
 
     fn shard(&self) -> &Shard {
-        &self.runtime().shards[0]
+        self.runtime().shard(0)
     }
 
     /// Sets the simulated time that handles read. Only between phases: no other thread runs.
@@ -258,7 +270,7 @@ impl World {
 
 /// References to a timer's entry besides the wheel's: its handle's, while it lives.
 fn entry_refs(t: &Timer) -> usize {
-    Arc::strong_count(t.handle().entry())
+    t.entry_refs()
 }
 
 /// Fire vs stop vs a receiver on a third thread. Exactly one of "the receiver got the value" and
@@ -426,7 +438,7 @@ fn loom_timer_drop_vs_fire() {
     model(|| {
         let w = World::new();
         let timer = Arc::into_inner(w.timer(T1)).unwrap();
-        let entry = Arc::downgrade(timer.handle().entry());
+        let entry_alive = timer.entry_probe();
         let dropper = {
             let w = w.clone();
             thread::spawn(move || {
@@ -440,7 +452,7 @@ fn loom_timer_drop_vs_fire() {
         w.poll(LAST);
         assert_eq!(w.len(), 0);
         w.check_next();
-        assert!(entry.upgrade().is_none(), "entry leaked in the wheel");
+        assert!(!entry_alive(), "entry leaked in the wheel");
     });
 }
 
@@ -490,7 +502,7 @@ fn loom_ticker_stop_vs_tick() {
         w.poll(LAST);
         assert!(rx.try_recv().is_err(), "tick after stop");
         assert_eq!(w.len(), 0);
-        assert_eq!(Arc::strong_count(ticker.handle().entry()), 1);
+        assert_eq!(ticker.handle().entry_refs(), 1);
     });
 }
 
@@ -589,8 +601,8 @@ fn loom_after_func_reset_vs_fire() {
     });
 }
 
-/// `after_func(0)` is dispatched at once (queued for the thread that runs callbacks, here the
-/// manual drive's queue) and pending until that thread claims it: a `stop` racing the claim returns
+/// `after_func(0)` is queued at once for the thread that runs callbacks (here the manual
+/// runtime's queue) and pending until that thread claims it: a `stop` racing the claim returns
 /// true exactly when the callback never runs.
 #[test]
 fn loom_after_func_zero_stop_vs_claim() {
@@ -600,11 +612,11 @@ fn loom_after_func_zero_stop_vs_claim() {
         let timer = w.func(0, runs.clone());
         let runner = {
             let w = w.clone();
-            thread::spawn(move || w.runtime().manual().run_queued())
+            thread::spawn(move || w.manual().run_queued())
         };
         let stopped = w.stop(&timer);
         runner.join().unwrap();
-        w.runtime().manual().run_queued();
+        w.manual().run_queued();
         let n = runs.load(SeqCst);
         assert_eq!(n, usize::from(!stopped), "stop()={stopped}, ran {n} times");
         assert!(!w.stop(&timer), "nothing left to stop");
@@ -612,7 +624,7 @@ fn loom_after_func_zero_stop_vs_claim() {
     });
 }
 
-/// `reset` to a deadline already past dispatches the callback under the lock; a `stop` on another
+/// `reset` to a deadline already past queues the callback under the lock; a `stop` on another
 /// thread and the thread that runs callbacks race it. The callback runs (once) unless the reset
 /// kept the old schedule from running and the stop then kept the new one from starting; never
 /// twice, never when both returned true.
@@ -629,12 +641,12 @@ fn loom_after_func_reset_to_zero_vs_stop_vs_claim() {
         };
         let runner = {
             let w = w.clone();
-            thread::spawn(move || w.runtime().manual().run_queued())
+            thread::spawn(move || w.manual().run_queued())
         };
         let stopped = w.stop(&timer);
         let active = resetter.join().unwrap();
         runner.join().unwrap();
-        w.runtime().manual().run_queued();
+        w.manual().run_queued();
         w.poll(LAST);
         let n = runs.load(SeqCst);
         assert_eq!(
@@ -772,7 +784,7 @@ fn loom_shard_next_insert_vs_poll() {
 }
 
 /// The driver's sleep/notify handshake (`Driver::prepare_park` against `Driver::notify`, run by the
-/// real `Timer::new` through `Runtime::finish`): the driver, about to park until the earliest
+/// real `Timer::new` through `SystemRuntime::after_unlock`): the driver, about to park until the earliest
 /// deadline it saw (none), races a thread that creates an earlier timer. Either the driver's rescan
 /// sees the new deadline, or the inserter sees the driver's planned wakeup and unparks it; a lost
 /// wakeup would leave the driver parked forever, which loom reports as a deadlock.
@@ -784,13 +796,14 @@ fn loom_driver_park_vs_insert() {
             let w = w.clone();
             thread::spawn(move || w.timer(T1))
         };
-        let driver = w.runtime().driver();
+        let rt = w.system();
+        let driver = rt.driver();
         loop {
-            let next = w.runtime().earliest();
+            let next = rt.earliest();
             if next <= T1 {
                 break; // the driver knows of the new deadline and would sleep only until it
             }
-            if driver.prepare_park(next, || w.runtime().earliest()) {
+            if driver.prepare_park(next, || rt.earliest()) {
                 crate::sync::park();
             }
             driver.woke();
@@ -800,7 +813,7 @@ fn loom_driver_park_vs_insert() {
 }
 
 /// The pool's idle exit (`Pool::leave_if_idle`, a worker that waited `IDLE_EXIT` for nothing)
-/// against `Pool::dispatch` of a callback: either the leaving worker sees the job and stays, or the
+/// against `Pool::submit` of a callback: either the leaving worker sees the job and stays, or the
 /// dispatch sees no idle worker and starts one; never a job with no worker to run it.
 #[test]
 fn loom_pool_dispatch_vs_idle_exit() {
@@ -809,9 +822,9 @@ fn loom_pool_dispatch_vs_idle_exit() {
         let leaving = thread::spawn(move || pool.leave_if_idle());
         let job: EntryRef = Arc::new(Entry::new(
             crate::origin::Origin::new(Location::caller(), crate::origin::Kind::AfterFunc, 0),
-            Func(|| {}),
+            Callback(|| {}),
         ));
-        assert!(pool.dispatch(job), "starting a thread cannot fail here");
+        assert!(pool.submit(job), "starting a thread cannot fail here");
         let left = leaving.join().unwrap();
         let (workers, idle, started) = pool.model_counts();
         assert!(

@@ -1,13 +1,14 @@
-//! The manual drive: what fires a fake clock's timers. There is no thread. Time moves only when a
-//! test calls `FakeClock::advance` (or `advance_to_next`), and the advancing thread fires each
-//! deadline in turn and runs the callbacks itself, so a test sees the same sequence every time.
+//! The manual runtime: a fake clock's. One shard on a time line that only `FakeClock::advance`
+//! moves, and no thread: the advancing thread fires each deadline in turn and runs the callbacks
+//! itself, so a test sees the same sequence every time. It lives while any handle of it does
+//! (`FakeClock`, `Clock`, `Timer`, `Ticker`), and then everything pending on it is freed.
 //!
 //! An advance steps through the pending deadlines in order (`Shard::step`): at each one the clock
 //! reads exactly that deadline, everything due then fires as it would on the system clock (channel
 //! values sent under the shard lock; tickers re-filed at their next tick), and the callbacks that
 //! came due run, one after another, before time moves on. A callback that schedules a timer or
 //! another callback up to the advance's target sees it fire in the same advance. Callbacks that come
-//! due outside an advance (`after_func(ZERO)`) wait in `jobs` for the next one.
+//! due outside an advance (`after_func(ZERO)`) wait in `jobs` for the next one (`after_unlock`).
 //!
 //! Advances of one clock are serialised. A callback that advances or sleeps on its own clock would
 //! wait for itself; that is a panic with a message instead of a hang.
@@ -17,28 +18,30 @@
 //! polling: every schedule bumps it.
 
 use super::callback;
-use super::entry::EntryRef;
-use super::shard::Shard;
-use super::time::Timeline;
+use super::core::Core;
+use super::entry::{AfterUnlock, EntryRef};
+use super::kinds::after::Kept;
+use super::stats::Stats;
+use super::time::{Due, Timeline};
 use crate::sync::lock;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
-use crossbeam_channel::Sender;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-pub(crate) struct Manual {
+pub(crate) struct ManualRuntime {
+    core: Core,
     /// Held for the whole of an advance.
     advancing: Mutex<()>,
     /// Callbacks that came due outside an advance, in the order they did.
     jobs: Mutex<VecDeque<EntryRef>>,
     /// Callbacks that panicked on this clock.
     panics: AtomicUsize,
-    /// A sender of each `after` channel that delivered to a receiver (`Shard::step`), kept while
+    /// A sender of each `after` channel that delivered to a receiver (`kinds/after.rs`), kept while
     /// the clock lives so that the receiver finds the channel empty, not disconnected, once it has
     /// taken the value.
-    kept: Mutex<Vec<Sender<Instant>>>,
+    kept: Kept,
     /// Bumped by every schedule, with `waiters_cv` notified: how `wait_for_waiters` sleeps.
     changed: Mutex<u64>,
     waiters_cv: Condvar,
@@ -61,24 +64,42 @@ impl Drop for Advancing<'_> {
     }
 }
 
-impl Manual {
+impl ManualRuntime {
+    /// A fake clock's runtime: manual time, one shard, no thread.
     pub(crate) fn new() -> Self {
-        Manual {
+        ManualRuntime::on(Timeline::manual())
+    }
+
+    /// A manual runtime on another time line: the tests' driverless monotonic runtime, and the loom
+    /// models' simulated one.
+    pub(crate) fn on(time: Timeline) -> Self {
+        ManualRuntime {
+            core: Core::new(time, 1),
             advancing: Mutex::new(()),
             jobs: Mutex::new(VecDeque::new()),
             panics: AtomicUsize::new(0),
-            kept: Mutex::new(Vec::new()),
+            kept: Kept::default(),
             changed: Mutex::new(0),
             waiters_cv: Condvar::new(),
         }
     }
 
+    #[inline]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Where a fake clock's `after` keeps its sender once it has delivered.
+    pub(crate) fn kept(&self) -> Kept {
+        self.kept.clone()
+    }
+
     fn id(&self) -> usize {
-        self as *const Manual as usize
+        self as *const ManualRuntime as usize
     }
 
     /// True if the calling thread is inside an advance of this clock (running one of its callbacks).
-    pub(crate) fn in_advance(&self) -> bool {
+    fn in_advance(&self) -> bool {
         ADVANCING.with(|a| a.borrow().contains(&self.id()))
     }
 
@@ -96,25 +117,61 @@ impl Manual {
         }
     }
 
-    /// A callback came due outside a step (`after_func(ZERO)`, or a reset to the past): it runs in
-    /// the next advance, or in this one if one is under way and this is one of its callbacks.
-    pub(crate) fn queue(&self, job: EntryRef) {
-        lock(&self.jobs).push_back(job);
-    }
-
-    /// Keeps `tx`, a sender of an `after` channel, until the clock is dropped.
-    pub(crate) fn keep(&self, tx: impl IntoIterator<Item = Sender<Instant>>) {
-        lock(&self.kept).extend(tx);
-    }
-
-    /// A timer was scheduled: wake `wait_for_waiters`.
-    pub(crate) fn scheduled(&self) {
+    /// What a schedule left to do once the shard lock was released. A callback that came due
+    /// outside a step (`after_func(ZERO)`, or a reset to the past) runs in the next advance, or in
+    /// this one if one is under way and this is one of its callbacks. And a timer was scheduled:
+    /// `wait_for_waiters` looks again.
+    pub(crate) fn after_unlock(&self, done: AfterUnlock) {
+        if let Some(job) = done.run {
+            lock(&self.jobs).push_back(job);
+        }
         *lock(&self.changed) += 1;
         self.waiters_cv.notify_all();
     }
 
-    pub(crate) fn panics(&self) -> usize {
-        self.panics.load(SeqCst)
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            pending: self.core.len(),
+            callback_threads: 0,
+            callback_panics: self.panics.load(SeqCst),
+            callback_spawn_failures: 0,
+            shards: 1,
+        }
+    }
+
+    /// A fake clock's `advance(d)`.
+    pub(crate) fn advance(&self, d: Duration) {
+        let time = &self.core.time;
+        let target = time
+            .deadline(time.now(), Due::In(d))
+            .unwrap_or(crate::wheel::MAX_DEADLINE);
+        self.advance_to(target);
+    }
+
+    /// A fake clock's `advance_to_next`: how far it moved, or `None` if nothing is pending.
+    pub(crate) fn advance_to_next(&self) -> Option<Duration> {
+        let from = self.step_to_next()?;
+        Some(Duration::from_nanos(self.core.time.now() - from))
+    }
+
+    /// A fake clock's earliest pending deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let at = self.core.shard(0).lock().earliest_true_when()?;
+        Some(self.core.time.instant(at))
+    }
+
+    /// A fake clock's `waiters`: its timers with a deadline.
+    pub(crate) fn waiters(&self) -> usize {
+        self.core.shard(0).len()
+    }
+
+    pub(crate) fn wait_for_waiters(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_for(n, timeout, || self.waiters())
+    }
+
+    /// True if the calling thread is running a callback of this clock's advance.
+    pub(crate) fn in_own_callback(&self) -> bool {
+        self.in_advance()
     }
 
     /// Runs the queued callbacks, including those they queue, until none is left.
@@ -128,20 +185,18 @@ impl Manual {
         }
     }
 
-    /// Moves `time` to `target`, firing every deadline up to it in order; see the module docs.
-    pub(crate) fn advance_to(&self, time: &Timeline, shard: &Shard, target: u64) {
+    /// Moves the time to `target`, firing every deadline up to it in order; see the module docs.
+    fn advance_to(&self, target: u64) {
         let _advancing = self.begin("advance");
-        let (mut buf, mut fired, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        let (time, shard) = (&self.core.time, self.core.shard(0));
+        let (mut buf, mut fired) = (Vec::new(), Vec::new());
         loop {
             self.run_queued();
             // With no callback waiting, a step that finds nothing left up to the target moves the
             // clock there, under the same lock. A callback queued by another thread after this
             // check counts as made after the advance, and waits for the next one.
             let settle = lock(&self.jobs).is_empty();
-            let stepped = shard.step(target, settle, time, &mut buf, &mut fired, &mut kept);
-            if !kept.is_empty() {
-                self.keep(kept.drain(..));
-            }
+            let stepped = shard.step(target, settle, time, &mut buf, &mut fired);
             if stepped.is_none() {
                 if settle {
                     return;
@@ -156,20 +211,16 @@ impl Manual {
 
     /// Jumps to the earliest deadline, fires it and runs its callbacks; returns the time it moved
     /// from, or `None` (moving nothing) if no timer is pending.
-    pub(crate) fn advance_to_next(&self, time: &Timeline, shard: &Shard) -> Option<u64> {
+    fn step_to_next(&self) -> Option<u64> {
         let _advancing = self.begin("advance_to_next");
         self.run_queued();
+        let time = &self.core.time;
         let from = time.now();
-        let (mut fired, mut kept) = (Vec::new(), Vec::new());
-        let stepped = shard.step(
-            u64::MAX,
-            false,
-            time,
-            &mut Vec::new(),
-            &mut fired,
-            &mut kept,
-        );
-        self.keep(kept);
+        let mut fired = Vec::new();
+        let stepped = self
+            .core
+            .shard(0)
+            .step(u64::MAX, false, time, &mut Vec::new(), &mut fired);
         stepped?;
         for job in fired.drain(..) {
             callback::run(job, &self.panics);
@@ -179,7 +230,7 @@ impl Manual {
     }
 
     /// Blocks until `count()` is at least `n` or `timeout` of real time has passed.
-    pub(crate) fn wait_for(&self, n: usize, timeout: Duration, count: impl Fn() -> usize) -> bool {
+    fn wait_for(&self, n: usize, timeout: Duration, count: impl Fn() -> usize) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         let mut changed = lock(&self.changed);
         loop {

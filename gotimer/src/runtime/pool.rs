@@ -2,7 +2,7 @@
 //!
 //! Go starts a goroutine per callback; threads cost more, so they are reused. The rules that keep a
 //! slow callback from delaying others: a worker that takes the last idle slot spawns a replacement
-//! *before* it runs the callback, and a dispatch that finds no idle worker (they all idled out while
+//! *before* it runs the callback, and a submission that finds no idle worker (they all idled out while
 //! others run long callbacks, say) spawns one. So while fewer than [`MAX_WORKERS`] threads exist,
 //! every queued callback has an idle worker or one being started, and a callback that sleeps a
 //! second holds up only its own thread. Past the cap, callbacks wait in the queue for a free worker.
@@ -15,8 +15,9 @@
 //! The driver only sends on a channel here and never runs user code; it spawns a thread only when no
 //! worker is idle. If the operating system refuses a thread, nothing is written from the driver (a
 //! stderr that blocks would stall every timer): the failure is counted, the driver retries every
-//! `driver::RETRY` while callbacks wait, and the first worker that does start reports it. Nothing a callback does, panicking or panicking in the drop of its captures, can
-//! kill a worker or unbalance the counts.
+//! `driver::RETRY` while callbacks wait, and the first worker that does start reports it. Nothing a
+//! callback does, panicking or panicking in the drop of its captures, can kill a worker or unbalance
+//! the counts.
 
 use super::callback::{self, report};
 use super::entry::EntryRef;
@@ -59,11 +60,6 @@ pub(crate) struct Pool {
     model_starts: AtomicUsize,
 }
 
-/// Test-only fault injection: while set, starting a callback thread fails.
-#[cfg(all(test, not(loom)))]
-pub(crate) static FAIL_SPAWNS: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
 impl Pool {
     pub(crate) fn new() -> Self {
         let (tx, rx) = unbounded();
@@ -84,19 +80,19 @@ impl Pool {
 
     /// Queues a callback whose timer fired. Never blocks. False if it needed a new thread and none
     /// could be started: the job waits, and the driver must retry (`retry`).
-    pub(crate) fn dispatch(&'static self, job: EntryRef) -> bool {
+    pub(crate) fn submit(&'static self, job: EntryRef) -> bool {
         self.tx
             .send(job)
             .expect("gotimer: the pool owns its receiver");
         fence(SeqCst);
-        // Dekker with the idle exit in `work`: either that worker sees this job and stays, or we
+        // Dekker with the idle exit in `leave_if_idle`: either that worker sees this job and stays, or we
         // see it gone and start another.
         self.idle.load(SeqCst) != 0 || self.spawn()
     }
 
     /// Puts a callback that came due at once in the run-next slot of the calling thread, if it is
     /// a callback thread with an empty slot (see `handoff.rs`); `Err(job)` otherwise, to
-    /// `dispatch`. `Ok(Some(t))`: the driver must look at the slots at `t` (runtime time, from
+    /// `submit`. `Ok(Some(t))`: the driver must look at the slots at `t` (runtime time, from
     /// `now`, which is read only if the job is kept).
     pub(crate) fn offer(
         &self,
@@ -114,8 +110,8 @@ impl Pool {
     /// The driver's look at the run-next slots: jobs held up by a busy callback go to the queue.
     pub(crate) fn hand_off_stale(&'static self, now: u64) {
         self.run_next.hand_off_stale(now, |job| {
-            // A failed start is retried by the driver's loop, like any dispatch of its own.
-            let _ = self.dispatch(job);
+            // A failed start is retried by the driver's loop, like any submission of its own.
+            let _ = self.submit(job);
         });
     }
 
@@ -168,9 +164,8 @@ impl Pool {
 
     #[cfg(not(loom))]
     fn start_thread(&'static self) -> std::io::Result<()> {
-        #[cfg(test)]
-        if FAIL_SPAWNS.load(SeqCst) {
-            return Err(std::io::Error::other("injected spawn failure"));
+        if let Some(refused) = super::faults::refuse_spawn() {
+            return Err(refused);
         }
         std::thread::Builder::new()
             .name("gotimer-callback".into())
@@ -203,7 +198,7 @@ impl Pool {
     }
 
     /// A worker that waited `IDLE_EXIT` for a job: true if it leaves. The other half of the
-    /// handshake in `dispatch`: a job sent while it was leaving saw it counted as idle and started
+    /// handshake in `submit`: a job sent while it was leaving saw it counted as idle and started
     /// nobody, so it stays for that job.
     pub(crate) fn leave_if_idle(&self) -> bool {
         self.idle.fetch_sub(1, SeqCst);
@@ -250,7 +245,7 @@ impl Pool {
                     if self.leave_if_idle() {
                         // Empty: a worker runs its slot before it waits for work.
                         if let Some(job) = self.run_next.unregister(&slot) {
-                            let _ = self.dispatch(job);
+                            let _ = self.submit(job);
                         }
                         return;
                     }

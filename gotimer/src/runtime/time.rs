@@ -6,13 +6,26 @@
 //! keeps exact nanoseconds, so the value a timer delivers is its deadline to the nanosecond, on
 //! either kind of clock.
 //!
-//! This is half of the one seam between the system clock and a fake one (the other half is who
-//! fires what is due: `runtime::Drive`). Everything above it (entries, shards, handles) is the same
-//! code on both.
+//! This is half of what sets the system runtime apart from a manual one (the other half is who fires
+//! what is due: the driver thread, or `FakeClock::advance`). Everything above it (entries, shards,
+//! handles) is the same code on both.
 
 use crate::sync::{AtomicU64, Ordering::SeqCst};
 use crate::wheel::MAX_DEADLINE;
 use std::time::{Duration, Instant};
+
+/// Sleeps shorter than this yield in a loop instead of sleeping in the kernel; see
+/// [`sleep`](crate::sleep). The kernel's default timer slack (50 µs) and a virtual machine's
+/// wake-up latency make a shorter timed sleep several times too long, so the driver never sleeps
+/// shorter either: it files a faster ticker's ticks at least this far apart.
+///
+/// ```
+/// use std::time::Instant;
+/// let start = Instant::now();
+/// gotimer::sleep(gotimer::SPIN_BELOW / 2);
+/// assert!(start.elapsed() >= gotimer::SPIN_BELOW / 2);
+/// ```
+pub const SPIN_BELOW: Duration = Duration::from_micros(50);
 
 pub(crate) struct Timeline {
     base: Instant,
@@ -82,12 +95,12 @@ impl Timeline {
     }
 
     /// The shortest wait a driver thread is asked to sleep between ticks of a fast ticker: the
-    /// kernel's timer slack and wake-up latency ([`SPIN_BELOW`](crate::SPIN_BELOW)) on the
+    /// kernel's timer slack and wake-up latency ([`SPIN_BELOW`]) on the
     /// monotonic clock; 0 where time only jumps (a fake clock's, the loom models').
     #[inline]
     pub(crate) fn driver_floor(&self) -> u64 {
         match &self.source {
-            Source::Monotonic => crate::SPIN_BELOW.as_nanos() as u64,
+            Source::Monotonic => SPIN_BELOW.as_nanos() as u64,
             _ => 0,
         }
     }

@@ -1,0 +1,123 @@
+//! What a kind of timer does when it comes due: the one interface every kind implements (each in
+//! its own file under `runtime/kinds/`), so that the entry's state machine, the wheel and the
+//! runtimes never name a kind.
+//!
+//! This is Go's one delivery hook (`runtime/time.go`'s `t.f(arg, seq, delay)`), which serves
+//! channels, goroutine wake-ups and `AfterFunc` alike. A kind answers under the shard lock with a
+//! [`Fired`]: nothing more, back in the wheel at its next deadline, or a callback for a thread to
+//! run once the lock is released (`Locked::fire` turns it into an `AfterUnlock` for the runtime).
+
+use super::state::{Entry, Held, State};
+use crate::origin::Origin;
+use crate::runtime::time::Timeline;
+use std::sync::Arc;
+
+/// The wheel's payload: a type-erased entry.
+pub(crate) type EntryRef = Arc<Entry<dyn Delivery>>;
+
+/// What a kind decided, under the shard lock, when its entry came due.
+pub(crate) enum Fired {
+    /// Nothing more: the entry is idle.
+    Done,
+    /// Put the entry back in the wheel at this deadline (a ticker's next tick, or a one-shot timer
+    /// whose true deadline was moved later).
+    Again(u64),
+    /// Run [`Delivery::call`] on a callback thread once the lock is released; the entry is pending
+    /// (queued) until that thread claims it.
+    Run,
+}
+
+/// A kind of timer. Every method but `fire` has the answer of a kind with no channel (a callback):
+/// a kind overrides what it has.
+pub(crate) trait Delivery: Send + Sync + 'static {
+    /// Called under the shard lock when the entry's registered deadline `registered` has passed;
+    /// `now >= registered`.
+    fn fire(&self, held: &Held, registered: u64, now: u64, time: &Timeline) -> Fired;
+
+    /// The true deadline, when the kind keeps it apart from its node's (a channel timer, parked or
+    /// in the wheel); `None` otherwise, and then the node's deadline is the true one. Read without
+    /// the lock: `c()` reads it to decide whether to fire the timer itself, and then checks again
+    /// under the lock.
+    #[inline]
+    fn true_when(&self) -> Option<u64> {
+        None
+    }
+
+    /// Records the true deadline as the entry is parked or filed (`None`: taken out).
+    #[inline]
+    fn set_true_when(&self, _: &Held, _: Option<u64>) {}
+
+    /// True if the entry can deliver: false for a channel timer whose channel was not made yet,
+    /// which is parked instead of filed.
+    #[inline]
+    fn armed(&self) -> bool {
+        true
+    }
+
+    /// Moves a pending entry (parked or in the wheel) to a later true deadline without the shard
+    /// lock; false if it cannot (a kind that does not keep its true deadline apart, an entry not
+    /// pending, or an earlier deadline), and then the caller takes the locked path.
+    #[inline]
+    fn reset_later(&self, _deadline: u64) -> bool {
+        false
+    }
+
+    /// True if firing uses the time (a channel kind sends its due instant); false for a kind that
+    /// does not (a callback), which a zero duration then fires at creation without a clock read.
+    #[inline]
+    fn uses_time(&self) -> bool {
+        true
+    }
+
+    /// Heap bytes the kind owns outside the entry itself (its channel), for the profile.
+    #[inline]
+    fn heap_bytes(&self) -> u64 {
+        0
+    }
+
+    /// The work `fire` left for after the lock (`Fired::Run`), on the thread that claimed it.
+    fn call(&self) {}
+}
+
+/// An `Arc` of an entry, of a known kind or type-erased, shared as the wheel's payload: lets the
+/// transitions be written once for both (static dispatch on a handle's path, dynamic on the
+/// driver's).
+pub(crate) trait Share: Delivery {
+    fn share(entry: &Arc<Entry<Self>>) -> EntryRef;
+}
+
+impl<A: Delivery> Share for A {
+    #[inline]
+    fn share(entry: &Arc<Entry<A>>) -> EntryRef {
+        entry.clone()
+    }
+}
+
+impl Share for dyn Delivery {
+    #[inline]
+    fn share(entry: &EntryRef) -> EntryRef {
+        entry.clone()
+    }
+}
+
+impl<A: Delivery + ?Sized> Entry<A> {
+    /// When the entry really fires, given the deadline its wheel node is registered under.
+    #[inline]
+    pub(crate) fn true_when(&self, registered: u64) -> u64 {
+        self.action.true_when().unwrap_or(registered)
+    }
+}
+
+impl<A: Delivery> Entry<A> {
+    /// A channel timer's entry, pending for `deadline` but parked until its channel is made
+    /// (`None`: never due).
+    pub(crate) fn parked(origin: Origin, action: A, deadline: Option<u64>) -> Self {
+        // Nothing else can reach the entry yet: it is as good as locked.
+        let state = match deadline {
+            Some(_) => State::Parked,
+            None => State::Never,
+        };
+        action.set_true_when(&Held::new(), deadline);
+        Entry::with_state(origin, action, state)
+    }
+}

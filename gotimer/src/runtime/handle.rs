@@ -1,0 +1,254 @@
+//! `Handle`: what an API type (`Timer`, `Ticker`) holds to talk to the runtime: its entry, typed by
+//! kind, the shard the entry lives in, and its runtime. Every operation is the same code for every
+//! kind and both runtimes: it takes the shard lock, runs the entry's transitions (`entry/`), and
+//! hands what they leave for after the lock to the runtime (`Rt::after_unlock`). A handle does not
+//! cancel on drop; the API types decide that.
+
+use super::entry::{AfterUnlock, Delivery, Entry, Held, Share};
+use super::kinds::chan::ChannelKind;
+use super::rt::Rt;
+use super::shard::Shard;
+use super::time::Due;
+use crate::origin::{Kind, Origin};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// Bytes a timer holds besides its `Entry`: the `Arc` counts and its wheel node.
+const ENTRY_OVERHEAD: u64 = 16 + 32;
+
+/// A handle on an entry of kind `A`, or of any kind (`Handle`, the default), once the API type no
+/// longer needs to know which.
+pub(crate) struct Handle<A: ?Sized = dyn Delivery> {
+    entry: Arc<Entry<A>>,
+    shard: u32,
+    rt: Rt,
+}
+
+impl<A: Delivery> Handle<A> {
+    /// A new idle entry in the calling thread's shard of `rt`: scheduled by nothing yet.
+    pub(crate) fn idle(rt: Rt, site: &'static Location<'static>, kind: Kind, action: A) -> Self {
+        let bytes = ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.heap_bytes();
+        Handle {
+            entry: Arc::new(Entry::new(Origin::new(site, kind, bytes), action)),
+            shard: rt.core().local_shard(),
+            rt,
+        }
+    }
+
+    /// Creates an entry in the calling thread's shard of `rt` and schedules it for `due`.
+    ///
+    /// On a clock read without the lock, the entry is filed directly, reading the clock once, and
+    /// one already due is fired at once without the lock: nothing else can reach the new entry
+    /// yet. A callback fired so is queued, and pending until the thread that runs it claims it, so
+    /// a `stop` that comes first returns true and it never runs, as in Go. A zero duration for a
+    /// kind that does not deliver the time (`after_func(0)`) is due whatever the time: no clock
+    /// read at all.
+    #[inline]
+    pub(crate) fn start(
+        rt: Rt,
+        site: &'static Location<'static>,
+        kind: Kind,
+        action: A,
+        due: Due,
+    ) -> Self {
+        let at_once = matches!(due, Due::In(d) if d.is_zero()) && !action.uses_time();
+        let handle = Handle::idle(rt, site, kind, action);
+        let time = &handle.rt.core().time;
+        let done = if at_once {
+            handle.fire_new(0, 0)
+        } else if let Some(now) = time.unlocked_now() {
+            match time.deadline(now, due) {
+                Some(t) if t <= now => handle.fire_new(t, now),
+                deadline => handle.shard().lock().file_new(&handle.entry, deadline),
+            }
+        } else {
+            // A clock read only under the lock (a fake one, which jumps under it).
+            let (_, done) = handle.shard().reset(&handle.entry, due, time, |_, _| false);
+            done.unwrap_or_default()
+        };
+        handle.rt.after_unlock(done);
+        handle
+    }
+
+    /// Fires the new entry, registered at `registered`, at `now`: without the lock, unless its kind
+    /// files it again (in the wheel, which takes the lock).
+    fn fire_new(&self, registered: u64, now: u64) -> AfterUnlock {
+        match self
+            .entry
+            .fire_unshared(registered, now, &self.rt.core().time)
+        {
+            Ok(done) => done,
+            Err(again) => self.shard().lock().file_new(&self.entry, Some(again)),
+        }
+    }
+
+    /// Creates an entry pending for `due` but parked: in no wheel until it is armed (its first
+    /// `c()`), on a clock that can be read without the lock. No lock is taken: nothing else can
+    /// reach the new entry yet. `Err` gives the kind back on a clock that is read only under the
+    /// lock (a fake one), which parks nothing: it jumps under the lock and promises to stop at
+    /// every pending deadline, so its timers are armed and started at once.
+    pub(crate) fn start_parked(
+        rt: Rt,
+        site: &'static Location<'static>,
+        kind: Kind,
+        action: A,
+        due: Due,
+    ) -> Result<Self, (Rt, A)> {
+        let time = &rt.core().time;
+        let Some(now) = time.unlocked_now() else {
+            return Err((rt, action));
+        };
+        let size = std::mem::size_of::<Entry<A>>() as u64;
+        let bytes = ENTRY_OVERHEAD + size + action.heap_bytes();
+        let deadline = time.deadline(now, due);
+        let origin = Origin::parked(site, kind, bytes, 16 + size);
+        Ok(Handle {
+            entry: Arc::new(Entry::parked(origin, action, deadline)),
+            shard: rt.core().local_shard(),
+            rt,
+        })
+    }
+
+    /// The same handle, no longer typed by kind.
+    pub(crate) fn erase(self) -> Handle {
+        Handle {
+            entry: self.entry,
+            shard: self.shard,
+            rt: self.rt,
+        }
+    }
+}
+
+impl<A: Share + ?Sized> Handle<A> {
+    /// The kind's own state, for the API type that made it.
+    #[inline]
+    pub(crate) fn action(&self) -> &A {
+        &self.entry.action
+    }
+
+    /// Where the timer was made.
+    pub(crate) fn origin(&self) -> &Origin {
+        &self.entry.origin
+    }
+
+    #[inline]
+    fn shard(&self) -> &Shard {
+        self.rt.core().shard(self.shard)
+    }
+
+    /// Cancels the entry. `under_lock(held, was_pending)` runs while the entry cannot fire, to
+    /// drain its channel. Returns true if the entry was pending or `under_lock` returned true.
+    #[inline]
+    pub(crate) fn stop(&self, under_lock: impl FnOnce(&Held, bool) -> bool) -> bool {
+        self.shard().stop(&*self.entry, under_lock)
+    }
+
+    /// Reschedules the entry for `due`, replacing its old schedule. On the locked path,
+    /// `under_lock(held, was_pending)` runs first, while the entry cannot fire; a pending one-shot
+    /// timer moved later takes the lock-free path and skips it (see `Shard::reset`). Returns true
+    /// if the entry was pending or `under_lock` returned true.
+    #[inline]
+    pub(crate) fn reset(&self, due: Due, under_lock: impl FnOnce(&Held, bool) -> bool) -> bool {
+        let core = self.rt.core();
+        let (active, done) = self.shard().reset(&self.entry, due, &core.time, under_lock);
+        if let Some(done) = done {
+            self.rt.after_unlock(done);
+        }
+        active
+    }
+
+    /// Fires the entry now if its true deadline has passed and the driver has not fired it yet:
+    /// its channel is about to be received from (Go's `maybeRunChan`). The time is read only if the
+    /// entry keeps a true deadline (it is parked or in the wheel), and on a fake clock never: its
+    /// `advance` leaves nothing due unfired.
+    #[inline]
+    pub(crate) fn fire_if_due(&self) {
+        let Some(when) = self.entry.action.true_when() else {
+            return;
+        };
+        let time = &self.rt.core().time;
+        let Some(now) = time.unlocked_now() else {
+            return;
+        };
+        if when > now {
+            return;
+        }
+        let done = self.shard().lock().fire_if_due(&self.entry, now, time);
+        self.rt.after_unlock(done);
+    }
+
+    /// References to the entry: the handle's, and the wheel's while it is filed.
+    #[cfg(all(test, loom))]
+    pub(crate) fn entry_refs(&self) -> usize {
+        Arc::strong_count(&self.entry)
+    }
+
+    /// A check of whether the entry is still allocated, for after the handle is gone.
+    #[cfg(all(test, loom))]
+    pub(crate) fn entry_probe(&self) -> Box<dyn Fn() -> bool + Send> {
+        let weak = Arc::downgrade(&self.entry);
+        Box::new(move || weak.upgrade().is_some())
+    }
+}
+
+impl<A: ChannelKind> Handle<A> {
+    /// Creates a channel timer pending for `due`, and the cell its receiver goes in: parked, with
+    /// the cell empty until its first `c()` (`channel`), on a clock read without the lock; armed at
+    /// once, its receiver in the cell, on one that is not (`start_parked`).
+    pub(crate) fn start_channel(
+        rt: Rt,
+        site: &'static Location<'static>,
+        kind: Kind,
+        action: A,
+        due: Due,
+    ) -> (Self, OnceLock<Receiver<Instant>>) {
+        match Handle::start_parked(rt, site, kind, action, due) {
+            Ok(handle) => (handle, OnceLock::new()),
+            Err((rt, action)) => {
+                let (tx, rx) = bounded(1);
+                action.chan().arm(tx);
+                (
+                    Handle::start(rt, site, kind, action, due),
+                    OnceLock::from(rx),
+                )
+            }
+        }
+    }
+
+    /// A channel timer's `c()`: its channel, made and armed on the first call (`arm`); on later
+    /// calls, when the channel is empty, the timer fired now if it is due (`fire_if_due`). Either
+    /// way, what is due when `c()` reads the clock is in the channel when it returns, sent on the
+    /// calling thread rather than left to the driver (Go's `maybeRunChan`), so the receive that
+    /// follows sees what Go's would. A value already waiting is the one to receive.
+    #[inline]
+    pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
+        let mut armed_now = false;
+        let rx = rx.get_or_init(|| {
+            let (tx, rx) = bounded(1);
+            self.arm(tx);
+            armed_now = true;
+            rx
+        });
+        // A thread that found the channel made (or waited for another thread to make it) looks
+        // again: the deadline may have passed since the arming thread read the clock.
+        if !armed_now && rx.is_empty() {
+            self.fire_if_due();
+        }
+        rx
+    }
+
+    /// Gives a parked channel timer its channel and, under the shard lock, fires it if its
+    /// deadline has passed (on the calling thread), or else files it in its wheel: the timer's
+    /// `c()` was called for the first time. A timer that is stopped, or never due, only gets its
+    /// channel.
+    fn arm(&self, tx: Sender<Instant>) {
+        self.entry.action.chan().arm(tx);
+        self.entry.origin.on_arm();
+        let time = &self.rt.core().time;
+        let now = time.unlocked_now();
+        let done = self.shard().lock().arm(&self.entry, now, time);
+        self.rt.after_unlock(done);
+    }
+}

@@ -1,0 +1,18 @@
+//! The kinds of timer: the one place that lists them. Each implements `entry::Delivery` in a file
+//! of its own and is made by the API file that offers it; nothing else names a kind.
+//!
+//! | kind | made by | delivers |
+//! |---|---|---|
+//! | [`Channel`](channel::Channel) | `Timer::new`, `Timer::at` | the due instant, once, on its channel |
+//! | [`After`](after::After) | a fake clock's `after`/`at` | the same, with no handle (the system clock's `after` is crossbeam's, and no entry) |
+//! | [`Tick`](tick::Tick) | `Ticker::new`, `tick` | phase-aligned ticks, dropped while the receiver is behind |
+//! | [`Callback`](callback::Callback) | `after_func` | a call of its function on a callback thread |
+//!
+//! `chan.rs` is what the channel kinds share: the channel, made when the timer is armed, and the
+//! true deadline kept apart from the wheel node's.
+
+pub(crate) mod after;
+pub(crate) mod callback;
+pub(crate) mod chan;
+pub(crate) mod channel;
+pub(crate) mod tick;

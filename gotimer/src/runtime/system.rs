@@ -1,0 +1,193 @@
+//! The system runtime: the system clock's, one static for the process, started on first use. Its
+//! core is on the monotonic clock, with four shards per core; a driver thread sleeps until the next
+//! deadline and fires what is due (`driver.rs`), and a pool of callback threads runs `after_func`
+//! callbacks (`pool.rs`, with a callback made due by a callback run next on its own thread:
+//! `handoff.rs`). Nothing needs shutting down: the threads never keep the process alive, and
+//! pending timers are simply dropped at exit.
+
+use super::core::Core;
+use super::driver::{Driven, Driver};
+use super::entry::{AfterUnlock, EntryRef};
+use super::pool::Pool;
+use super::stats::Stats;
+use super::time::Timeline;
+use std::sync::OnceLock;
+
+pub(crate) struct SystemRuntime {
+    core: Core,
+    driver: Driver,
+    pool: Pool,
+}
+
+static SYSTEM: OnceLock<SystemRuntime> = OnceLock::new();
+
+impl SystemRuntime {
+    /// The system runtime, started by the first call.
+    #[inline]
+    pub(crate) fn get() -> &'static SystemRuntime {
+        match SYSTEM.get() {
+            Some(rt) => rt,
+            None => SystemRuntime::start(),
+        }
+    }
+
+    /// Makes the runtime, then hands it, in its final place, to its driver thread.
+    #[cold]
+    fn start() -> &'static SystemRuntime {
+        let mut made = false;
+        let rt = SYSTEM.get_or_init(|| {
+            made = true;
+            SystemRuntime::on(Timeline::monotonic(), shard_count())
+        });
+        if made {
+            Driver::spawn(rt);
+        }
+        rt
+    }
+
+    /// A system runtime whose driver thread is not started: `start`'s, and the loom models', which
+    /// leak one per run and play the driver themselves.
+    pub(crate) fn on(time: Timeline, shards: usize) -> SystemRuntime {
+        SystemRuntime {
+            core: Core::new(time, shards),
+            driver: Driver::new(),
+            pool: Pool::new(),
+        }
+    }
+
+    /// For the loom models of the driver's handshake: this runtime's driver is the calling thread.
+    #[cfg(all(test, loom))]
+    pub(crate) fn with_driver_here(time: Timeline) -> SystemRuntime {
+        SystemRuntime {
+            core: Core::new(time, 1),
+            driver: Driver::for_current_thread(),
+            pool: Pool::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// What a schedule left to do once the shard lock was released: a callback that came due at
+    /// once goes to a callback thread, and the driver learns of an earlier deadline.
+    #[inline]
+    pub(crate) fn after_unlock(&'static self, done: AfterUnlock) {
+        if let Some(job) = done.run {
+            // Made due by a callback: run next on its thread (`handoff.rs`).
+            match self.pool.offer(job, || self.core.time.now()) {
+                Ok(Some(look_at)) => self.driver.notify(look_at),
+                Ok(None) => {}
+                Err(job) => {
+                    if !self.pool.submit(job) {
+                        // No callback thread could be started: have the driver retry.
+                        self.driver.notify(0);
+                    }
+                }
+            }
+        }
+        if let Some(deadline) = done.deadline {
+            self.driver.notify(deadline);
+        }
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            pending: self.core.len(),
+            callback_threads: self.pool.workers(),
+            callback_panics: self.pool.panics(),
+            callback_spawn_failures: self.pool.spawn_failures(),
+            shards: self.core.shard_count(),
+        }
+    }
+
+    /// The earliest and latest deadline of the timers pending in the wheels, per site id (`None`:
+    /// the site has none pending). Each shard is locked in turn, only for a pass of array updates,
+    /// so the driver is held up for a few milliseconds per million timers, not for the profile's
+    /// own work.
+    #[cfg(feature = "profile")]
+    pub(crate) fn pending_spans(&self) -> Vec<Option<(std::time::Instant, std::time::Instant)>> {
+        let mut spans: Vec<Option<(u64, u64)>> = Vec::new();
+        for shard in self.core.shards() {
+            shard.for_each(|due, entry| {
+                let id = entry.origin.id() as usize;
+                if id >= spans.len() {
+                    spans.resize(id + 1, None);
+                }
+                let span = spans[id].get_or_insert((due, due));
+                span.0 = span.0.min(due);
+                span.1 = span.1.max(due);
+            });
+        }
+        let time = &self.core.time;
+        spans
+            .into_iter()
+            .map(|s| s.map(|(a, b)| (time.instant(a), time.instant(b))))
+            .collect()
+    }
+}
+
+impl Driven for SystemRuntime {
+    fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    #[inline]
+    fn now(&self) -> u64 {
+        self.core.time.now()
+    }
+
+    /// Fires what is due at `now` in every due shard and hands the callbacks to the pool.
+    fn poll_due(
+        &'static self,
+        now: u64,
+        buf: &mut Vec<(u64, EntryRef)>,
+        jobs: &mut Vec<EntryRef>,
+    ) -> u64 {
+        for shard in self.core.shards() {
+            if shard.next() <= now {
+                shard.poll(now, &self.core.time, buf, jobs);
+            }
+        }
+        let pool = &self.pool;
+        for job in jobs.drain(..) {
+            // A failed start is retried by the driver's loop (`retry_callback_threads`).
+            let _ = pool.submit(job);
+        }
+        if pool.watch() <= now {
+            pool.hand_off_stale(now);
+        }
+        self.earliest()
+    }
+
+    fn retry_callback_threads(&'static self) -> bool {
+        self.pool.retry()
+    }
+
+    /// The earliest published deadline over all shards, and the callback pool's next look at its
+    /// run-next slots (`handoff.rs`), which the driver keeps like a deadline.
+    fn earliest(&self) -> u64 {
+        self.core.earliest().min(self.pool.watch())
+    }
+}
+
+/// Reads the system clock's counters, starting its runtime if it is not running yet. It locks each
+/// shard briefly, one at a time. Timers on fake clocks are not counted: see
+/// [`Clock::stats`](crate::Clock::stats).
+///
+/// ```
+/// let t = gotimer::Timer::new(std::time::Duration::from_secs(60));
+/// let _ = t.c(); // waited on: in its wheel
+/// assert!(gotimer::stats().pending >= 1);
+/// drop(t);
+/// ```
+pub fn stats() -> Stats {
+    SystemRuntime::get().stats()
+}
+
+/// Four shards per core, rounded up to a power of two: enough that threads rarely share one.
+fn shard_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 4).next_power_of_two().min(256)
+}
