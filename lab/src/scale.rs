@@ -16,7 +16,8 @@
 //! and prints the lower quartile of the batches' ns/op:
 //! `pending,insert_cancel_ns,reset_ns,after_func_ns`.
 
-use crate::report::{self, LineChart, Series, Table};
+use crate::chart::{self, LineChart, Series};
+use crate::report::{self, Table};
 use crate::{child, golang};
 use anyhow::bail;
 use std::hint::black_box;
@@ -202,16 +203,16 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         ));
     }
     let svg = out.join("scale.svg");
-    report::line_chart(
+    chart::line_charts(
         &svg,
-        &LineChart {
+        &[LineChart {
             title: "Timer operations as pending timers grow",
             x_label: "pending timers (log scale)",
             y_label: "ns per operation",
             series: &series,
             log_x: true,
             log_y: false,
-        },
+        }],
     )?;
     println!(
         "  wrote {} and {}",

@@ -7,7 +7,7 @@
 //!   test binary, the peers) and the jobs, in alternating rounds (`--count`);
 //! - [`execute`]: runs each job, in the lab's units (ns per timer operation, or lateness);
 //! - [`aggregate`]: medians with their min–max, and each round's ratio to each Go version;
-//! - [`tables`]: the tables, the targets, CSV, text and `bench.svg`.
+//! - [`tables`]: the tables, the targets, CSV, text and `bench.svg` (drawn by [`crate::chart`]).
 //!
 //! And what they run:
 //! - [`catalog`]: every benchmark by what it measures, and its name and unit in each generation
@@ -18,12 +18,10 @@
 //!   callgrind example);
 //! - [`latency`]: ParallelTimerLatency and StaggeredTickerLatency, for gotimer and the peers;
 //! - [`peers`]: the ns/op benchmarks with crossbeam and tokio, and which Go benchmark each stands for;
-//! - [`gobench`]: building, running and parsing Go's `time` test binary;
-//! - [`chart`]: draws `bench.svg`.
+//! - [`gobench`]: building, running and parsing Go's `time` test binary.
 
 mod aggregate;
 mod catalog;
-mod chart;
 mod execute;
 mod gobench;
 mod harness;

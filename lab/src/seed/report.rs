@@ -4,7 +4,8 @@
 use super::Args;
 use super::{HeapShape, Outcome, Plan, Program, Summary, PROGRAMS};
 use crate::busy::Window;
-use crate::report::{self, LineChart, Series, Table};
+use crate::chart::{self, LineChart, Series};
+use crate::report::{self, Table};
 use crate::stats::{fixed, MedianRange, Verdict};
 use anyhow::Context as _;
 use std::path::Path;
@@ -359,7 +360,7 @@ fn chart(plan: &Plan, outcomes: &[Outcome], path: &Path) -> anyhow::Result<()> {
             log_y: true,
         })
         .collect();
-    report::line_charts(path, &charts)
+    chart::line_charts(path, &charts)
 }
 
 #[cfg(test)]
