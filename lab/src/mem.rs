@@ -225,16 +225,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             row,
         });
     }
-    for go in &gos {
-        let binary = match go.build(golang::MEM_GO, out) {
-            Ok(b) => b,
-            Err(e) => {
-                let msg = format!("{} failed to build mem.go, skipping it: {e:#}", go.name());
-                eprintln!("{msg}");
-                notes.push(msg);
-                continue;
-            }
-        };
+    for (go, binary) in golang::build_each(&gos, golang::MEM_GO, out, &mut notes) {
         for (arg, label, handle) in GO_TIMERS {
             let mut cmd = std::process::Command::new(&binary);
             cmd.args([arg, &n.to_string()]);
@@ -261,7 +252,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     );
     let mut table = Table::new(
         title,
-        &[
+        [
             "library",
             "timer",
             "heap B/timer",

@@ -14,10 +14,10 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(title: impl Into<String>, header: &[&str]) -> Self {
+    pub fn new(title: impl Into<String>, header: impl IntoIterator<Item = impl ToString>) -> Self {
         Table {
             title: title.into(),
-            header: header.iter().map(|h| h.to_string()).collect(),
+            header: header.into_iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
         }
     }
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn renders_aligned_and_quotes_csv() {
-        let mut t = Table::new("T", &["name", "ns/op"]);
+        let mut t = Table::new("T", ["name", "ns/op"]);
         t.row(vec!["a,b".into(), "12".into()]);
         t.row(vec!["long name".into(), "3".into()]);
         let r = t.render();
@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(wrap("abcdefghij k", 5, "", ""), ["abcdefghij", "k"]);
         assert_eq!(wrap("x", usize::MAX, "- ", ""), ["- x"]);
 
-        let mut t = Table::new("T", &["a", "b–c", "d"]);
+        let mut t = Table::new("T", ["a", "b–c", "d"]);
         t.row(vec!["1".into(), "2–3".into(), "4".into()]);
         // "–" is one character wide: the column is three characters wide, not five bytes.
         assert_eq!(t.render(), "T\n  a  b–c  d\n  1  2–3  4\n");

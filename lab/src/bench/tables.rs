@@ -44,16 +44,11 @@ fn labels(plan: &Plan, columns: &[usize]) -> Vec<String> {
         .collect()
 }
 
-fn table(title: String, header: Vec<String>) -> Table {
-    let h: Vec<&str> = header.iter().map(String::as_str).collect();
-    Table::new(title, &h)
-}
-
 fn ns_table(plan: &Plan, agg: &Aggregate, args: &Args) -> Table {
     let all: Vec<usize> = (0..plan.columns.len()).collect();
     let mut header = vec!["benchmark".to_string()];
     header.extend(labels(plan, &all));
-    let mut t = table(
+    let mut t = Table::new(
         format!(
             "Go's timer benchmarks, ns per timer operation ({}; {} threads in parallel, each with \
              {} idle timers; lower is better)",
@@ -85,7 +80,7 @@ fn late_table(plan: &Plan, agg: &Aggregate) -> Table {
         .collect();
     let mut header = vec!["benchmark".to_string()];
     header.extend(labels(plan, &shown));
-    let mut t = table(
+    let mut t = Table::new(
         format!(
             "Timer lateness, average µs (max µs) (Go's avg-late-ns and max-late-ns; {}; lower is \
              better)",
@@ -121,7 +116,7 @@ fn ratio_table(plan: &Plan, agg: &Aggregate) -> Table {
     for (_, g) in plan.go_columns() {
         header.extend([format!("gotimer/{}", g.go.name()), "target".to_string()]);
     }
-    let mut t = table(
+    let mut t = Table::new(
         format!(
             "gotimer / Go: the ratio of each round's figures, median [min–max] over {} round(s) \
              (ns per timer operation; lateness: average; below 1 gotimer is faster)",
@@ -148,10 +143,9 @@ fn ratio_table(plan: &Plan, agg: &Aggregate) -> Table {
 fn names_table(plan: &Plan) -> Table {
     let mut header = vec!["benchmark".to_string()];
     header.extend(plan.go_columns().map(|(_, g)| g.go.name().to_string()));
-    let mut t = table(
+    let mut t = Table::new(
         "Go benchmark compared with each row (its ns/op is divided by the timer operations of one \
-         op; the latency benchmarks have the same names in every version)"
-            .into(),
+         op; the latency benchmarks have the same names in every version)",
         header,
     );
     for (_, bench) in benches(plan, false) {
@@ -230,7 +224,7 @@ fn go_line(plan: &Plan, g: &GoSide) -> String {
 fn write_csvs(plan: &Plan, results: &Results, agg: &Aggregate, out: &Path) -> anyhow::Result<()> {
     let mut runs = Table::new(
         "bench",
-        &[
+        [
             "benchmark",
             "column",
             "round",
@@ -271,7 +265,7 @@ fn write_csvs(plan: &Plan, results: &Results, agg: &Aggregate, out: &Path) -> an
 
     let mut ratios = Table::new(
         "bench ratios",
-        &[
+        [
             "benchmark",
             "column",
             "vs",
