@@ -1,7 +1,8 @@
 //! The hot paths that Go's own timer benchmarks exercise, one criterion benchmark each, so that a
 //! regression shows up in `cargo bench -p gotimer --bench hotpaths` (criterion reports the change
-//! against the last run on the same machine). The lab's `bench` compares the same operations with
-//! Go in Go's harness; `examples/hotpath.rs` counts their instructions under callgrind.
+//! against the last run on the same machine). The operations are `ops/mod.rs`: the lab's `bench`
+//! runs them in Go's harness against Go, and `examples/hotpath.rs` counts their instructions under
+//! callgrind.
 //!
 //! - `timer/new_stop`: `Timer::new(1 h)`, `stop`, drop, never waited on (Go: BenchmarkStop). The
 //!   timer stays parked: no channel, no wheel node.
@@ -17,74 +18,39 @@
 //! - `after_func/simultaneous_1000`: 1000 `after_func(0)` from this thread, then wait for all
 //!   (BenchmarkSimultaneousAfterFunc): the pool's queue and wake-ups.
 
+mod ops;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use crossbeam_channel::{bounded, Sender};
-use std::hint::black_box;
+use crossbeam_channel::bounded;
+use ops::{HOUR, TICK};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const HOUR: Duration = Duration::from_secs(3600);
-
 fn timers(c: &mut Criterion) {
     let mut g = c.benchmark_group("timer");
-    g.bench_function("new_stop", |b| {
-        b.iter(|| {
-            let t = gotimer::Timer::new(black_box(HOUR));
-            black_box(t.stop())
-        })
-    });
-    g.bench_function("new_c_stop", |b| {
-        b.iter(|| {
-            let t = gotimer::Timer::new(black_box(HOUR));
-            black_box(t.c());
-            black_box(t.stop())
-        })
-    });
+    g.bench_function("new_stop", |b| b.iter(|| ops::timer!(HOUR)));
+    g.bench_function("new_c_stop", |b| b.iter(|| ops::timer_armed!(HOUR)));
     let t = gotimer::Timer::new(HOUR);
-    g.bench_function("reset", |b| b.iter(|| black_box(t.reset(black_box(HOUR)))));
+    g.bench_function("reset", |b| b.iter(|| ops::reset!(t, HOUR)));
     g.finish();
 }
 
 fn tickers(c: &mut Criterion) {
     let mut g = c.benchmark_group("ticker");
-    let t = gotimer::Ticker::new(Duration::from_nanos(1));
-    g.bench_function("reset", |b| {
-        b.iter(|| t.reset(black_box(Duration::from_nanos(2))))
-    });
+    let t = gotimer::Ticker::new(TICK);
+    g.bench_function("reset", |b| b.iter(|| ops::ticker_reset!(t)));
     drop(t);
-    let t = gotimer::Ticker::new(Duration::from_nanos(1));
-    g.bench_function("recv_1ns", |b| {
-        b.iter(|| black_box(t.c().recv().expect("a tick")))
-    });
+    let t = gotimer::Ticker::new(TICK);
+    g.bench_function("recv_1ns", |b| b.iter(|| ops::ticker_recv!(t)));
     g.finish();
-}
-
-/// One link of `chain`: counts down, schedules the next link at once, and reports the end.
-fn link(left: Arc<AtomicUsize>, done: Sender<()>) {
-    if left.fetch_sub(1, Ordering::Relaxed) > 1 {
-        gotimer::after_func(Duration::ZERO, move || link(left.clone(), done.clone()));
-    } else {
-        let _ = done.send(());
-    }
 }
 
 fn callbacks(c: &mut Criterion) {
     let mut g = c.benchmark_group("after_func");
-    g.bench_function("new_stop", |b| {
-        b.iter(|| {
-            let t = gotimer::after_func(black_box(HOUR), || {});
-            black_box(t.stop())
-        })
-    });
+    g.bench_function("new_stop", |b| b.iter(|| ops::after_func!(HOUR)));
+    g.bench_function("chain_1000", |b| b.iter(|| ops::chain!(1000)));
     let (tx, rx) = bounded(1);
-    g.bench_function("chain_1000", |b| {
-        b.iter(|| {
-            let (left, done) = (Arc::new(AtomicUsize::new(1000)), tx.clone());
-            gotimer::after_func(Duration::ZERO, move || link(left.clone(), done.clone()));
-            rx.recv().expect("the chain ends");
-        })
-    });
     g.bench_function("simultaneous_1000", |b| {
         b.iter(|| {
             let left = Arc::new(AtomicUsize::new(1000));

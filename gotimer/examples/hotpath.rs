@@ -10,13 +10,15 @@
 //! on one timer; `after_func`: `after_func(1 h, || {})` + `stop` + drop; `ticker_recv`: one
 //! `Ticker::new(1 ns)`, then `c().recv()` per operation (the tick fired by `c()` itself);
 //! `ticker_reset`: `Ticker::reset(2 ns)` on one ticker; `after_func_now`: `after_func(0)` from a
-//! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc. Each first warms
-//! up (runtime started, site interned, slab page allocated), then runs `n` operations; compare two
+//! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc. The operations
+//! are `benches/ops/mod.rs`, shared with the criterion bench and the lab. Each first warms up
+//! (runtime started, site interned, slab page allocated), then runs `n` operations; compare two
 //! builds by the difference of the totals for two values of `n`, which leaves the start-up out.
-use std::hint::black_box;
-use std::time::Duration;
 
-const HOUR: Duration = Duration::from_secs(3600);
+#[path = "../benches/ops/mod.rs"]
+mod ops;
+
+use ops::{HOUR, TICK};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -34,50 +36,23 @@ fn main() {
         }
     };
     match op.as_str() {
-        "timer" => run(&|| {
-            let t = gotimer::Timer::new(black_box(HOUR));
-            black_box(t.stop());
-        }),
+        "timer" => run(&|| ops::timer!(HOUR)),
         "reset" => {
             let t = gotimer::Timer::new(HOUR);
-            run(&|| {
-                black_box(t.reset(black_box(HOUR)));
-            })
+            run(&|| ops::reset!(t, HOUR))
         }
-        "timer_armed" => run(&|| {
-            let t = gotimer::Timer::new(black_box(HOUR));
-            black_box(t.c());
-            black_box(t.stop());
-        }),
-        "after_func" => run(&|| {
-            let t = gotimer::after_func(black_box(HOUR), || {});
-            black_box(t.stop());
-        }),
+        "timer_armed" => run(&|| ops::timer_armed!(HOUR)),
+        "after_func" => run(&|| ops::after_func!(HOUR)),
         "ticker_recv" => {
-            let t = gotimer::Ticker::new(Duration::from_nanos(1));
-            run(&|| {
-                black_box(t.c().recv().expect("a tick"));
-            })
+            let t = gotimer::Ticker::new(TICK);
+            run(&|| ops::ticker_recv!(t))
         }
         "ticker_reset" => {
-            let t = gotimer::Ticker::new(Duration::from_nanos(1));
-            run(&|| t.reset(black_box(Duration::from_nanos(2))))
+            let t = gotimer::Ticker::new(TICK);
+            run(&|| ops::ticker_reset!(t))
         }
-        "after_func_now" => {
-            // One chain of 1000 + n links: each callback schedules the next with after_func(0).
-            use std::sync::atomic::{AtomicU64, Ordering};
-            use std::sync::Arc;
-            fn link(left: Arc<AtomicU64>, done: crossbeam_channel::Sender<()>) {
-                if left.fetch_sub(1, Ordering::Relaxed) > 0 {
-                    gotimer::after_func(Duration::ZERO, move || link(left.clone(), done.clone()));
-                } else {
-                    let _ = done.send(());
-                }
-            }
-            let (tx, rx) = crossbeam_channel::bounded(1);
-            link(Arc::new(AtomicU64::new(1000 + n)), tx);
-            rx.recv().expect("the chain ends");
-        }
+        // One chain of 1000 + n links: each callback schedules the next with after_func(0).
+        "after_func_now" => ops::chain!(1000 + n),
         other => panic!(
             "unknown op {other:?}: timer, timer_armed, reset, after_func, ticker_recv, \
              ticker_reset or after_func_now"

@@ -263,6 +263,32 @@ pub fn find_and_say(no_go: &NoGo) -> (Vec<Go>, Option<String>) {
     (found.toolchains, None)
 }
 
+/// Builds `source` with each toolchain (see [`Go::build`]): the toolchains with their binary. A
+/// build that fails is said on stderr and in `notes`, and that toolchain left out.
+pub fn build_each(
+    gos: &[Go],
+    source: GoSource,
+    out: &Path,
+    notes: &mut Vec<String>,
+) -> Vec<(Go, PathBuf)> {
+    let mut built = Vec::new();
+    for go in gos {
+        match go.build(source, out) {
+            Ok(binary) => built.push((go.clone(), binary)),
+            Err(e) => {
+                let msg = format!(
+                    "{} failed to build {}, skipping it: {e:#}",
+                    go.name(),
+                    source.file
+                );
+                eprintln!("{msg}");
+                notes.push(msg);
+            }
+        }
+    }
+    built
+}
+
 /// ` (Go: go1.19.8 linux/amd64, go1.27.3 linux/amd64)` for a table's title, or nothing.
 pub fn title_suffix(gos: &[Go]) -> String {
     if gos.is_empty() {

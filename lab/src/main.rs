@@ -4,6 +4,7 @@
 mod alloc;
 mod bench;
 mod busy;
+mod chart;
 mod child;
 mod golang;
 mod leak;

@@ -9,6 +9,7 @@
 //! Both print the same CSV line, `kind,count,heap_before,heap_after,heap_dropped,rss_before,
 //! rss_after,rss_dropped`, with the dropped fields empty where nothing can be dropped.
 
+use crate::chart::{self, BarSeries, Bars};
 use crate::report::{self, Table};
 use crate::{alloc, child, golang, proc_self};
 use anyhow::{bail, Context as _};
@@ -224,16 +225,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             row,
         });
     }
-    for go in &gos {
-        let binary = match go.build(golang::MEM_GO, out) {
-            Ok(b) => b,
-            Err(e) => {
-                let msg = format!("{} failed to build mem.go, skipping it: {e:#}", go.name());
-                eprintln!("{msg}");
-                notes.push(msg);
-                continue;
-            }
-        };
+    for (go, binary) in golang::build_each(&gos, golang::MEM_GO, out, &mut notes) {
         for (arg, label, handle) in GO_TIMERS {
             let mut cmd = std::process::Command::new(&binary);
             cmd.args([arg, &n.to_string()]);
@@ -260,7 +252,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     );
     let mut table = Table::new(
         title,
-        &[
+        [
             "library",
             "timer",
             "heap B/timer",
@@ -307,26 +299,37 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         );
     }
 
-    let mut groups = vec!["gotimer"];
-    groups.extend(gos.iter().map(|g| g.name()));
-    groups.extend(["tokio", "crossbeam"]);
-    let bars: Vec<(String, f64, usize)> = entries
-        .iter()
-        .map(|m| {
-            let g = groups.iter().position(|g| *g == m.library).unwrap_or(0);
-            (m.label.to_string(), m.row.heap_per_timer(), g)
-        })
-        .collect();
+    // One category per kind of timer, one series (colour) per library.
+    let mut libraries = vec!["gotimer"];
+    libraries.extend(gos.iter().map(|g| g.name()));
+    libraries.extend(["tokio", "crossbeam"]);
+    let mut kinds: Vec<&str> = Vec::new();
+    for m in &entries {
+        if !kinds.contains(&m.label) {
+            kinds.push(m.label);
+        }
+    }
     let svg = out.join("mem.svg");
-    report::bar_chart(
+    let series = libraries.iter().enumerate().map(|(i, &library)| BarSeries {
+        name: library.into(),
+        colour: chart::color(i),
+        values: (kinds.iter())
+            .map(|&kind| find(library, kind).map(|m| m.row.heap_per_timer()))
+            .collect(),
+    });
+    chart::bar_charts(
         &svg,
-        &format!(
-            "Heap bytes per pending timer ({} pending)",
-            report::si(n as f64)
-        ),
-        "heap bytes per timer",
-        &bars,
-        &groups,
+        &[Bars {
+            title: format!(
+                "Heap bytes per pending timer ({} pending)",
+                report::si(n as f64)
+            ),
+            unit: "heap bytes per timer".into(),
+            log: false,
+            show_values: true,
+            categories: kinds.iter().map(|k| k.to_string()).collect(),
+            series: series.collect(),
+        }],
     )?;
     println!(
         "  wrote {} and {}",

@@ -16,7 +16,9 @@
 //! and prints the lower quartile of the batches' ns/op:
 //! `pending,insert_cancel_ns,reset_ns,after_func_ns`.
 
-use crate::report::{self, LineChart, Series, Table};
+use crate::chart::{self, LineChart, Series};
+use crate::report::{self, Table};
+use crate::stats::Target;
 use crate::{child, golang};
 use anyhow::bail;
 use std::hint::black_box;
@@ -78,8 +80,21 @@ pub fn parse_line(line: &str) -> anyhow::Result<Option<Point>> {
     }))
 }
 
-/// The target: gotimer's ns/op at the largest step at most this times the smallest's.
-const FLAT: f64 = 1.5;
+/// The targets: gotimer's ns/op at the largest step at most 1.5 times the smallest's, and
+/// at every step at most Go's.
+const FLAT: Target = Target { max: 1.5 };
+const AHEAD: Target = Target { max: 1.0 };
+
+/// An operation measured at each step: its name in the table and the verdicts, its name in the
+/// chart's legend, and its ns/op in a [`Point`].
+type Op = (&'static str, &'static str, fn(&Point) -> f64);
+
+/// The operations, in the tables' order.
+const OPS: [Op; 3] = [
+    ("Timer", "insert+cancel", |p| p.insert_cancel_ns),
+    ("after_func", "after_func", |p| p.after_func_ns),
+    ("reset", "reset", |p| p.reset_ns),
+];
 
 pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     let (gos, go_note) = golang::find_and_say(&args.go);
@@ -94,13 +109,10 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         "gotimer".into(),
         run_child(child::lab(&child_args)?, "gotimer", steps.len())?,
     )];
-    for go in &gos {
-        let points = go.build(golang::SCALE_GO, out).and_then(|binary| {
-            let mut cmd = std::process::Command::new(binary);
-            cmd.args(&step_args);
-            run_child(cmd, go.name(), steps.len())
-        });
-        match points {
+    for (go, binary) in golang::build_each(&gos, golang::SCALE_GO, out, &mut notes) {
+        let mut cmd = std::process::Command::new(binary);
+        cmd.args(&step_args);
+        match run_child(cmd, go.name(), steps.len()) {
             Ok(p) => sides.push((go.name().to_string(), p)),
             Err(e) => {
                 let msg = format!("{} failed, skipping it: {e:#}", go.name());
@@ -116,23 +128,16 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     );
     let mut header = vec!["pending".to_string()];
     for (name, _) in &sides {
-        header.extend([
-            format!("{name} Timer ns"),
-            format!("{name} after_func ns"),
-            format!("{name} reset ns"),
-        ]);
+        header.extend(OPS.iter().map(|(op, _, _)| format!("{name} {op} ns")));
     }
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut table = Table::new(title, &header);
+    let mut table = Table::new(title, header);
     for (i, step) in steps.iter().enumerate() {
         let mut row = vec![step.to_string()];
         for (_, points) in &sides {
-            let p = &points[i];
-            row.extend([
-                format!("{:.1}", p.insert_cancel_ns),
-                format!("{:.1}", p.after_func_ns),
-                format!("{:.1}", p.reset_ns),
-            ]);
+            row.extend(
+                OPS.iter()
+                    .map(|(_, _, ns)| format!("{:.1}", ns(&points[i]))),
+            );
         }
         table.row(row);
     }
@@ -148,27 +153,28 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         let Some((first, last)) = growth(points) else {
             continue;
         };
+        // Only gotimer is held to the target; Go's growth is shown for comparison.
         let is_gotimer = name == "gotimer";
-        let target = if is_gotimer {
-            format!(" (target <= {FLAT}x)")
-        } else {
-            String::new()
-        };
-        let verdict = |r: f64| match (is_gotimer, r <= FLAT) {
-            (false, _) => "",
-            (true, true) => " met",
-            (true, false) => " MISSED",
-        };
-        let ri = last.insert_cancel_ns / first.insert_cancel_ns;
-        let rf = last.after_func_ns / first.after_func_ns;
-        let rr = last.reset_ns / first.reset_ns;
+        let parts: Vec<String> = (OPS.iter())
+            .map(|(op, _, ns)| {
+                let r = ns(&last) / ns(&first);
+                let verdict = FLAT.judge(Some(r));
+                match is_gotimer {
+                    true => format!("{op} {r:.2}x {verdict}"),
+                    false => format!("{op} {r:.2}x"),
+                }
+            })
+            .collect();
         println!(
-            "  {name}: ns/op at {} pending vs {}{target}: Timer {ri:.2}x{}, after_func {rf:.2}x{}, reset {rr:.2}x{}",
+            "  {name}: ns/op at {} pending vs {}{}: {}",
             report::si(last.pending as f64),
             report::si(first.pending as f64),
-            verdict(ri),
-            verdict(rf),
-            verdict(rr)
+            if is_gotimer {
+                format!(" (target <= {}x)", FLAT.max)
+            } else {
+                String::new()
+            },
+            parts.join(", ")
         );
     }
     if let Some((_, ours)) = sides.first() {
@@ -177,41 +183,25 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
         }
     }
 
-    let mut series: Vec<Series> = Vec::new();
-    for (name, points) in &sides {
-        series.push((
-            format!("{name} insert+cancel"),
-            points
-                .iter()
-                .map(|p| (p.pending as f64, p.insert_cancel_ns))
-                .collect(),
-        ));
-        series.push((
-            format!("{name} after_func"),
-            points
-                .iter()
-                .map(|p| (p.pending as f64, p.after_func_ns))
-                .collect(),
-        ));
-        series.push((
-            format!("{name} reset"),
-            points
-                .iter()
-                .map(|p| (p.pending as f64, p.reset_ns))
-                .collect(),
-        ));
-    }
+    let series: Vec<Series> = (sides.iter())
+        .flat_map(|(name, points)| {
+            OPS.iter().map(move |(_, legend, ns)| {
+                let line = points.iter().map(|p| (p.pending as f64, ns(p)));
+                (format!("{name} {legend}"), line.collect())
+            })
+        })
+        .collect();
     let svg = out.join("scale.svg");
-    report::line_chart(
+    chart::line_charts(
         &svg,
-        &LineChart {
+        &[LineChart {
             title: "Timer operations as pending timers grow",
             x_label: "pending timers (log scale)",
             y_label: "ns per operation",
             series: &series,
             log_x: true,
             log_y: false,
-        },
+        }],
     )?;
     println!(
         "  wrote {} and {}",
@@ -224,23 +214,13 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
 /// One line comparing gotimer with a Go version at every step: the worst (largest) ratio of
 /// gotimer's ns/op to Go's for each operation, against the target of being ahead (at most 1.0).
 fn versus(ours: &[Point], name: &str, theirs: &[Point]) -> String {
-    let worst = |f: fn(&Point) -> f64| {
-        ours.iter()
-            .zip(theirs)
-            .map(|(a, b)| f(a) / f(b))
-            .fold(0.0f64, f64::max)
-    };
-    let parts: Vec<String> = [
-        ("Timer", worst(|p| p.insert_cancel_ns)),
-        ("after_func", worst(|p| p.after_func_ns)),
-        ("reset", worst(|p| p.reset_ns)),
-    ]
-    .iter()
-    .map(|(op, r)| {
-        let verdict = if *r <= 1.0 { "met" } else { "MISSED" };
-        format!("{op} {r:.2}x {verdict}")
-    })
-    .collect();
+    let parts: Vec<String> = (OPS.iter())
+        .map(|(op, _, ns)| {
+            let ratios = ours.iter().zip(theirs).map(|(a, b)| ns(a) / ns(b));
+            let worst = ratios.fold(0.0f64, f64::max);
+            format!("{op} {worst:.2}x {}", AHEAD.judge(Some(worst)))
+        })
+        .collect();
     format!(
         "gotimer / {name}, worst step (target <= 1.0 at every step): {}",
         parts.join(", ")

@@ -74,34 +74,72 @@ fn warmup_gotimer(threads: usize) {
     wg.wait();
 }
 
-fn parallel_gotimer(n: u64, gmp: usize, timer_count: usize) -> Round {
-    let stats: Arc<Vec<LateSlot>> =
-        Arc::new((0..timer_count).map(|_| LateSlot::default()).collect());
-    let count = Arc::new(AtomicUsize::new(0));
-    warmup_gotimer(gmp);
+/// What ParallelTimerLatency's timers share: each one's lateness, and how many have fired in this
+/// round (every callback spins until the last has fired, as Go's do).
+struct Fired {
+    stats: Vec<LateSlot>,
+    count: AtomicUsize,
+}
+
+impl Fired {
+    fn new(timers: usize) -> Arc<Fired> {
+        let stats = (0..timers).map(|_| LateSlot::default()).collect();
+        Arc::new(Fired {
+            stats,
+            count: AtomicUsize::new(0),
+        })
+    }
+
+    /// Timer `j`, due at `expected`, has fired.
+    fn fire(&self, j: usize, expected: Instant) {
+        self.stats[j].record(expected);
+        self.count.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn all(&self) -> bool {
+        self.count.load(Ordering::Acquire) >= self.stats.len()
+    }
+}
+
+/// Go's loop, the same for every engine: `n` times, `arm(j, expected, wg)` starts timer `j` of
+/// [`PARALLEL_DELAY`], whose callback calls [`Fired::fire`], waits for [`Fired::all`] and then
+/// `wg.done()`; the benchmark thread spins until all have fired, waits for the callbacks and works
+/// for 1 ms.
+fn parallel_rounds(
+    n: u64,
+    fired: &Fired,
+    mut arm: impl FnMut(usize, Instant, Arc<WaitGroup>),
+) -> Round {
+    let timers = fired.stats.len();
     do_work(Duration::from_millis(30));
     let start = Instant::now();
     for _ in 0..n {
-        let wg = Arc::new(WaitGroup::new(timer_count));
-        count.store(0, Ordering::Release);
-        for j in 0..timer_count {
-            let (stats, count, wg) = (stats.clone(), count.clone(), wg.clone());
-            let expected = Instant::now() + PARALLEL_DELAY;
-            gotimer::after_func(PARALLEL_DELAY, move || {
-                stats[j].record(expected);
-                count.fetch_add(1, Ordering::AcqRel);
-                spin_until(&count, timer_count);
-                wg.done();
-            });
+        let wg = Arc::new(WaitGroup::new(timers));
+        fired.count.store(0, Ordering::Release);
+        for j in 0..timers {
+            arm(j, Instant::now() + PARALLEL_DELAY, wg.clone());
         }
-        spin_until(&count, timer_count);
+        spin_until(&fired.count, timers);
         wg.wait();
         do_work(Duration::from_millis(1));
     }
     Round {
         elapsed: start.elapsed(),
-        late: Some(summarize(&stats)),
+        late: Some(summarize(&fired.stats)),
     }
+}
+
+fn parallel_gotimer(n: u64, gmp: usize, timer_count: usize) -> Round {
+    let fired = Fired::new(timer_count);
+    warmup_gotimer(gmp);
+    parallel_rounds(n, &fired, |j, expected, wg| {
+        let fired = fired.clone();
+        gotimer::after_func(PARALLEL_DELAY, move || {
+            fired.fire(j, expected);
+            spin_until(&fired.count, timer_count);
+            wg.done();
+        });
+    })
 }
 
 fn parallel_crossbeam(n: u64, timer_count: usize) -> Round {
@@ -110,49 +148,31 @@ fn parallel_crossbeam(n: u64, timer_count: usize) -> Round {
         Instant,
         Arc<WaitGroup>,
     );
-    let stats: Arc<Vec<LateSlot>> =
-        Arc::new((0..timer_count).map(|_| LateSlot::default()).collect());
-    let count = Arc::new(AtomicUsize::new(0));
+    let fired = Fired::new(timer_count);
     let (jobs, waiters): (Vec<_>, Vec<_>) = (0..timer_count)
         .map(|j| {
             let (tx, rx) = crossbeam_channel::bounded::<Job>(1);
-            let (stats, count) = (stats.clone(), count.clone());
+            let fired = fired.clone();
             let waiter = std::thread::spawn(move || {
                 for (timer, expected, wg) in rx {
                     let _ = timer.recv();
-                    stats[j].record(expected);
-                    count.fetch_add(1, Ordering::AcqRel);
-                    spin_until(&count, timer_count);
+                    fired.fire(j, expected);
+                    spin_until(&fired.count, timer_count);
                     wg.done();
                 }
             });
             (tx, waiter)
         })
         .unzip();
-    do_work(Duration::from_millis(30));
-    let start = Instant::now();
-    for _ in 0..n {
-        let wg = Arc::new(WaitGroup::new(timer_count));
-        count.store(0, Ordering::Release);
-        for job in &jobs {
-            let expected = Instant::now() + PARALLEL_DELAY;
-            let timer = crossbeam_channel::after(PARALLEL_DELAY);
-            job.send((timer, expected, wg.clone()))
-                .expect("waiter alive");
-        }
-        spin_until(&count, timer_count);
-        wg.wait();
-        do_work(Duration::from_millis(1));
-    }
-    let elapsed = start.elapsed();
+    let round = parallel_rounds(n, &fired, |j, expected, wg| {
+        let timer = crossbeam_channel::after(PARALLEL_DELAY);
+        jobs[j].send((timer, expected, wg)).expect("waiter alive");
+    });
     drop(jobs);
     for w in waiters {
         let _ = w.join();
     }
-    Round {
-        elapsed,
-        late: Some(summarize(&stats)),
-    }
+    round
 }
 
 /// A multi-thread tokio runtime with one worker per core.
@@ -187,36 +207,19 @@ fn warmup_tokio(rt: &tokio::runtime::Runtime, threads: usize) {
 }
 
 fn parallel_tokio(rt: &tokio::runtime::Runtime, n: u64, gmp: usize, timer_count: usize) -> Round {
-    let stats: Arc<Vec<LateSlot>> =
-        Arc::new((0..timer_count).map(|_| LateSlot::default()).collect());
-    let count = Arc::new(AtomicUsize::new(0));
+    let fired = Fired::new(timer_count);
     warmup_tokio(rt, gmp);
-    do_work(Duration::from_millis(30));
-    let start = Instant::now();
-    for _ in 0..n {
-        let wg = Arc::new(WaitGroup::new(timer_count));
-        count.store(0, Ordering::Release);
-        for j in 0..timer_count {
-            let (stats, count, wg) = (stats.clone(), count.clone(), wg.clone());
-            let expected = Instant::now() + PARALLEL_DELAY;
-            rt.spawn(async move {
-                tokio::time::sleep_until(expected.into()).await;
-                stats[j].record(expected);
-                count.fetch_add(1, Ordering::AcqRel);
-                while count.load(Ordering::Acquire) < timer_count {
-                    tokio::task::yield_now().await;
-                }
-                wg.done();
-            });
-        }
-        spin_until(&count, timer_count);
-        wg.wait();
-        do_work(Duration::from_millis(1));
-    }
-    Round {
-        elapsed: start.elapsed(),
-        late: Some(summarize(&stats)),
-    }
+    parallel_rounds(n, &fired, |j, expected, wg| {
+        let fired = fired.clone();
+        rt.spawn(async move {
+            tokio::time::sleep_until(expected.into()).await;
+            fired.fire(j, expected);
+            while !fired.all() {
+                tokio::task::yield_now().await;
+            }
+            wg.done();
+        });
+    })
 }
 
 /// BenchmarkStaggeredTickerLatency/work-dur=`work`/tickers-per-P=`per_p`: `gmp * per_p` tickers of

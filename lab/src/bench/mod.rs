@@ -7,25 +7,28 @@
 //!   test binary, the peers) and the jobs, in alternating rounds (`--count`);
 //! - [`execute`]: runs each job, in the lab's units (ns per timer operation, or lateness);
 //! - [`aggregate`]: medians with their min–max, and each round's ratio to each Go version;
-//! - [`tables`]: the tables, the targets, CSV, text and `bench.svg`.
+//! - [`tables`]: the tables, the targets, CSV, text and `bench.svg` (drawn by [`crate::chart`]).
 //!
 //! And what they run:
 //! - [`catalog`]: every benchmark by what it measures, and its name and unit in each generation
 //!   of Go's benchmarks (Go 1.23 renamed and rescaled them);
 //! - [`harness`]: Go's harness shape (`-benchtime`, the choice of `b.N`, `RunParallel`);
-//! - [`ported`]: the ns/op benchmarks with gotimer, and how each differs from Go;
+//! - [`ported`]: the ns/op benchmarks with gotimer, and how each differs from Go, on the hot-path
+//!   operations of [`ops`] (`gotimer/benches/ops/mod.rs`, shared with the crate's bench and
+//!   callgrind example);
 //! - [`latency`]: ParallelTimerLatency and StaggeredTickerLatency, for gotimer and the peers;
 //! - [`peers`]: the ns/op benchmarks with crossbeam and tokio, and which Go benchmark each stands for;
-//! - [`gobench`]: building, running and parsing Go's `time` test binary;
-//! - [`chart`]: draws `bench.svg`.
+//! - [`gobench`]: building, running and parsing Go's `time` test binary.
 
 mod aggregate;
 mod catalog;
-mod chart;
 mod execute;
 mod gobench;
 mod harness;
 mod latency;
+/// The hot-path operations, written once for the crate's bench and example and for the ports.
+#[path = "../../../gotimer/benches/ops/mod.rs"]
+mod ops;
 mod peers;
 mod plan;
 mod ported;

@@ -1,6 +1,8 @@
 //! The ns/op benchmarks of Go's `src/time/sleep_test.go` and `tick_test.go`, ported to gotimer.
 //!
-//! Each runs inside Go's `benchmark` helper shape (see [`super::harness::run_parallel`]): one thread
+//! The hot-path operations (Stop, Reset, Ticker, TickerReset, the AfterFunc chain) are the ones
+//! of `gotimer/benches/ops/mod.rs`, which the crate's criterion bench and its callgrind example run
+//! too. Each runs inside Go's `benchmark` helper shape (see [`super::harness::run_parallel`]): one thread
 //! per core, each first creating 2^15 idle `after_func(1h)` timers in its own shard (Go: per P, with
 //! `AfterFunc(Hour, nil)`), then calling the body with n = 1000 as many times as `b.N` says, shared
 //! out between the threads. ns/op is the time of one body call, as in Go.
@@ -21,10 +23,10 @@
 //! AdjustTimers10000 does 10000.
 
 use super::harness::{launch, run_parallel, BenchTime, Round, Timed, WaitGroup};
-use super::Op;
-use crossbeam_channel::{bounded, Sender};
+use super::{ops, Op};
 use gotimer::{after, after_func, Ticker, Timer};
-use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
+use ops::{HOUR, TICK};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -33,8 +35,6 @@ use std::time::Duration;
 pub const GARBAGE: usize = 1 << 15;
 /// The n passed to each body call: one op is 1000 timer operations, as in Go.
 pub const N: usize = 1000;
-
-const HOUR: Duration = Duration::from_secs(3600);
 
 /// Runs one ported benchmark with gotimer; `garbage` and `n` are [`GARBAGE`] and [`N`] except in
 /// smoke tests.
@@ -74,7 +74,7 @@ impl Drop for State {
 
 fn body(op: Op, state: &mut State, n: usize) {
     match op {
-        Op::AfterFunc => after_func_chain(n),
+        Op::AfterFunc => ops::chain!(n as u64 + 1),
         Op::After => {
             for _ in 0..n {
                 let _ = after(Duration::from_nanos(1)).recv();
@@ -82,7 +82,7 @@ fn body(op: Op, state: &mut State, n: usize) {
         }
         Op::Stop => {
             for _ in 0..n {
-                Timer::new(Duration::from_secs(1)).stop();
+                ops::timer!(Duration::from_secs(1));
             }
         }
         Op::SimultaneousAfterFunc => {
@@ -102,7 +102,7 @@ fn body(op: Op, state: &mut State, n: usize) {
         Op::Reset => {
             let t = Timer::new(HOUR);
             for _ in 0..n {
-                t.reset(HOUR);
+                ops::reset!(t, HOUR);
             }
             t.stop();
         }
@@ -112,21 +112,21 @@ fn body(op: Op, state: &mut State, n: usize) {
             .expect("Sleep state has sleepers")
             .round(),
         Op::Ticker => {
-            let t = Ticker::new(Duration::from_nanos(1));
+            let t = Ticker::new(TICK);
             for _ in 0..n {
-                let _ = t.c().recv();
+                ops::ticker_recv!(t);
             }
             t.stop();
         }
         Op::TickerReset => {
-            let t = Ticker::new(Duration::from_nanos(1));
+            let t = Ticker::new(TICK);
             for _ in 0..n {
-                t.reset(Duration::from_nanos(2));
+                ops::ticker_reset!(t);
             }
             t.stop();
         }
         Op::TickerResetNaive => {
-            let mut t = Ticker::new(Duration::from_nanos(1));
+            let mut t = Ticker::new(TICK);
             for _ in 0..n {
                 t.stop();
                 t = Ticker::new(Duration::from_nanos(2));
@@ -146,30 +146,6 @@ fn body(op: Op, state: &mut State, n: usize) {
             }
         }
     }
-}
-
-/// Go's BenchmarkAfterFunc: a callback that schedules itself again with `AfterFunc(0, f)` until it
-/// has run n+1 times, then wakes the benchmark thread.
-fn after_func_chain(n: usize) {
-    struct Chain {
-        left: AtomicIsize,
-        done: Sender<()>,
-    }
-    fn link(chain: &Arc<Chain>) {
-        if chain.left.fetch_sub(1, Ordering::Relaxed) > 0 {
-            let next = chain.clone();
-            after_func(Duration::ZERO, move || link(&next));
-        } else {
-            let _ = chain.done.send(());
-        }
-    }
-    let (tx, rx) = bounded(1);
-    let chain = Arc::new(Chain {
-        left: AtomicIsize::new(n as isize),
-        done: tx,
-    });
-    after_func(Duration::ZERO, move || link(&chain));
-    let _ = rx.recv();
 }
 
 /// The stand-in for BenchmarkSleep's 1000 goroutines: parked threads, each woken once per op to

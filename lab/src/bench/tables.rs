@@ -3,13 +3,14 @@
 
 use super::aggregate::{target, Aggregate, LATE_TARGET, NS_TARGET};
 use super::catalog::Bench;
-use super::chart::{self, BarSeries};
 use super::execute::{Figure, Results};
 use super::gobench;
-use super::plan::{GoSide, Plan, Runner, GOTIMER};
+use super::plan::{Engine, GoSide, Plan, Runner, GOTIMER};
 use super::Args;
+use crate::chart::{self, BarSeries, Bars};
 use crate::report::Table;
 use crate::stats::{MedianRange, Verdict};
+use plotters::style::RGBColor;
 use std::path::Path;
 
 fn rounds_text(rounds: u32) -> String {
@@ -43,16 +44,11 @@ fn labels(plan: &Plan, columns: &[usize]) -> Vec<String> {
         .collect()
 }
 
-fn table(title: String, header: Vec<String>) -> Table {
-    let h: Vec<&str> = header.iter().map(String::as_str).collect();
-    Table::new(title, &h)
-}
-
 fn ns_table(plan: &Plan, agg: &Aggregate, args: &Args) -> Table {
     let all: Vec<usize> = (0..plan.columns.len()).collect();
     let mut header = vec!["benchmark".to_string()];
     header.extend(labels(plan, &all));
-    let mut t = table(
+    let mut t = Table::new(
         format!(
             "Go's timer benchmarks, ns per timer operation ({}; {} threads in parallel, each with \
              {} idle timers; lower is better)",
@@ -84,7 +80,7 @@ fn late_table(plan: &Plan, agg: &Aggregate) -> Table {
         .collect();
     let mut header = vec!["benchmark".to_string()];
     header.extend(labels(plan, &shown));
-    let mut t = table(
+    let mut t = Table::new(
         format!(
             "Timer lateness, average µs (max µs) (Go's avg-late-ns and max-late-ns; {}; lower is \
              better)",
@@ -120,7 +116,7 @@ fn ratio_table(plan: &Plan, agg: &Aggregate) -> Table {
     for (_, g) in plan.go_columns() {
         header.extend([format!("gotimer/{}", g.go.name()), "target".to_string()]);
     }
-    let mut t = table(
+    let mut t = Table::new(
         format!(
             "gotimer / Go: the ratio of each round's figures, median [min–max] over {} round(s) \
              (ns per timer operation; lateness: average; below 1 gotimer is faster)",
@@ -147,10 +143,9 @@ fn ratio_table(plan: &Plan, agg: &Aggregate) -> Table {
 fn names_table(plan: &Plan) -> Table {
     let mut header = vec!["benchmark".to_string()];
     header.extend(plan.go_columns().map(|(_, g)| g.go.name().to_string()));
-    let mut t = table(
+    let mut t = Table::new(
         "Go benchmark compared with each row (its ns/op is divided by the timer operations of one \
-         op; the latency benchmarks have the same names in every version)"
-            .into(),
+         op; the latency benchmarks have the same names in every version)",
         header,
     );
     for (_, bench) in benches(plan, false) {
@@ -229,7 +224,7 @@ fn go_line(plan: &Plan, g: &GoSide) -> String {
 fn write_csvs(plan: &Plan, results: &Results, agg: &Aggregate, out: &Path) -> anyhow::Result<()> {
     let mut runs = Table::new(
         "bench",
-        &[
+        [
             "benchmark",
             "column",
             "round",
@@ -270,7 +265,7 @@ fn write_csvs(plan: &Plan, results: &Results, agg: &Aggregate, out: &Path) -> an
 
     let mut ratios = Table::new(
         "bench ratios",
-        &[
+        [
             "benchmark",
             "column",
             "vs",
@@ -318,28 +313,55 @@ fn write_csvs(plan: &Plan, results: &Results, agg: &Aggregate, out: &Path) -> an
     Ok(())
 }
 
+/// A benchmark name short enough for an axis label.
+fn short_name(name: &str) -> String {
+    match name.strip_prefix("StaggeredTickerLatency/work-dur=") {
+        Some(rest) => format!("Staggered {}", rest.replace("/tickers-per-P=", " x")),
+        None => name.to_string(),
+    }
+}
+
+/// The colour of a Rust engine's bars.
+fn engine_colour(engine: Engine) -> RGBColor {
+    match engine {
+        Engine::Gotimer => RGBColor(0xd9, 0x48, 0x1c),
+        Engine::Crossbeam => RGBColor(0x8a, 0x8a, 0x8a),
+        Engine::TokioCt => RGBColor(0x4c, 0xa6, 0x4c),
+        Engine::TokioMt => RGBColor(0x7b, 0x52, 0xab),
+    }
+}
+
+/// The colour of the `k`-th Go version's bars (oldest first): shades of Go's blue.
+fn go_colour(k: usize) -> RGBColor {
+    const SHADES: [RGBColor; 3] = [
+        RGBColor(0x00, 0x7d, 0x9c),
+        RGBColor(0x00, 0xad, 0xd8),
+        RGBColor(0x1f, 0x3f, 0x8f),
+    ];
+    SHADES[k % SHADES.len()]
+}
+
 fn draw_chart(plan: &Plan, agg: &Aggregate, path: &Path) -> anyhow::Result<()> {
     let mut go_k = 0;
     let colours: Vec<_> = plan
         .columns
         .iter()
         .map(|c| match &c.runner {
-            Runner::Rust(e) => chart::engine_colour(*e),
+            Runner::Rust(e) => engine_colour(*e),
             Runner::Go(_) => {
                 go_k += 1;
-                chart::go_colour(go_k - 1)
+                go_colour(go_k - 1)
             }
         })
         .collect();
     let panel = |latency: bool, title: &str, unit: &str, scale: f64| {
         let bs = benches(plan, latency);
-        chart::Panel {
+        Bars {
             title: title.into(),
             unit: unit.into(),
-            categories: bs
-                .iter()
-                .map(|(_, b)| chart::short_name(&b.name()))
-                .collect(),
+            log: true,
+            show_values: false,
+            categories: bs.iter().map(|(_, b)| short_name(&b.name())).collect(),
             series: plan
                 .columns
                 .iter()
@@ -372,7 +394,7 @@ fn draw_chart(plan: &Plan, agg: &Aggregate, path: &Path) -> anyhow::Result<()> {
             1e3,
         ));
     }
-    chart::draw(path, &panels)
+    chart::bar_charts(path, &panels)
 }
 
 pub fn write(
@@ -466,3 +488,17 @@ Peers (lab/src/bench/peers.rs): crossbeam after/at stand for After, Stop, StartS
   tokio's timer counts whole milliseconds, so a sleep(0 or 1ns) that has to wait for the timer
   takes up to 1 ms.
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_shorten() {
+        assert_eq!(
+            short_name("StaggeredTickerLatency/work-dur=300µs/tickers-per-P=10"),
+            "Staggered 300µs x10"
+        );
+        assert_eq!(short_name("Reset"), "Reset");
+    }
+}

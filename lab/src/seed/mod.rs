@@ -116,18 +116,11 @@ fn plan(args: &Args, out: &Path) -> Plan {
         label: "gotimer".into(),
         runner: Runner::Gotimer,
     }];
-    for go in gos {
-        match go.build(golang::SEED_GO, out) {
-            Ok(binary) => sides.push(Side {
-                label: go.name().to_string(),
-                runner: Runner::Go { go, binary },
-            }),
-            Err(e) => {
-                let msg = format!("{} failed to build seed.go, skipping it: {e:#}", go.name());
-                eprintln!("{msg}");
-                notes.push(msg);
-            }
-        }
+    for (go, binary) in golang::build_each(&gos, golang::SEED_GO, out, &mut notes) {
+        sides.push(Side {
+            label: go.name().to_string(),
+            runner: Runner::Go { go, binary },
+        });
     }
     let order: Vec<usize> = (0..sides.len()).collect();
     let jobs = (0..args.rounds)

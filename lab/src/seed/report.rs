@@ -4,7 +4,8 @@
 use super::Args;
 use super::{HeapShape, Outcome, Plan, Program, Summary, PROGRAMS};
 use crate::busy::Window;
-use crate::report::{self, LineChart, Series, Table};
+use crate::chart::{self, LineChart, Series};
+use crate::report::{self, Table};
 use crate::stats::{fixed, MedianRange, Verdict};
 use anyhow::Context as _;
 use std::path::Path;
@@ -81,7 +82,7 @@ pub(super) fn write(
 /// The table printed by default: what the story and the targets rest on, the retained bytes as
 /// their median alone.
 fn narrow_table(plan: &Plan, rows: &[Summary], args: &Args, suffix: &str) -> Table {
-    let mut table = Table::new(title(args, suffix), &NARROW);
+    let mut table = Table::new(title(args, suffix), NARROW);
     for r in rows {
         table.row(vec![
             r.program.name().into(),
@@ -112,7 +113,7 @@ fn title(args: &Args, suffix: &str) -> String {
 fn full_table(plan: &Plan, rows: &[Summary], args: &Args, suffix: &str) -> Table {
     let mut table = Table::new(
         title(args, suffix),
-        &[
+        [
             "program",
             "side",
             "messages/s (M)",
@@ -285,7 +286,7 @@ fn targets(rows: &[Summary]) -> Vec<Line> {
 fn write_samples(plan: &Plan, outcomes: &[Outcome], path: &Path) -> anyhow::Result<()> {
     let mut csv = Table::new(
         "samples",
-        &[
+        [
             "side",
             "program",
             "round",
@@ -359,7 +360,7 @@ fn chart(plan: &Plan, outcomes: &[Outcome], path: &Path) -> anyhow::Result<()> {
             log_y: true,
         })
         .collect();
-    report::line_charts(path, &charts)
+    chart::line_charts(path, &charts)
 }
 
 #[cfg(test)]
