@@ -158,7 +158,34 @@
 //!
 //! # How it works
 //!
-//! Data flows one way: API → wheel → driver → delivery. Each thread creates its timers in its own
+//! Data flows one way:
+//!
+//! ```text
+//!  API         Timer, Ticker, after, after_func, tick, Clock, FakeClock   timer.rs, ticker.rs, clock.rs
+//!   │ makes a timer of one kind: channel, tick, callback, a fake clock's after   runtime/kinds/
+//!   ▼
+//!  handle      Handle<Kind>: the entry, its shard, its runtime             runtime/handle.rs
+//!   │ stop, reset, c(): takes the shard's lock
+//!   ▼
+//!  entry       the state machine: file, unfile, repark, fire, each once     runtime/entry/
+//!   │ under the lock (a Locked, lending a Held token); the kind's fire says what comes next
+//!   ▼
+//!  shard/wheel one lock, a timing wheel, the published next deadline        runtime/shard.rs, wheel/
+//!   │ what comes due: found by the driver's poll, a c(), or a manual step
+//!   ▼
+//!  runtime     system: a driver thread + a callback pool                    runtime/system.rs, driver.rs, pool.rs
+//!              manual: FakeClock::advance, on the calling thread            runtime/manual.rs
+//!   │ consumes what the lock left to do (AfterUnlock: a callback, a deadline to wake for)
+//!   ▼
+//!  delivery    a value on the timer's channel (sent under the lock), or a callback run on a
+//!              callback thread (the advancing thread, on a fake clock)      runtime/kinds/, callback.rs
+//! ```
+//!
+//! Each kind of timer implements one small interface (`Delivery`: what firing does, answered under
+//! the shard lock as "done", "again at this deadline" or "run a callback after the lock"), so the
+//! state machine, the wheel and the runtimes never name a kind; a new kind is a file in
+//! `runtime/kinds/` and a line in its list. The two runtimes share one core, a time line and the
+//! shards, and differ only in who fires what is due. Each thread creates its timers in its own
 //! shard: a hierarchical timing wheel (nine levels of 64 slots with occupancy bitmaps, 1.024 µs
 //! resolution) behind a mutex, so threads do not contend on one lock. Insert, cancel and reset are
 //! O(1); a reset to a later deadline is a single store, as in Go. One driver thread sleeps until the

@@ -52,7 +52,7 @@ impl Origin {
         }
     }
 
-    /// Where the timer was created. For a site past the site table's limit, a line of `sites.rs`
+    /// Where the timer was created. For a site past the site table's limit, a line of `sites/record.rs`
     /// that says so.
     pub(crate) fn location(&self) -> &'static Location<'static> {
         Origin::location_of(self.tag())

@@ -86,7 +86,7 @@ fn bytes_per_pending_timer() {
 
     assert!(
         (channel - 664.0).abs() < 0.5,
-        "CHANNEL_BYTES in runtime/entry.rs must match crossbeam: {channel}"
+        "BOUNDED_CHANNEL_BYTES in runtime/kinds/chan.rs must match crossbeam: {channel}"
     );
     assert!(
         after_func <= 64.0,

@@ -46,7 +46,7 @@ use std::time::Instant;
 pub struct Site {
     /// The source file of the call that created the timers.
     ///
-    /// The profile records up to 65,532 call sites. Sites past that are counted together, one row
+    /// The profile records up to 65,531 call sites. Sites past that are counted together, one row
     /// per kind, with the file `(call sites past gotimer's limit, merged)` and line and column 0
     /// (an `AfterFunc` row's bytes assume the first such callback's size).
     pub file: &'static str,

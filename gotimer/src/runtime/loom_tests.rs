@@ -398,7 +398,7 @@ fn loom_timer_stop_vs_reset_vs_fire() {
 
 /// Two threads reset one timer to different deadlines while it fires: exactly one value arrives in
 /// the end, that of the reset that came last; no value of an older schedule survives. A reset to a
-/// later deadline of a pending timer takes no lock (`Deliver::reset_later`); when both resets took
+/// later deadline of a pending timer takes no lock (`Delivery::reset_later`); when both resets took
 /// the lock, the order they took it in says which came last.
 #[test]
 fn loom_timer_reset_storm() {

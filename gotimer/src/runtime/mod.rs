@@ -1,44 +1,28 @@
-//! The timer runtime: entries filed in shards of wheels, and what fires them when they are due.
+//! The timer runtime: entries filed in shards of wheels, and what fires them when they are due. The
+//! crate docs' "How it works" draws the data flow through these files, top to bottom:
 //!
-//! ```text
-//!   API (Timer, Ticker, after_func, a fake clock's after)         timer.rs, ticker.rs, clock.rs
-//!    │  makes a kind (kinds/) and starts it
-//!    ▼
-//!   Handle<Kind>      its entry, its shard, its runtime              handle.rs
-//!    │  stop / reset / c(): takes the shard lock
-//!    ▼
-//!   Entry             the state machine: file, unfile, repark, fire   entry/
-//!    │  transitions run under the lock (Locked, Held)
-//!    ▼
-//!   Shard / Wheel     one lock, one wheel, the published next         shard.rs, ../wheel/
-//!    │  what comes due: the driver's poll, a c(), or a manual step
-//!    ▼
-//!   Runtime           Rt: SystemRuntime (driver thread + pool)        rt.rs, system.rs, driver.rs,
-//!                         or ManualRuntime (FakeClock::advance)       pool.rs, manual.rs
-//!    │  consumes what a transition leaves for after the lock (AfterUnlock)
-//!    ▼
-//!   Delivery          the kind's fire: a value on its channel (under the lock), or a callback
-//!                     run on a callback thread / the advancing thread   kinds/, callback.rs
-//! ```
+//! - `handle.rs`: `Handle<Kind>`, what an API type holds: its entry, shard and runtime.
+//! - `kinds/`: the kinds of timer, each implementing `entry::Delivery`; `kinds/mod.rs` lists them.
+//! - `entry/`: the entry's state machine: its states and lock token (`state.rs`), the interface a
+//!   kind implements (`delivery.rs`), and the transitions under a shard lock (`locked.rs`).
+//! - `shard.rs`: one wheel behind one lock, and its published next deadline.
+//! - `core.rs`: what both runtimes share: a time line (`time.rs`) and the shards.
+//! - `system.rs`: the system clock's runtime: the core, a driver thread (`driver.rs`) and a pool of
+//!   callback threads (`pool.rs`, with `handoff.rs` for a callback a callback makes due).
+//! - `manual.rs`: a fake clock's runtime: the core, stepped by `FakeClock::advance`.
+//! - `rt.rs`: `Rt`, either runtime as a handle holds it, and where what a transition leaves for
+//!   after the lock (`AfterUnlock`) goes to the runtime that owns the shard.
+//! - `callback.rs`: running a callback (panics caught and reported); `stats.rs`: the counters;
+//!   `fatal.rs`: a broken invariant aborts; `faults.rs`: the tests' injected faults.
 //!
-//! Each kind of timer (`kinds/`) implements one interface, `entry::Delivery`: what firing does,
-//! answered under the shard lock as a `Fired` (done, again at a later deadline, or run a callback
-//! after the lock). The entry's transitions are written once over that interface, and each returns
-//! one `AfterUnlock` (a callback to run, an earlier deadline to tell the driver) that the runtime
-//! owning the shard consumes (`Rt::after_unlock`). A channel timer is parked until its channel is
-//! first asked for (`Handle::channel`), and each `c()` fires what is due on the calling thread,
-//! under the same lock, so the driver is needed only for a receiver that is already blocked, or that
-//! receives on a channel it kept from an earlier `c()`. A callback that comes due is handed to a
-//! thread to run and stays pending until that thread claims it (`Entry::claim`), so a `stop` before
-//! then keeps it from running.
+//! A channel timer is parked until its channel is first asked for (`Handle::channel`), and each
+//! `c()` fires what is due on the calling thread, under the same lock, so the driver is needed only
+//! for a receiver that is already blocked, or that receives on a channel it kept from an earlier
+//! `c()`. A callback that comes due is handed to a thread to run and stays pending until that
+//! thread claims it (`Entry::claim`), so a `stop` before then keeps it from running.
 //!
-//! The two runtimes share their core (`core.rs`: a time line and the shards) and differ in what
-//! they add: the system runtime (`system.rs`) one static on the monotonic clock with a driver
-//! thread and a callback pool; a manual runtime (`manual.rs`) per fake clock, on a manual time
-//! line with one shard and no thread.
-//!
-//! Files import only files below them in that picture, and never this one: it only declares and
-//! re-exports.
+//! This file only declares and re-exports: no file imports it for anything it defines but
+//! `pending_spans`, and `tests/imports.rs` checks that no file of the crate imports in a circle.
 
 mod callback;
 mod core;

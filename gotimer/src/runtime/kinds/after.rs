@@ -6,6 +6,7 @@
 //! clock's `after` do: the entry itself is freed when it fires. The system clock's `after` is
 //! crossbeam's, and has no entry.
 
+use super::chan::{channel_delivery, Chan, ChannelKind};
 use super::channel::Channel;
 use crate::runtime::entry::{Delivery, Fired, Held};
 use crate::runtime::time::Timeline;
@@ -44,15 +45,12 @@ impl Delivery for After {
         }
     }
 
-    fn true_when(&self) -> Option<u64> {
-        self.channel.true_when()
-    }
+    channel_delivery!();
+}
 
-    fn set_true_when(&self, held: &Held, when: Option<u64>) {
-        self.channel.set_true_when(held, when)
-    }
-
-    fn heap_bytes(&self) -> u64 {
-        self.channel.heap_bytes()
+impl ChannelKind for After {
+    #[inline]
+    fn chan(&self) -> &Chan {
+        &self.channel.chan
     }
 }

@@ -21,6 +21,33 @@ pub(crate) trait ChannelKind: Delivery {
     fn chan(&self) -> &Chan;
 }
 
+/// The `Delivery` methods every channel kind answers from its `Chan` (`ChannelKind::chan`): its
+/// true deadline, whether its channel was made, and the channel's bytes. Written once, expanded in
+/// each kind's `impl Delivery`.
+macro_rules! channel_delivery {
+    () => {
+        #[inline]
+        fn true_when(&self) -> Option<u64> {
+            $crate::runtime::kinds::chan::ChannelKind::chan(self).when()
+        }
+
+        #[inline]
+        fn set_true_when(&self, held: &$crate::runtime::entry::Held, when: Option<u64>) {
+            $crate::runtime::kinds::chan::ChannelKind::chan(self).set_when(held, when)
+        }
+
+        #[inline]
+        fn armed(&self) -> bool {
+            $crate::runtime::kinds::chan::ChannelKind::chan(self).is_armed()
+        }
+
+        fn heap_bytes(&self) -> u64 {
+            $crate::runtime::kinds::chan::BOUNDED_CHANNEL_BYTES
+        }
+    };
+}
+pub(super) use channel_delivery;
+
 pub(crate) struct Chan {
     /// Set once, when the channel is first asked for (arming), before the entry leaves `PARKED`.
     tx: OnceLock<Sender<Instant>>,
@@ -51,7 +78,7 @@ impl Chan {
     }
 
     #[inline]
-    pub(super) fn is_armed(&self) -> bool {
+    pub(crate) fn is_armed(&self) -> bool {
         self.tx.get().is_some()
     }
 
@@ -62,13 +89,13 @@ impl Chan {
 
     /// The true deadline, if parked or in the wheel.
     #[inline]
-    pub(super) fn when(&self) -> Option<u64> {
+    pub(crate) fn when(&self) -> Option<u64> {
         let when = self.true_when.load(crate::sync::Ordering::Acquire);
         (when != NOT_IN_WHEEL).then_some(when)
     }
 
     #[inline]
-    pub(super) fn set_when(&self, _: &Held, when: Option<u64>) {
+    pub(crate) fn set_when(&self, _: &Held, when: Option<u64>) {
         self.true_when.store(when.unwrap_or(NOT_IN_WHEEL), Release)
     }
 

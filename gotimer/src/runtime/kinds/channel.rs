@@ -9,7 +9,7 @@
 //! the wheel at the new deadline, or the send comes first and the reset, finding `NOT_IN_WHEEL`,
 //! takes the locked path (which drains the value and reports it kept one from being received).
 
-use super::chan::{Chan, ChannelKind, BOUNDED_CHANNEL_BYTES, NOT_IN_WHEEL};
+use super::chan::{channel_delivery, Chan, ChannelKind, NOT_IN_WHEEL};
 use crate::runtime::entry::{Delivery, Fired, Held};
 use crate::runtime::time::Timeline;
 use crate::sync::Ordering::{AcqRel, Acquire};
@@ -79,21 +79,6 @@ impl Delivery for Channel {
         }
     }
 
-    #[inline]
-    fn true_when(&self) -> Option<u64> {
-        self.chan.when()
-    }
-
-    #[inline]
-    fn set_true_when(&self, held: &Held, when: Option<u64>) {
-        self.chan.set_when(held, when)
-    }
-
-    #[inline]
-    fn armed(&self) -> bool {
-        self.chan.is_armed()
-    }
-
     /// A parked entry that a concurrent `c()` arms keeps the moved deadline: arming files it under
     /// its old one, at or before the new, and the node is re-filed when it comes up.
     #[inline]
@@ -112,9 +97,7 @@ impl Delivery for Channel {
         false
     }
 
-    fn heap_bytes(&self) -> u64 {
-        BOUNDED_CHANNEL_BYTES
-    }
+    channel_delivery!();
 }
 
 impl ChannelKind for Channel {

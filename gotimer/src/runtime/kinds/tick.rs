@@ -1,7 +1,7 @@
 //! The ticker (`Ticker::new`, `tick`): phase-aligned ticks on a channel of capacity 1, dropped while
 //! the receiver is behind, as Go's are.
 
-use super::chan::{Chan, ChannelKind, BOUNDED_CHANNEL_BYTES, NOT_IN_WHEEL};
+use super::chan::{channel_delivery, Chan, ChannelKind, NOT_IN_WHEEL};
 use crate::runtime::entry::{Delivery, Fired, Held};
 use crate::runtime::time::Timeline;
 use crate::sync::{
@@ -91,24 +91,7 @@ impl Delivery for Tick {
         }
     }
 
-    #[inline]
-    fn true_when(&self) -> Option<u64> {
-        self.chan.when()
-    }
-
-    #[inline]
-    fn set_true_when(&self, held: &Held, when: Option<u64>) {
-        self.chan.set_when(held, when)
-    }
-
-    #[inline]
-    fn armed(&self) -> bool {
-        self.chan.is_armed()
-    }
-
-    fn heap_bytes(&self) -> u64 {
-        BOUNDED_CHANNEL_BYTES
-    }
+    channel_delivery!();
 }
 
 impl ChannelKind for Tick {
