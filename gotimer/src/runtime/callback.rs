@@ -18,19 +18,34 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// claims it before a `stop` or `reset` takes it back, and drops the job.
 /// A panic in the callback, or in the drop of its captures, is counted in `panics` and reported.
 pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
-    // One load now; the location is looked up only for a report.
-    let origin = job.origin.tag();
-    // The job is dropped inside too: it may hold the last reference to the user's closure,
-    // whose captures may panic when dropped.
-    let outcome = catch_unwind(AssertUnwindSafe(move || {
-        let job = job;
-        // Declared after `job`, so that unwinding drops it first: counted, then the captures go.
-        let _count = CountIfUnwinding::new(panics);
-        // Not if a `stop` or `reset` took it back first (`Entry::claim`): then only the drop.
+    // Not if a `stop` or `reset` took it back first (`Entry::claim`): then only the drop.
+    guarded(job, panics, |job| {
         if job.claim() {
             job.action.call();
         }
-        drop(job);
+    })
+}
+
+/// Makes the notification a kind asked for when its entry fired (`Fired::Notify`: a task's waker),
+/// on the firing thread, which may be the driver: a panic is counted and reported as a callback's
+/// is, and never reaches the thread.
+pub(crate) fn notify(entry: EntryRef, panics: &AtomicUsize) {
+    guarded(entry, panics, |entry| entry.action.notify())
+}
+
+/// Calls `f` on `entry`, then drops the entry, catching a panic in either: counted in `panics`,
+/// then reported with the timer's call site.
+fn guarded(entry: EntryRef, panics: &AtomicUsize, f: impl FnOnce(&EntryRef)) {
+    // One load now; the location is looked up only for a report.
+    let origin = entry.origin.tag();
+    // The entry is dropped inside too: it may hold the last reference to the user's closure,
+    // whose captures may panic when dropped.
+    let outcome = catch_unwind(AssertUnwindSafe(move || {
+        let entry = entry;
+        // Declared after `entry`, so that unwinding drops it first: counted, then the captures go.
+        let _count = CountIfUnwinding::new(panics);
+        f(&entry);
+        drop(entry);
     }));
     if let Err(payload) = outcome {
         let msg = super::fatal::panic_message(payload.as_ref());

@@ -16,7 +16,7 @@
 //! cannot be started, it retries every [`RETRY`] instead of sleeping until the next deadline, so a
 //! callback runs as soon as a thread can be had again.
 
-use super::entry::EntryRef;
+use super::entry::{Batch, EntryRef};
 #[cfg(not(loom))]
 use super::fatal::{fatal, panic_message};
 use super::time::SPIN_BELOW;
@@ -34,14 +34,10 @@ pub(crate) trait Driven: Sync + 'static {
     fn driver(&self) -> &Driver;
     /// The runtime's time, in its time line's nanoseconds.
     fn now(&self) -> u64;
-    /// Fires what is due at `now` (callbacks through `jobs`, which the runtime hands out) and
+    /// Fires what is due at `now` (what that leaves for after the locks through `batch`, which the
+    /// runtime hands on) and
     /// returns the earliest deadline left, for the driver to sleep until.
-    fn poll_due(
-        &'static self,
-        now: u64,
-        buf: &mut Vec<(u64, EntryRef)>,
-        jobs: &mut Vec<EntryRef>,
-    ) -> u64;
+    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, EntryRef)>, batch: &mut Batch) -> u64;
     /// Retries starting a callback thread that could not be started; true while callbacks still
     /// wait for one.
     fn retry_callback_threads(&'static self) -> bool;
@@ -169,16 +165,16 @@ fn tighten_timer_slack() {
 fn run<D: Driven>(rt: &'static D) {
     let driver = rt.driver();
     let mut buf = Vec::new();
-    let mut jobs = Vec::new();
+    let mut batch = Batch::default();
     let mut lead = Lead::default();
     loop {
-        let mut next = rt.poll_due(rt.now(), &mut buf, &mut jobs);
+        let mut next = rt.poll_due(rt.now(), &mut buf, &mut batch);
         if rt.retry_callback_threads() {
             next = next.min(rt.now().saturating_add(RETRY.as_nanos() as u64));
         }
         // A burst of timers due at once must not leave the driver bigger for good.
         buf.shrink_to(KEEP);
-        jobs.shrink_to(KEEP);
+        batch.shrink_to(KEEP);
         if next <= rt.now() {
             continue;
         }

@@ -20,7 +20,7 @@
 use super::callback;
 use super::core::Core;
 use super::driver::Driven;
-use super::entry::{Entry, EntryRef};
+use super::entry::{Batch, Entry, EntryRef};
 use super::kinds::callback::Callback;
 use super::manual::ManualRuntime;
 use super::pool::Pool;
@@ -232,14 +232,14 @@ impl World {
     /// The driver's step: the real `Shard::poll` at `now`, then the callbacks that came due, on this
     /// thread after the lock is released (with those a reset made due at once).
     fn poll(&self, now: u64) {
-        let (mut buf, mut jobs) = (Vec::new(), Vec::new());
+        let (mut buf, mut batch) = (Vec::new(), Batch::default());
         if self.shard().next() <= now {
             self.witness();
             self.shard()
-                .poll(now, &self.runtime().time, &mut buf, &mut jobs);
+                .poll(now, &self.runtime().time, &mut buf, &mut batch);
             self.witness();
         }
-        for job in jobs {
+        for job in batch.run {
             callback::run(job, &self.panics);
         }
         assert_eq!(self.panics.load(SeqCst), 0, "a model's callback panicked");

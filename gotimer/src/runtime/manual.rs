@@ -19,7 +19,7 @@
 
 use super::callback;
 use super::core::Core;
-use super::entry::{AfterUnlock, EntryRef};
+use super::entry::{AfterUnlock, Batch, EntryRef};
 use super::kinds::after::Kept;
 use super::stats::Stats;
 use super::time::{Due, Timeline};
@@ -122,6 +122,9 @@ impl ManualRuntime {
     /// this one if one is under way and this is one of its callbacks. And a timer was scheduled:
     /// `wait_for_waiters` looks again.
     pub(crate) fn after_unlock(&self, done: AfterUnlock) {
+        if let Some(entry) = done.notify {
+            callback::notify(entry, &self.panics);
+        }
         if let Some(job) = done.run {
             lock(&self.jobs).push_back(job);
         }
@@ -189,7 +192,7 @@ impl ManualRuntime {
     fn advance_to(&self, target: u64) {
         let _advancing = self.begin("advance");
         let (time, shard) = (&self.core.time, self.core.shard(0));
-        let (mut buf, mut fired) = (Vec::new(), Vec::new());
+        let (mut buf, mut fired) = (Vec::new(), Batch::default());
         loop {
             self.run_queued();
             // With no callback waiting, a step that finds nothing left up to the target moves the
@@ -203,9 +206,18 @@ impl ManualRuntime {
                 }
                 continue;
             }
-            for job in fired.drain(..) {
-                callback::run(job, &self.panics);
-            }
+            self.deliver(&mut fired);
+        }
+    }
+
+    /// What a step left for after the lock: its notifications, then its callbacks, in the order
+    /// their entries fired.
+    fn deliver(&self, fired: &mut Batch) {
+        for entry in fired.notify.drain(..) {
+            callback::notify(entry, &self.panics);
+        }
+        for job in fired.run.drain(..) {
+            callback::run(job, &self.panics);
         }
     }
 
@@ -216,15 +228,13 @@ impl ManualRuntime {
         self.run_queued();
         let time = &self.core.time;
         let from = time.now();
-        let mut fired = Vec::new();
+        let mut fired = Batch::default();
         let stepped = self
             .core
             .shard(0)
             .step(u64::MAX, false, time, &mut Vec::new(), &mut fired);
         stepped?;
-        for job in fired.drain(..) {
-            callback::run(job, &self.panics);
-        }
+        self.deliver(&mut fired);
         self.run_queued();
         Some(from)
     }

@@ -140,6 +140,11 @@ impl Pool {
         self.panics.load(SeqCst)
     }
 
+    /// The count of callbacks that panicked, for the runtime's notifications to count theirs in.
+    pub(crate) fn panic_count(&self) -> &AtomicUsize {
+        &self.panics
+    }
+
     /// Starts a worker, unless `MAX_WORKERS` run (then callbacks queue: true). False if the
     /// operating system refused the thread.
     fn spawn(&'static self) -> bool {

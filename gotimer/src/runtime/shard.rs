@@ -10,7 +10,7 @@
 //! state machine (`entry/locked.rs`), which this composes into a handle's `stop` and `reset`, the
 //! driver's `poll` and the manual runtime's `step`.
 
-use super::entry::{AfterUnlock, Delivery, Entry, EntryRef, Held, Locked, Share};
+use super::entry::{AfterUnlock, Batch, Delivery, Entry, EntryRef, Held, Locked, Share};
 use super::faults;
 use super::time::{Due, Timeline};
 use crate::sync::{lock, AtomicU64, Mutex, Ordering::SeqCst};
@@ -96,27 +96,28 @@ impl Shard {
         self.next.load(SeqCst)
     }
 
-    /// The driver's step: fires everything due at `now`. Callbacks to run are pushed to `jobs`.
+    /// The driver's step: fires everything due at `now`; what that leaves for after the lock goes
+    /// to `batch`.
     pub(crate) fn poll(
         &self,
         now: u64,
         time: &Timeline,
         buf: &mut Vec<(u64, EntryRef)>,
-        jobs: &mut Vec<EntryRef>,
+        batch: &mut Batch,
     ) {
         let mut locked = self.lock();
         faults::under_poll_lock();
         locked.wheel().poll(now, buf);
         for (due, entry) in buf.drain(..) {
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
-            jobs.extend(locked.fire_polled(&entry, due, now, time).run);
+            batch.push(locked.fire_polled(&entry, due, now, time));
         }
         locked.publish_next();
     }
 
     /// A manual runtime's step: finds the earliest true deadline in the wheel; if it is at or
     /// before `limit`, moves `time` to exactly that deadline, fires every entry due then (callbacks
-    /// to `jobs`) and returns it. Returns `None` if no deadline is at or before `limit`, after
+    /// to `batch`) and returns it. Returns `None` if no deadline is at or before `limit`, after
     /// moving `time` to `limit` if `settle`: under the lock, so that no timer can be scheduled
     /// between the check and the move.
     ///
@@ -131,7 +132,7 @@ impl Shard {
         settle: bool,
         time: &Timeline,
         buf: &mut Vec<(u64, EntryRef)>,
-        jobs: &mut Vec<EntryRef>,
+        batch: &mut Batch,
     ) -> Option<u64> {
         let mut locked = self.lock();
         let stepped = loop {
@@ -156,7 +157,7 @@ impl Shard {
             for (due, entry) in buf.drain(..) {
                 match entry.true_when(due) {
                     when if Some(when) == at => {
-                        jobs.extend(locked.fire_polled(&entry, due, when, time).run);
+                        batch.push(locked.fire_polled(&entry, due, when, time));
                     }
                     when => {
                         let _ = locked.refile_polled(&entry, when);

@@ -5,9 +5,10 @@
 //! `handoff.rs`). Nothing needs shutting down: the threads never keep the process alive, and
 //! pending timers are simply dropped at exit.
 
+use super::callback;
 use super::core::Core;
 use super::driver::{Driven, Driver};
-use super::entry::{AfterUnlock, EntryRef};
+use super::entry::{AfterUnlock, Batch, EntryRef};
 use super::pool::Pool;
 use super::stats::Stats;
 use super::time::Timeline;
@@ -74,6 +75,9 @@ impl SystemRuntime {
     /// once goes to a callback thread, and the driver learns of an earlier deadline.
     #[inline]
     pub(crate) fn after_unlock(&'static self, done: AfterUnlock) {
+        if let Some(entry) = done.notify {
+            callback::notify(entry, self.pool.panic_count());
+        }
         if let Some(job) = done.run {
             // Made due by a callback: run next on its thread (`handoff.rs`).
             match self.pool.offer(job, || self.core.time.now()) {
@@ -138,20 +142,20 @@ impl Driven for SystemRuntime {
         self.core.time.now()
     }
 
-    /// Fires what is due at `now` in every due shard and hands the callbacks to the pool.
-    fn poll_due(
-        &'static self,
-        now: u64,
-        buf: &mut Vec<(u64, EntryRef)>,
-        jobs: &mut Vec<EntryRef>,
-    ) -> u64 {
+    /// Fires what is due at `now` in every due shard, makes the notifications a shard's poll left
+    /// as soon as its lock is released, and hands the callbacks to the pool.
+    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, EntryRef)>, batch: &mut Batch) -> u64 {
+        let pool = &self.pool;
         for shard in self.core.shards() {
             if shard.next() <= now {
-                shard.poll(now, &self.core.time, buf, jobs);
+                shard.poll(now, &self.core.time, buf, batch);
+                // The shard's lock is released: its notifications first, then the next shard.
+                for entry in batch.notify.drain(..) {
+                    callback::notify(entry, pool.panic_count());
+                }
             }
         }
-        let pool = &self.pool;
-        for job in jobs.drain(..) {
+        for job in batch.run.drain(..) {
             // A failed start is retried by the driver's loop (`retry_callback_threads`).
             let _ = pool.submit(job);
         }

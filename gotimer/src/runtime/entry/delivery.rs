@@ -4,8 +4,9 @@
 //!
 //! This is Go's one delivery hook (`runtime/time.go`'s `t.f(arg, seq, delay)`), which serves
 //! channels, goroutine wake-ups and `AfterFunc` alike. A kind answers under the shard lock with a
-//! [`Fired`]: nothing more, back in the wheel at its next deadline, or a callback for a thread to
-//! run once the lock is released (`Locked::fire` turns it into an `AfterUnlock` for the runtime).
+//! [`Fired`]: nothing more, back in the wheel at its next deadline, a callback for a thread to run
+//! once the lock is released, or a notification for the firing thread to make as soon as it is
+//! (`Locked::fire` turns it into an `AfterUnlock` for the runtime).
 
 use super::state::{Entry, Held, State};
 use crate::origin::Origin;
@@ -25,6 +26,14 @@ pub(crate) enum Fired {
     /// Run [`Delivery::call`] on a callback thread once the lock is released; the entry is pending
     /// (queued) until that thread claims it.
     Run,
+    /// The entry is done (idle); call [`Delivery::notify`] on the firing thread as soon as the lock
+    /// is released, in a batch with the others of the same lock: for work that is short and never
+    /// blocks (waking a task), which a callback thread would only delay. The firing thread may be
+    /// the driver, so a notify that blocks holds up every timer of the runtime meanwhile; one that
+    /// panics is caught and counted as a callback's panic is. No kind of the crate's own uses it
+    /// yet (a task's waker will); the runtime's tests exercise it with one of theirs.
+    #[cfg_attr(any(not(test), loom), allow(dead_code))]
+    Notify,
 }
 
 /// A kind of timer. Every method but `fire` has the answer of a kind with no channel (a callback):
@@ -77,6 +86,9 @@ pub(crate) trait Delivery: Send + Sync + 'static {
 
     /// The work `fire` left for after the lock (`Fired::Run`), on the thread that claimed it.
     fn call(&self) {}
+
+    /// The work `fire` left for right after the lock (`Fired::Notify`), on the firing thread.
+    fn notify(&self) {}
 }
 
 /// An `Arc` of an entry, of a known kind or type-erased, shared as the wheel's payload: lets the

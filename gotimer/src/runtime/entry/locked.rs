@@ -22,8 +22,35 @@ use std::sync::Arc;
 pub(crate) struct AfterUnlock {
     /// A callback that came due: queued (`State::Queued`) for a thread to claim and run.
     pub(crate) run: Option<EntryRef>,
+    /// An entry whose kind asked for `Delivery::notify` on this thread, now that the lock is gone.
+    pub(crate) notify: Option<EntryRef>,
     /// A deadline published below the shard's old `next`: whoever fires timers must know of it.
     pub(crate) deadline: Option<u64>,
+}
+
+/// What the transitions under one lock left for after it, in a batch: a poll fires many entries
+/// and hands them on together once the lock is released, as tokio's `WakeList` does.
+#[derive(Default)]
+pub(crate) struct Batch {
+    /// Callbacks for threads to claim and run (`AfterUnlock::run`).
+    pub(crate) run: Vec<EntryRef>,
+    /// Entries whose kind asked to be notified on the firing thread (`AfterUnlock::notify`).
+    pub(crate) notify: Vec<EntryRef>,
+}
+
+impl Batch {
+    /// Adds what one transition left. Its deadline is not kept: whoever polls recomputes `next`.
+    #[inline]
+    pub(crate) fn push(&mut self, done: AfterUnlock) {
+        self.run.extend(done.run);
+        self.notify.extend(done.notify);
+    }
+
+    /// Gives back the room a burst took, past `keep` entries each.
+    pub(crate) fn shrink_to(&mut self, keep: usize) {
+        self.run.shrink_to(keep);
+        self.notify.shrink_to(keep);
+    }
 }
 
 impl<A: Delivery> Entry<A> {
@@ -49,9 +76,13 @@ impl<A: Delivery> Entry<A> {
                 self.set_queued();
                 Ok(AfterUnlock {
                     run: Some(self.clone()),
-                    deadline: None,
+                    ..AfterUnlock::default()
                 })
             }
+            Fired::Notify => Ok(AfterUnlock {
+                notify: Some(self.clone()),
+                ..AfterUnlock::default()
+            }),
             Fired::Again(due) => Err(due),
         }
     }
@@ -162,14 +193,18 @@ impl<'a> Locked<'a> {
                 entry.set_queued();
                 AfterUnlock {
                     run: Some(A::share(entry)),
-                    deadline: None,
+                    ..AfterUnlock::default()
                 }
             }
+            Fired::Notify => AfterUnlock {
+                notify: Some(A::share(entry)),
+                ..AfterUnlock::default()
+            },
             // Not `set_true_when`: `fire` recorded it (a one-shot timer's is already `due`, and a
             // lock-free `reset_later` may be moving it on right now).
             Fired::Again(due) => AfterUnlock {
-                run: None,
                 deadline: self.file(entry, due),
+                ..AfterUnlock::default()
             },
         }
     }
@@ -231,8 +266,8 @@ impl<'a> Locked<'a> {
         };
         entry.action.set_true_when(&self.held, Some(due));
         AfterUnlock {
-            run: None,
             deadline,
+            ..AfterUnlock::default()
         }
     }
 
@@ -253,8 +288,8 @@ impl<'a> Locked<'a> {
             return AfterUnlock::default();
         };
         AfterUnlock {
-            run: None,
             deadline: self.file(entry, due),
+            ..AfterUnlock::default()
         }
     }
 
@@ -285,8 +320,8 @@ impl<'a> Locked<'a> {
         match now {
             Some(now) if due <= now => self.fire(entry, due, now, time),
             _ => AfterUnlock {
-                run: None,
                 deadline: self.file(entry, due),
+                ..AfterUnlock::default()
             },
         }
     }

@@ -59,5 +59,5 @@ mod locked;
 mod state;
 
 pub(crate) use delivery::{Delivery, EntryRef, Fired, Share};
-pub(crate) use locked::{AfterUnlock, Locked};
+pub(crate) use locked::{AfterUnlock, Batch, Locked};
 pub(crate) use state::{Entry, Held};

@@ -10,6 +10,12 @@
 //!
 //! `chan.rs` is what the channel kinds share: the channel, made when the timer is armed, and the
 //! true deadline kept apart from the wheel node's.
+//!
+//! A new kind is a file here that implements `Delivery` (its `fire` answers under the shard lock:
+//! done, again at a later deadline, `Fired::Run` for a callback thread, or `Fired::Notify` for short
+//! work on the firing thread once the lock is released, such as waking a task), a row and a `mod`
+//! line in this file, and the API that makes it (with `Handle::start`, or `Handle::start_channel`
+//! for a `ChannelKind`). The entry, the shards, the wheel and both runtimes take it as it is.
 
 pub(crate) mod after;
 pub(crate) mod callback;
