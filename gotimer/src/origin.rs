@@ -11,6 +11,8 @@
 
 use crate::sites::{self, tag};
 use std::panic::Location;
+// `std`'s atomic, not `crate::sync`'s: the tag is read `Relaxed` for reports and profiles only, and
+// no ordering argument rests on it.
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 pub(crate) use crate::sites::Kind;

@@ -13,6 +13,8 @@ use super::routes::route;
 use crate::sync::lock;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+// `std`'s atomic: the server's stop flag is outside the timer runtime and its loom models; the
+// acceptor that reads it is woken by a connection and joined, which orders what follows.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};

@@ -814,9 +814,9 @@ fn loom_driver_park_vs_insert() {
 
 /// The pool's idle exit (`Pool::leave_if_idle`, a worker that waited `IDLE_EXIT` for nothing)
 /// against `Pool::submit` of a callback: either the leaving worker sees the job and stays, or the
-/// dispatch sees no idle worker and starts one; never a job with no worker to run it.
+/// submission sees no idle worker and starts one; never a job with no worker to run it.
 #[test]
-fn loom_pool_dispatch_vs_idle_exit() {
+fn loom_pool_submit_vs_idle_exit() {
     model(|| {
         let pool: &'static Pool = Box::leak(Box::new(Pool::with_one_idle_worker()));
         let leaving = thread::spawn(move || pool.leave_if_idle());
