@@ -3,8 +3,8 @@
 use crate::context::current_rt;
 use crate::origin::Kind;
 use crate::runtime::kinds::{after::After, callback::Callback, channel::Channel};
-use crate::runtime::{Due, Handle, Rt};
-use crossbeam_channel::{bounded, never, Receiver};
+use crate::runtime::{Delivery, Due, Handle, Rt};
+use crossbeam_channel::{bounded, never, Receiver, Sender};
 use std::fmt;
 use std::panic::Location;
 use std::sync::OnceLock;
@@ -426,33 +426,24 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
         // one that is disconnected when the handle-less entry goes).
         (Rt::Manual(fake), due) if !fake.core().fires_within_range(due) => never(),
         (Rt::Manual(fake), due) => {
-            let (tx, rx) = bounded(1);
             let keep = fake.kept();
+            let after = |tx| After::new(tx, keep.clone());
             match due {
                 Due::At(deadline) if deadline <= fake.core().now() => {
-                    // Made already fired (see `start_channel`); the clock keeps the sender, as
-                    // `After` does once it has delivered.
-                    let fired = tx.clone();
-                    drop(Handle::idle(
-                        rt.clone(),
-                        site,
-                        Kind::After,
-                        After::new(tx, keep.clone()),
-                    ));
-                    let _ = fired.try_send(deadline);
+                    // The clock keeps the sender, as `After` does once it has delivered.
+                    let (_, rx, fired) =
+                        fired_at_creation(rt.clone(), site, Kind::After, after, deadline);
                     crate::sync::lock(&*keep).push(fired);
+                    rx
                 }
                 // No handle: the entry lives in the wheel until it fires (or the clock is
                 // dropped), and then the clock keeps a sender (`After`).
-                due => drop(Handle::start(
-                    rt.clone(),
-                    site,
-                    Kind::After,
-                    After::new(tx, keep),
-                    due,
-                )),
+                due => {
+                    let (tx, rx) = bounded(1);
+                    drop(Handle::start(rt.clone(), site, Kind::After, after(tx), due));
+                    rx
+                }
             }
-            rx
         }
     }
 }
@@ -469,16 +460,28 @@ fn start_channel(
 ) -> (Handle<Channel>, OnceLock<Receiver<Instant>>) {
     match due {
         Due::At(deadline) if deadline <= rt.core().now() => {
-            let (tx, rx) = bounded(1);
-            let fired = tx.clone();
-            // Idle, as after firing.
-            let handle = Handle::idle(rt, site, kind, Channel::new(tx));
-            // Nobody else can reach the channel yet, so this is the value of a timer that fired.
-            let _ = fired.try_send(deadline);
+            let (handle, rx, _) = fired_at_creation(rt, site, kind, Channel::new, deadline);
             (handle, OnceLock::from(rx))
         }
         due => Handle::start_channel(rt, site, kind, Channel::unarmed(), due),
     }
+}
+
+/// A channel timer of kind `make(tx)` made already fired at `deadline`, a deadline reached: its
+/// entry idle, as after firing, and `deadline` in its channel. Nobody else can reach the channel
+/// yet, so this is the value of a timer that fired. Returns a sender of the channel too.
+fn fired_at_creation<A: Delivery>(
+    rt: Rt,
+    site: &'static Location<'static>,
+    kind: Kind,
+    make: impl FnOnce(Sender<Instant>) -> A,
+    deadline: Instant,
+) -> (Handle<A>, Receiver<Instant>, Sender<Instant>) {
+    let (tx, rx) = bounded(1);
+    let fired = tx.clone();
+    let handle = Handle::idle(rt, site, kind, make(tx));
+    let _ = fired.try_send(deadline);
+    (handle, rx, fired)
 }
 
 /// Runs `f` on a callback thread after at least `d`, and returns a [`Timer`] that can stop or

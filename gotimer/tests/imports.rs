@@ -231,9 +231,6 @@ fn gotimer_src_has_no_import_circle() {
         for path in paths {
             if let Some(file) = krate.resolve(path, 0) {
                 if file != module {
-                    if std::env::var("IMPORTS_DEBUG").is_ok() {
-                        println!("  {module:?}: {path:?} -> {file:?}");
-                    }
                     out.insert(file.clone());
                 }
             }

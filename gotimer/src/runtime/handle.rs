@@ -27,11 +27,18 @@ pub(crate) struct Handle<A: ?Sized = dyn Delivery> {
 }
 
 impl<A: Delivery> Handle<A> {
+    /// What an entry of kind `A` holds in all (for the profile): the entry, what it keeps besides
+    /// (`ENTRY_OVERHEAD`), and the kind's heap (its channel).
+    #[inline]
+    fn bytes(action: &A) -> u64 {
+        ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.heap_bytes()
+    }
+
     /// A new idle entry in the calling thread's shard of `rt`: scheduled by nothing yet.
     pub(crate) fn idle(rt: Rt, site: &'static Location<'static>, kind: Kind, action: A) -> Self {
-        let bytes = ENTRY_OVERHEAD + std::mem::size_of::<Entry<A>>() as u64 + action.heap_bytes();
+        let origin = Origin::new(site, kind, Handle::bytes(&action));
         Handle {
-            entry: Arc::new(Entry::new(Origin::new(site, kind, bytes), action)),
+            entry: Arc::new(Entry::new(origin, action)),
             shard: rt.core().local_shard(),
             rt,
         }
@@ -100,10 +107,12 @@ impl<A: Delivery> Handle<A> {
         let Some(now) = time.unlocked_now() else {
             return Err((rt, action));
         };
-        let size = std::mem::size_of::<Entry<A>>() as u64;
-        let bytes = ENTRY_OVERHEAD + size + action.heap_bytes();
         let deadline = time.deadline(now, due);
-        let origin = Origin::parked(site, kind, bytes, 16 + size);
+        // Parked, it holds only its `Arc` counts and the entry: no node, no channel yet.
+        let parked_bytes = 16 + std::mem::size_of::<Entry<A>>() as u64;
+        let origin = Origin::parked(site, kind, Handle::bytes(&action), parked_bytes);
+        // Built in place: through a helper taking the entry by value, this path (every
+        // `Timer::new`) measured 30 instructions more.
         Ok(Handle {
             entry: Arc::new(Entry::parked(origin, action, deadline)),
             shard: rt.core().local_shard(),

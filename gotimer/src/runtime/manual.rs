@@ -99,13 +99,13 @@ impl ManualRuntime {
     }
 
     /// True if the calling thread is inside an advance of this clock (running one of its callbacks).
-    fn in_advance(&self) -> bool {
+    pub(crate) fn in_own_callback(&self) -> bool {
         ADVANCING.with(|a| a.borrow().contains(&self.id()))
     }
 
     fn begin(&self, what: &str) -> Advancing<'_> {
         assert!(
-            !self.in_advance(),
+            !self.in_own_callback(),
             "gotimer: FakeClock::{what} called from a callback of the same fake clock: the advance \
              that runs the callback would wait for itself"
         );
@@ -165,16 +165,11 @@ impl ManualRuntime {
 
     /// A fake clock's `waiters`: its timers with a deadline.
     pub(crate) fn waiters(&self) -> usize {
-        self.core.shard(0).len()
+        self.core.len()
     }
 
     pub(crate) fn wait_for_waiters(&self, n: usize, timeout: Duration) -> bool {
         self.wait_for(n, timeout, || self.waiters())
-    }
-
-    /// True if the calling thread is running a callback of this clock's advance.
-    pub(crate) fn in_own_callback(&self) -> bool {
-        self.in_advance()
     }
 
     /// Runs the queued callbacks, including those they queue, until none is left.

@@ -46,9 +46,8 @@ impl SystemRuntime {
         rt
     }
 
-    /// A system runtime whose driver thread is not started: `start`'s, and the loom models', which
-    /// leak one per run and play the driver themselves.
-    pub(crate) fn on(time: Timeline, shards: usize) -> SystemRuntime {
+    /// A system runtime whose driver thread is not started yet.
+    fn on(time: Timeline, shards: usize) -> SystemRuntime {
         SystemRuntime {
             core: Core::new(time, shards),
             driver: Driver::new(),
@@ -56,13 +55,13 @@ impl SystemRuntime {
         }
     }
 
-    /// For the loom models of the driver's handshake: this runtime's driver is the calling thread.
+    /// For the loom models of the driver's handshake, which leak one per run: one shard, and this
+    /// runtime's driver is the calling thread.
     #[cfg(all(test, loom))]
     pub(crate) fn with_driver_here(time: Timeline) -> SystemRuntime {
         SystemRuntime {
-            core: Core::new(time, 1),
             driver: Driver::for_current_thread(),
-            pool: Pool::new(),
+            ..SystemRuntime::on(time, 1)
         }
     }
 
