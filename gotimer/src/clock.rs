@@ -2,11 +2,14 @@
 //! clock that the free functions (`Timer::new`, `after`, `sleep`, …) use on each thread.
 
 use crate::context::{self, current_rt, ClockGuard};
+use crate::future::{Sleep, Timeout};
+use crate::origin::Kind;
 use crate::runtime::{Due, Rt, Stats, SPIN_BELOW};
 use crate::ticker::Ticker;
 use crate::timer::Timer;
 use crossbeam_channel::Receiver;
 use std::fmt;
+use std::future::IntoFuture;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
@@ -373,6 +376,83 @@ impl Clock {
         let timer = self.timer(d);
         // The timer's handle holds the clock, so its channel stays connected.
         let _ = timer.c().recv();
+    }
+
+    /// [`future::sleep(d)`](crate::future::sleep) on this clock: a future that completes when this
+    /// clock reaches `now + d`. On a fake clock it is counted by
+    /// [`FakeClock::waiters`](crate::FakeClock::waiters) while it is pending, and completes when an
+    /// advance reaches its deadline.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let s = fake.clock().sleep_async(Duration::from_secs(60));
+    /// assert_eq!(fake.waiters(), 1);
+    /// fake.advance(Duration::from_secs(60));
+    /// assert_eq!(pollster::block_on(s), fake.now());
+    /// ```
+    #[track_caller]
+    pub fn sleep_async(&self, d: Duration) -> Sleep {
+        Sleep::start(self.rt.clone(), Location::caller(), Kind::Sleep, Due::In(d))
+    }
+
+    /// [`future::sleep_until(deadline)`](crate::future::sleep_until) on this clock.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let deadline = fake.now() + Duration::from_secs(1);
+    /// let s = fake.clock().sleep_until_async(deadline);
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(pollster::block_on(s), deadline);
+    /// ```
+    #[track_caller]
+    pub fn sleep_until_async(&self, deadline: Instant) -> Sleep {
+        Sleep::start(
+            self.rt.clone(),
+            Location::caller(),
+            Kind::Sleep,
+            Due::At(deadline),
+        )
+    }
+
+    /// [`future::timeout(d, f)`](crate::future::timeout) on this clock.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let t = fake.clock().timeout(Duration::from_secs(5), std::future::pending::<()>());
+    /// fake.advance(Duration::from_secs(5));
+    /// assert!(pollster::block_on(t).is_err());
+    /// ```
+    #[track_caller]
+    pub fn timeout<F: IntoFuture>(&self, d: Duration, f: F) -> Timeout<F::IntoFuture> {
+        let sleep = Sleep::start(
+            self.rt.clone(),
+            Location::caller(),
+            Kind::Timeout,
+            Due::In(d),
+        );
+        Timeout::new(f.into_future(), sleep)
+    }
+
+    /// [`future::timeout_at(deadline, f)`](crate::future::timeout_at) on this clock.
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let t = fake.clock().timeout_at(fake.now() + Duration::from_secs(5), async { 1 });
+    /// assert_eq!(pollster::block_on(t), Ok(1));
+    /// ```
+    #[track_caller]
+    pub fn timeout_at<F: IntoFuture>(&self, deadline: Instant, f: F) -> Timeout<F::IntoFuture> {
+        let due = Due::At(deadline);
+        let sleep = Sleep::start(self.rt.clone(), Location::caller(), Kind::Timeout, due);
+        Timeout::new(f.into_future(), sleep)
     }
 
     /// Makes this the clock of the free functions on the calling thread until the guard is dropped.

@@ -217,6 +217,7 @@ mod context;
 #[cfg(feature = "http")]
 pub mod debug;
 mod fake;
+pub mod future;
 mod once;
 mod origin;
 #[cfg(feature = "profile")]

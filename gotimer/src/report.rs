@@ -14,8 +14,9 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::{Arc, RwLock};
 
-/// A panic caught in an `after_func` callback, or in the drop of its captures: what a reporter set
-/// by [`set_callback_panic_reporter`] receives.
+/// A panic caught in an `after_func` callback, or in the drop of its captures, or in a task's waker
+/// woken by a timer of [`gotimer::future`](crate::future): what a reporter set by
+/// [`set_callback_panic_reporter`] receives.
 ///
 /// Its `Display` is the line gotimer writes to stderr when no reporter is set:
 ///
@@ -43,11 +44,30 @@ use std::sync::{Arc, RwLock};
 pub struct CallbackPanic<'a> {
     location: &'static Location<'static>,
     message: &'a str,
+    waker: bool,
 }
 
 impl<'a> CallbackPanic<'a> {
-    pub(crate) fn new(location: &'static Location<'static>, message: &'a str) -> Self {
-        CallbackPanic { location, message }
+    pub(crate) fn new(location: &'static Location<'static>, message: &'a str, waker: bool) -> Self {
+        CallbackPanic {
+            location,
+            message,
+            waker,
+        }
+    }
+
+    /// True if what panicked is a task's waker, woken by a timer of
+    /// [`gotimer::future`](crate::future) (created at [`location`](CallbackPanic::location)),
+    /// rather than an `after_func` callback.
+    ///
+    /// ```
+    /// # use gotimer::CallbackPanic;
+    /// fn what(p: &CallbackPanic<'_>) -> &'static str {
+    ///     if p.is_waker() { "waker" } else { "callback" }
+    /// }
+    /// ```
+    pub fn is_waker(&self) -> bool {
+        self.waker
     }
 
     /// Where the callback was created: the call of `after_func` (or `after_func_at`,
@@ -80,9 +100,14 @@ impl<'a> CallbackPanic<'a> {
 
 impl fmt::Display for CallbackPanic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.waker {
+            "the waker of the task timer"
+        } else {
+            "the after_func callback"
+        };
         write!(
             f,
-            "gotimer: the after_func callback created at {} panicked: {}; other timers keep running",
+            "gotimer: {what} created at {} panicked: {}; other timers keep running",
             self.location, self.message
         )
     }
@@ -213,7 +238,7 @@ mod tests {
     #[test]
     fn display_is_the_default_line() {
         let loc = at();
-        let p = CallbackPanic::new(loc, "boom");
+        let p = CallbackPanic::new(loc, "boom", false);
         assert_eq!(
             p.to_string(),
             format!(
@@ -224,6 +249,11 @@ mod tests {
                 loc.column()
             )
         );
+        let w = CallbackPanic::new(loc, "boom", true);
+        assert!(w.is_waker() && !p.is_waker());
+        assert!(w
+            .to_string()
+            .starts_with("gotimer: the waker of the task timer created at "));
     }
 
     #[test]
@@ -232,12 +262,12 @@ mod tests {
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
         set_callback_panic_reporter(move |p| sink.lock().unwrap().push(p.message().to_string()));
-        deliver(&CallbackPanic::new(at(), "one"));
-        deliver(&CallbackPanic::new(at(), "two"));
+        deliver(&CallbackPanic::new(at(), "one", false));
+        deliver(&CallbackPanic::new(at(), "two", false));
         let taken = take_callback_panic_reporter();
         // Taken: the default is back, and the returned reporter is the one that was set.
         assert!(REPORTER.read().unwrap().is_none());
-        taken(&CallbackPanic::new(at(), "three"));
+        taken(&CallbackPanic::new(at(), "three", false));
         assert_eq!(*got.lock().unwrap(), ["one", "two", "three"]);
     }
 
@@ -248,7 +278,7 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         set_callback_panic_reporter(|_| panic!("the reporter fails"));
         static FALLBACK: Mutex<Vec<String>> = Mutex::new(Vec::new());
-        deliver_or(&CallbackPanic::new(at(), "expected"), |l| {
+        deliver_or(&CallbackPanic::new(at(), "expected", false), |l| {
             FALLBACK.lock().unwrap().push(l.to_string())
         });
         let fallback = FALLBACK.lock().unwrap().clone();
@@ -266,8 +296,8 @@ mod tests {
             let sink = sink.clone();
             set_callback_panic_reporter(move |_| *sink.lock().unwrap() += 10);
         });
-        deliver(&CallbackPanic::new(at(), "first"));
-        deliver(&CallbackPanic::new(at(), "second"));
+        deliver(&CallbackPanic::new(at(), "first", false));
+        deliver(&CallbackPanic::new(at(), "second", false));
         let _ = take_callback_panic_reporter();
         std::panic::set_hook(hook);
         assert_eq!(*got.lock().unwrap(), 10);

@@ -1,29 +1,32 @@
-//! The synchronisation primitives the crate uses, from `std` or, under `--cfg loom`, from loom, so
+//! The synchronisation primitives the crate uses, from `std` or, under `--cfg gotimer_loom`, from gotimer_loom, so
 //! that the model checker explores the real code's interleavings, and the one way to lock a mutex.
+//!
+//! The cfg is `gotimer_loom`, not loom's customary `loom`: the executors among the dev-dependencies
+//! (tokio, and smol's `concurrent-queue`) switch on `loom` too, and would then need loom themselves.
 //!
 //! Every atomic whose ordering a comment argues comes from here, so loom checks the argument. A
 //! `static` cannot hold a loom atomic (its constructor is not `const`), so a few stay on `std`'s:
 //! each says so where it is declared, and why no ordering argument rests on it (a counter read
 //! only for reports, a round-robin cursor, or a flag written once before it is read).
 
-#[cfg(loom)]
+#[cfg(gotimer_loom)]
 pub(crate) use loom::sync::{
     atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
-#[cfg(loom)]
+#[cfg(gotimer_loom)]
 #[allow(unused_imports)] // the loom models' driver thread uses these
 pub(crate) use loom::thread::{current as current_thread, park, Thread};
-#[cfg(not(loom))]
+#[cfg(not(gotimer_loom))]
 pub(crate) use std::sync::{
     atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
-#[cfg(not(loom))]
+#[cfg(not(gotimer_loom))]
 #[allow(unused_imports)]
 pub(crate) use std::thread::{current as current_thread, park, Thread};
 
-/// A mutex that [`lock`] can take: `std`'s, and loom's under `--cfg loom` (the crate's statics
+/// A mutex that [`lock`] can take: `std`'s, and loom's under `--cfg gotimer_loom` (the crate's statics
 /// keep `std`'s, which loom cannot replace, so both kinds are locked the same way).
 pub(crate) trait Lock {
     /// What the lock guards.
@@ -46,7 +49,7 @@ impl<T: ?Sized> Lock for std::sync::Mutex<T> {
     }
 }
 
-#[cfg(loom)]
+#[cfg(gotimer_loom)]
 impl<T> Lock for loom::sync::Mutex<T> {
     type Guard<'a>
         = loom::sync::MutexGuard<'a, T>

@@ -184,7 +184,7 @@ impl Ticker {
     }
 }
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, gotimer_loom))]
 impl Ticker {
     pub(crate) fn handle(&self) -> &Handle<Tick> {
         &self.handle

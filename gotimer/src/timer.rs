@@ -300,7 +300,7 @@ impl Timer {
     }
 
     /// References to the timer's entry: its handle's, and the wheel's while it is filed.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn entry_refs(&self) -> usize {
         match &self.kind {
             TimerKind::Channel { handle, .. } => handle.entry_refs(),
@@ -309,7 +309,7 @@ impl Timer {
     }
 
     /// A check of whether the timer's entry is still allocated, for after the timer is gone.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn entry_probe(&self) -> Box<dyn Fn() -> bool + Send> {
         match &self.kind {
             TimerKind::Channel { handle, .. } => handle.entry_probe(),

@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// A panic in the callback, or in the drop of its captures, is counted in `panics` and reported.
 pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
     // Not if a `stop` or `reset` took it back first (`Entry::claim`): then only the drop.
-    guarded(job, panics, |job| {
+    guarded(job, panics, false, |job| {
         if job.claim() {
             job.action.call();
         }
@@ -30,12 +30,12 @@ pub(crate) fn run(job: EntryRef, panics: &AtomicUsize) {
 /// on the firing thread, which may be the driver: a panic is counted and reported as a callback's
 /// is, and never reaches the thread.
 pub(crate) fn notify(entry: EntryRef, panics: &AtomicUsize) {
-    guarded(entry, panics, |entry| entry.action.notify())
+    guarded(entry, panics, true, |entry| entry.action.notify())
 }
 
 /// Calls `f` on `entry`, then drops the entry, catching a panic in either: counted in `panics`,
-/// then reported with the timer's call site.
-fn guarded(entry: EntryRef, panics: &AtomicUsize, f: impl FnOnce(&EntryRef)) {
+/// then reported with the timer's call site, as a waker's (`waker`) or a callback's.
+fn guarded(entry: EntryRef, panics: &AtomicUsize, waker: bool, f: impl FnOnce(&EntryRef)) {
     // One load now; the location is looked up only for a report.
     let origin = entry.origin.tag();
     // The entry is dropped inside too: it may hold the last reference to the user's closure,
@@ -51,7 +51,7 @@ fn guarded(entry: EntryRef, panics: &AtomicUsize, f: impl FnOnce(&EntryRef)) {
         let msg = super::fatal::panic_message(payload.as_ref());
         // To the reporter set by `gotimer::set_callback_panic_reporter`, or stderr.
         let site = crate::origin::Origin::location_of(origin);
-        crate::report::deliver(&crate::report::CallbackPanic::new(site, msg));
+        crate::report::deliver(&crate::report::CallbackPanic::new(site, msg, waker));
         // A payload whose own drop panics must not take the thread down either.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }

@@ -17,11 +17,11 @@
 //! callback runs as soon as a thread can be had again.
 
 use super::entry::{Batch, EntryRef};
-#[cfg(not(loom))]
+#[cfg(not(gotimer_loom))]
 use super::fatal::{fatal, panic_message};
 use super::time::SPIN_BELOW;
 use crate::sync::{fence, AtomicU64, Ordering::SeqCst, Thread};
-#[cfg(not(loom))]
+#[cfg(not(gotimer_loom))]
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -74,7 +74,7 @@ impl Driver {
 
     /// Starts the thread that drives `driven`, once `driven` is in its final place. It runs until
     /// the process exits and never keeps it alive.
-    #[cfg(not(loom))]
+    #[cfg(not(gotimer_loom))]
     pub(crate) fn spawn<D: Driven>(driven: &'static D) {
         let handle = std::thread::Builder::new()
             .name("gotimer-driver".into())
@@ -93,13 +93,13 @@ impl Driver {
         let _ = driven.driver().thread.set(handle.thread().clone());
     }
 
-    #[cfg(loom)]
+    #[cfg(gotimer_loom)]
     pub(crate) fn spawn<D: Driven>(_: &'static D) {
         unreachable!("gotimer: the system runtime's thread does not run under loom")
     }
 
     /// A driver whose thread is the calling one: for the loom model of the handshake.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn for_current_thread() -> Driver {
         let driver = Driver::new();
         let _ = driver.thread.set(crate::sync::current_thread());
@@ -150,7 +150,7 @@ impl Driver {
 /// Linux stretches a thread's timed sleeps by its timer slack (50 µs by default) to batch wakeups.
 /// The driver's sleeps end at timer deadlines, so it asks for the least slack, 1 ns. Checked by
 /// `tests/driver.rs`, which reads the driver thread's `timerslack_ns`.
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(gotimer_loom, allow(dead_code))]
 fn tighten_timer_slack() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_TIMERSLACK takes a plain integer and changes only the calling thread's slack;
@@ -161,7 +161,7 @@ fn tighten_timer_slack() {
 }
 
 /// The driver thread's loop: fire what is due, then sleep until the earliest deadline left.
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(gotimer_loom, allow(dead_code))]
 fn run<D: Driven>(rt: &'static D) {
     let driver = rt.driver();
     let mut buf = Vec::new();
@@ -241,7 +241,7 @@ impl Lead {
 /// being how late its parks have returned, and spins out the rest. The cost is bounded and paid
 /// only when a deadline comes: at most `MAX_LEAD` (50 µs) of spinning per wake-up, at most
 /// `1 / SPIN_SHARE` of a core in all, and nothing while no deadline is near.
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(gotimer_loom, allow(dead_code))]
 fn sleep_until<D: Driven>(rt: &D, driver: &Driver, next: u64, lead: &mut Lead) {
     let early = lead.before(rt.now());
     loop {

@@ -3,7 +3,7 @@
 //! production paths call the hooks below, which are empty functions outside test builds, so they
 //! cost nothing there. The tests that use them are in `fault_tests.rs`.
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(gotimer_loom)))]
 mod injected {
     use std::sync::atomic::AtomicBool;
 
@@ -15,23 +15,23 @@ mod injected {
     pub(crate) static FAIL_SPAWNS: AtomicBool = AtomicBool::new(false);
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(gotimer_loom)))]
 pub(crate) use injected::{FAIL_SPAWNS, PANIC_IN_POLL};
 
 /// Called by the driver's poll while it holds a shard lock.
 #[inline(always)]
 pub(crate) fn under_poll_lock() {
-    #[cfg(all(test, not(loom)))]
+    #[cfg(all(test, not(gotimer_loom)))]
     if PANIC_IN_POLL.load(std::sync::atomic::Ordering::SeqCst) {
         panic!("injected fault: a broken wheel invariant");
     }
 }
 
 /// Called before a callback thread is started: an error to return instead of starting it.
-#[cfg_attr(loom, allow(dead_code))] // no thread is started under loom
+#[cfg_attr(gotimer_loom, allow(dead_code))] // no thread is started under loom
 #[inline(always)]
 pub(crate) fn refuse_spawn() -> Option<std::io::Error> {
-    #[cfg(all(test, not(loom)))]
+    #[cfg(all(test, not(gotimer_loom)))]
     if FAIL_SPAWNS.load(std::sync::atomic::Ordering::SeqCst) {
         return Some(std::io::Error::other("injected spawn failure"));
     }

@@ -188,14 +188,31 @@ impl<A: Share + ?Sized> Handle<A> {
         self.rt.after_unlock(done);
     }
 
+    /// Arms a parked entry whose kind can now deliver (`Delivery::armed` is true): under the shard
+    /// lock, fires it if its deadline has passed (on the calling thread), or else files it in its
+    /// wheel. An entry that is stopped, or never due, stays as it is.
+    pub(crate) fn arm(&self) {
+        self.entry.origin.on_arm();
+        let time = &self.rt.core().time;
+        let now = time.unlocked_now();
+        let done = self.shard().lock().arm(&self.entry, now, time);
+        self.rt.after_unlock(done);
+    }
+
+    /// The instant of `ns` on the entry's time line.
+    #[inline]
+    pub(crate) fn instant(&self, ns: u64) -> Instant {
+        self.rt.core().time.instant(ns)
+    }
+
     /// References to the entry: the handle's, and the wheel's while it is filed.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn entry_refs(&self) -> usize {
         Arc::strong_count(&self.entry)
     }
 
     /// A check of whether the entry is still allocated, for after the handle is gone.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn entry_probe(&self) -> Box<dyn Fn() -> bool + Send> {
         let weak = Arc::downgrade(&self.entry);
         Box::new(move || weak.upgrade().is_some())
@@ -236,7 +253,7 @@ impl<A: ChannelKind> Handle<A> {
         let mut armed_now = false;
         let rx = rx.get_or_init(|| {
             let (tx, rx) = bounded(1);
-            self.arm(tx);
+            self.arm_channel(tx);
             armed_now = true;
             rx
         });
@@ -248,16 +265,10 @@ impl<A: ChannelKind> Handle<A> {
         rx
     }
 
-    /// Gives a parked channel timer its channel and, under the shard lock, fires it if its
-    /// deadline has passed (on the calling thread), or else files it in its wheel: the timer's
-    /// `c()` was called for the first time. A timer that is stopped, or never due, only gets its
-    /// channel.
-    fn arm(&self, tx: Sender<Instant>) {
+    /// Gives a parked channel timer its channel, and arms it (`Handle::arm`): the timer's `c()`
+    /// was called for the first time.
+    fn arm_channel(&self, tx: Sender<Instant>) {
         self.entry.action.chan().arm(tx);
-        self.entry.origin.on_arm();
-        let time = &self.rt.core().time;
-        let now = time.unlocked_now();
-        let done = self.shard().lock().arm(&self.entry, now, time);
-        self.rt.after_unlock(done);
+        self.arm();
     }
 }

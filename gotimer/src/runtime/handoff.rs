@@ -139,7 +139,7 @@ impl RunNext {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(gotimer_loom)))]
 mod tests {
     use super::*;
     use crate::origin::{Kind, Origin};

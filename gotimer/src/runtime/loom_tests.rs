@@ -3,7 +3,7 @@
 //!
 //! The models drive the real handles (`Timer`, `Ticker`, `after_func`, `tick`) on a runtime of their
 //! own, injected as a fake clock's is (`Rt`), so `stop`/`reset` run exactly the code users call:
-//! `Handle`, `Shard`, the entries and their kinds, on `crate::sync`, which under `--cfg loom`
+//! `Handle`, `Shard`, the entries and their kinds, on `crate::sync`, which under `--cfg gotimer_loom`
 //! is loom's `Mutex` and atomics; loom explores every interleaving of the real lock and atomic
 //! operations. The runtime's time line is `Timeline::simulated`: the model sets it between phases,
 //! and handles read it without the lock as they read the monotonic clock, so the lock-free reset
@@ -15,7 +15,7 @@
 //! every send and every drain happens under the shard lock; receivers only ever `try_recv` (a
 //! blocking receive would stall the model).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gotimer --release --lib loom --target-dir target/loom`
+//! Run: `RUSTFLAGS="--cfg gotimer_loom" cargo test -p gotimer --release --lib loom --target-dir target/loom`
 
 use super::callback;
 use super::core::Core;

@@ -29,13 +29,13 @@ mod core;
 mod driver;
 mod entry;
 mod fatal;
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(gotimer_loom)))]
 mod fault_tests;
 mod faults;
 mod handle;
 mod handoff;
 pub(crate) mod kinds;
-#[cfg(all(test, loom))]
+#[cfg(all(test, gotimer_loom))]
 mod loom_tests;
 mod manual;
 mod pool;
@@ -63,5 +63,5 @@ pub(crate) fn pending_spans() -> Vec<Option<(std::time::Instant, std::time::Inst
     system::SystemRuntime::get().pending_spans()
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(gotimer_loom)))]
 mod tests;

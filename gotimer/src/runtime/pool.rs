@@ -56,7 +56,7 @@ pub(crate) struct Pool {
     /// Each worker's run-next slot, for callbacks that a callback makes due at once.
     run_next: RunNext,
     /// Under loom no thread is started; the models count the starts instead.
-    #[cfg(loom)]
+    #[cfg(gotimer_loom)]
     model_starts: AtomicUsize,
 }
 
@@ -73,7 +73,7 @@ impl Pool {
             unreported: std::sync::Mutex::new(None),
             retry: AtomicBool::new(false),
             run_next: RunNext::new(),
-            #[cfg(loom)]
+            #[cfg(gotimer_loom)]
             model_starts: AtomicUsize::new(0),
         }
     }
@@ -167,7 +167,7 @@ impl Pool {
         }
     }
 
-    #[cfg(not(loom))]
+    #[cfg(not(gotimer_loom))]
     fn start_thread(&'static self) -> std::io::Result<()> {
         if let Some(refused) = super::faults::refuse_spawn() {
             return Err(refused);
@@ -178,14 +178,14 @@ impl Pool {
             .map(drop)
     }
 
-    #[cfg(loom)]
+    #[cfg(gotimer_loom)]
     fn start_thread(&'static self) -> std::io::Result<()> {
         self.model_starts.fetch_add(1, SeqCst);
         Ok(())
     }
 
     /// For the loom model of the idle exit: a pool with one idle worker, and the workers started.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn with_one_idle_worker() -> Pool {
         let pool = Pool::new();
         pool.workers.store(1, SeqCst);
@@ -193,7 +193,7 @@ impl Pool {
         pool
     }
 
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn model_counts(&self) -> (usize, usize, usize) {
         (
             self.workers.load(SeqCst),
@@ -220,7 +220,7 @@ impl Pool {
     /// Runs one job as a busy worker, then whatever it put in the worker's run-next slot. The last
     /// idle worker to take a job starts a spare first, so the next callback does not wait for this
     /// one.
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(gotimer_loom, allow(dead_code))]
     fn run(&'static self, job: EntryRef, slot: &Slot) {
         if self.idle.fetch_sub(1, SeqCst) == 1 {
             self.spawn();
@@ -232,7 +232,7 @@ impl Pool {
         self.idle.fetch_add(1, SeqCst);
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
+    #[cfg_attr(gotimer_loom, allow(dead_code))]
     fn work(&'static self) {
         let unreported = lock(&self.unreported).take();
         if let Some(e) = unreported {

@@ -185,7 +185,7 @@ impl Shard {
     }
 
     /// Calls `f(true deadline, entry)` for every pending entry with a deadline, under the lock.
-    #[cfg(any(feature = "profile", all(test, loom)))]
+    #[cfg(any(feature = "profile", all(test, gotimer_loom)))]
     pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &EntryRef)) {
         self.lock()
             .wheel()

@@ -57,7 +57,7 @@ impl SystemRuntime {
 
     /// For the loom models of the driver's handshake, which leak one per run: one shard, and this
     /// runtime's driver is the calling thread.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn with_driver_here(time: Timeline) -> SystemRuntime {
         SystemRuntime {
             driver: Driver::for_current_thread(),

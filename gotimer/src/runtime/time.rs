@@ -40,7 +40,7 @@ enum Source {
     Manual(AtomicU64),
     /// The loom models' time: set by the model between its phases, and read without the lock like
     /// the monotonic clock, so that the models cover the lock-free reset.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     Simulated(AtomicU64),
 }
 
@@ -66,13 +66,13 @@ impl Timeline {
         match &self.source {
             Source::Monotonic => self.ns_at(Instant::now()),
             Source::Manual(ns) => ns.load(SeqCst),
-            #[cfg(all(test, loom))]
+            #[cfg(all(test, gotimer_loom))]
             Source::Simulated(ns) => ns.load(SeqCst),
         }
     }
 
     /// A time line for the loom models; see `Source::Simulated`.
-    #[cfg(all(test, loom))]
+    #[cfg(all(test, gotimer_loom))]
     pub(crate) fn simulated() -> Self {
         Timeline {
             base: Instant::now(),
@@ -89,7 +89,7 @@ impl Timeline {
         match &self.source {
             Source::Monotonic => Some(self.ns_at(Instant::now())),
             Source::Manual(_) => None,
-            #[cfg(all(test, loom))]
+            #[cfg(all(test, gotimer_loom))]
             Source::Simulated(ns) => Some(ns.load(SeqCst)),
         }
     }
@@ -113,7 +113,7 @@ impl Timeline {
                 debug_assert!(ns >= now.load(SeqCst), "gotimer: a manual clock went back");
                 now.store(ns, SeqCst)
             }
-            #[cfg(all(test, loom))]
+            #[cfg(all(test, gotimer_loom))]
             Source::Simulated(now) => now.store(ns, SeqCst),
             Source::Monotonic => unreachable!("gotimer: the monotonic clock cannot be set"),
         }

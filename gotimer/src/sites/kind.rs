@@ -5,7 +5,7 @@
 
 /// The kind of timer a call site creates.
 ///
-/// New kinds may be added (a task's timer, say), so a `match` on it needs a wildcard arm.
+/// New kinds may be added, so a `match` on it needs a wildcard arm.
 ///
 /// ```
 /// # #[cfg(feature = "profile")] {
@@ -26,13 +26,20 @@ pub enum Kind {
     Tick,
     /// `after` on a fake clock (the system clock's `after` registers nothing, so it has no site).
     After,
+    /// `future::sleep`, `future::sleep_until`: a task's sleep.
+    Sleep,
+    /// `future::timeout`, `future::timeout_at`: a task's deadline on a future.
+    Timeout,
+    /// `future::interval`: a task's ticker.
+    Interval,
 }
 
 impl Kind {
     /// How many kinds there are: one overflow record each.
-    pub(super) const COUNT: u32 = 5;
+    pub(super) const COUNT: u32 = 8;
 
-    /// The Go-style name: `Timer`, `Ticker`, `AfterFunc`, `Tick` or `After`.
+    /// The Go-style name: `Timer`, `Ticker`, `AfterFunc`, `Tick` or `After`; for a task's timers,
+    /// `Sleep`, `Timeout` or `Interval`.
     ///
     /// ```
     /// # #[cfg(feature = "profile")]
@@ -46,10 +53,13 @@ impl Kind {
             Kind::AfterFunc => "AfterFunc",
             Kind::Tick => "Tick",
             Kind::After => "After",
+            Kind::Sleep => "Sleep",
+            Kind::Timeout => "Timeout",
+            Kind::Interval => "Interval",
         }
     }
 }
 
 // `COUNT` ids are set apart for the overflow records, indexed by `kind as u32`: it must be one more
 // than the last kind's discriminant.
-const _: () = assert!(Kind::After as u32 + 1 == Kind::COUNT);
+const _: () = assert!(Kind::Interval as u32 + 1 == Kind::COUNT);

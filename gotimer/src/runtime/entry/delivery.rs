@@ -30,9 +30,8 @@ pub(crate) enum Fired {
     /// is released, in a batch with the others of the same lock: for work that is short and never
     /// blocks (waking a task), which a callback thread would only delay. The firing thread may be
     /// the driver, so a notify that blocks holds up every timer of the runtime meanwhile; one that
-    /// panics is caught and counted as a callback's panic is. No kind of the crate's own uses it
-    /// yet (a task's waker will); the runtime's tests exercise it with one of theirs.
-    #[cfg_attr(any(not(test), loom), allow(dead_code))]
+    /// panics is caught and counted as a callback's panic is. A task's timer (`kinds/wake.rs`)
+    /// wakes its waker so.
     Notify,
 }
 

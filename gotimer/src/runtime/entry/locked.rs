@@ -293,7 +293,8 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Arms an entry whose channel was just made (`Delivery::armed` is now true): a parked entry
+    /// Arms an entry that can now deliver (`Delivery::armed` is now true: its channel was just
+    /// made, or its task polled it for the first time): a parked entry
     /// whose deadline is at or before `now` fires here (its value sent, a ticker filed at its next
     /// tick), as Go's `maybeRunChan` runs a due timer on the receiving goroutine; one not yet due is
     /// filed in the wheel. `now` is `None` only on a clock that is never read without the lock,

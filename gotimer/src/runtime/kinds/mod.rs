@@ -7,6 +7,7 @@
 //! | [`After`](after::After) | a fake clock's `after`/`at` | the same, with no handle (the system clock's `after` is crossbeam's, and no entry) |
 //! | [`Tick`](tick::Tick) | `Ticker::new`, `tick` | phase-aligned ticks, dropped while the receiver is behind |
 //! | [`Callback`](callback::Callback) | `after_func` | a call of its function on a callback thread |
+//! | [`Wake`](wake::Wake) | `future::sleep`, `timeout` | a wake of the waker of its latest poll, on the firing thread |
 //!
 //! `chan.rs` is what the channel kinds share: the channel, made when the timer is armed, and the
 //! true deadline kept apart from the wheel node's.
@@ -22,3 +23,4 @@ pub(crate) mod callback;
 pub(crate) mod chan;
 pub(crate) mod channel;
 pub(crate) mod tick;
+pub(crate) mod wake;

@@ -1,0 +1,129 @@
+//! Go's timers for async tasks, on any executor or none: [`sleep`], [`sleep_until`], [`timeout`],
+//! [`timeout_at`], on the same wheels, driver thread and fake clocks as the thread API.
+//!
+//! | Go | gotimer, thread | gotimer, task |
+//! |---|---|---|
+//! | `time.Sleep(d)` | [`sleep(d)`](crate::sleep) | [`sleep(d).await`](sleep) |
+//! | `t := time.NewTimer(d)`; `<-t.C`; `t.Reset(d)` | [`Timer::new`](crate::Timer::new), `t.c().recv()`, `t.reset(d)` | `let mut s = sleep(d);`, `(&mut s).await`, [`s.reset(d)`](Sleep::reset) |
+//! | `select { case v := <-work: … case <-time.After(d): … }` | `select! { recv(work) -> v => …, recv(after(d)) -> _ => … }` | [`timeout(d, work).await`](timeout): `Ok(v)` or `Err(Elapsed)` |
+//!
+//! The free functions bind to [`Clock::current`](crate::Clock::current) when they are called, as
+//! the thread API's do; the same functions on a [`Clock`](crate::Clock)
+//! ([`sleep_async`](crate::Clock::sleep_async), [`timeout`](crate::Clock::timeout), …) bind to that
+//! clock, which is how code under test runs on a [`FakeClock`](crate::FakeClock).
+//!
+//! The futures need no runtime context: they are woken by the crate's driver thread (or by a fake
+//! clock's `advance`), with the waker of their latest poll, outside every lock, in batches. So
+//! they run on tokio (with or without its time driver), smol, `futures::executor`, `pollster` or a
+//! hand-written poll loop alike, and they keep the wheel's microsecond resolution: a 100 µs sleep
+//! takes about 100 µs, not a millisecond.
+//!
+//! A waker is the one piece of foreign code the driver thread runs. Executors' wakers push the
+//! task on a queue and return; one that blocks holds up every timer of the process until it
+//! returns, and one that panics is caught, counted in [`stats`](crate::stats) as a callback's
+//! panic, and reported.
+//!
+//! Every sleep counts in [`stats`](crate::stats) while it is pending, and in the per-call-site
+//! profile under the line that called `sleep`, `sleep_until`, `timeout` or `timeout_at` (kinds
+//! `Sleep` and `Timeout`), so the pprof endpoint shows which line keeps timeouts pending, as it
+//! does for threads.
+//!
+//! ```
+//! use gotimer::future::{sleep, timeout};
+//! use std::time::Duration;
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap(); // no time driver
+//! rt.block_on(async {
+//!     sleep(Duration::from_millis(1)).await;
+//!     let r = timeout(Duration::from_millis(1), std::future::pending::<()>()).await;
+//!     assert!(r.is_err());
+//! });
+//! ```
+
+mod sleep;
+mod timeout;
+
+pub use sleep::Sleep;
+pub use timeout::{Elapsed, Timeout};
+
+use crate::context::current_rt;
+use crate::origin::Kind;
+use crate::runtime::Due;
+use std::future::IntoFuture;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+/// A future that completes `d` from now, with the instant it was due: Go's `time.Sleep` for a
+/// task. `Duration::ZERO` is ready at the first poll; a duration too long to represent never
+/// completes. See [`Sleep`].
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// pollster::block_on(gotimer::future::sleep(Duration::from_millis(2)));
+/// assert!(start.elapsed() >= Duration::from_millis(2));
+/// ```
+#[track_caller]
+pub fn sleep(d: Duration) -> Sleep {
+    Sleep::start(current_rt(), Location::caller(), Kind::Sleep, Due::In(d))
+}
+
+/// A future that completes at `deadline`, with `deadline`: ready at the first poll if it is past.
+/// On a fake clock, build the deadline from that clock's [`now`](crate::Clock::now).
+///
+/// One case is inexact, as for [`Timer::reset_at`](crate::Timer::reset_at): a deadline from
+/// before the clock started (the first use of gotimer in the process, for the system clock)
+/// completes at once with the clock's start instead of `deadline`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let deadline = Instant::now() + Duration::from_millis(2);
+/// assert_eq!(pollster::block_on(gotimer::future::sleep_until(deadline)), deadline);
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::start(
+        current_rt(),
+        Location::caller(),
+        Kind::Sleep,
+        Due::At(deadline),
+    )
+}
+
+/// Runs `f` with a deadline `d` from now: `Ok` with its output if it completes first, else
+/// `Err(Elapsed)`. `f` is polled first at every poll, so a future that is ready wins even when
+/// the deadline has passed. See [`Timeout`].
+///
+/// ```
+/// use gotimer::future::timeout;
+/// use std::time::Duration;
+/// let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+/// futures::executor::block_on(async {
+///     assert!(timeout(Duration::from_millis(2), async { rx.await }).await.is_err());
+/// });
+/// drop(tx);
+/// ```
+#[track_caller]
+pub fn timeout<F: IntoFuture>(d: Duration, f: F) -> Timeout<F::IntoFuture> {
+    let sleep = Sleep::start(current_rt(), Location::caller(), Kind::Timeout, Due::In(d));
+    Timeout::new(f.into_future(), sleep)
+}
+
+/// [`timeout`] with the deadline as an instant.
+///
+/// ```
+/// use gotimer::future::timeout_at;
+/// use std::time::{Duration, Instant};
+/// let deadline = Instant::now() + Duration::from_secs(60);
+/// assert_eq!(pollster::block_on(timeout_at(deadline, async { 1 })), Ok(1));
+/// ```
+#[track_caller]
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, f: F) -> Timeout<F::IntoFuture> {
+    let sleep = Sleep::start(
+        current_rt(),
+        Location::caller(),
+        Kind::Timeout,
+        Due::At(deadline),
+    );
+    Timeout::new(f.into_future(), sleep)
+}
