@@ -2,7 +2,7 @@
 //! clock that the free functions (`Timer::new`, `after`, `sleep`, …) use on each thread.
 
 use crate::context::{self, current_rt, ClockGuard};
-use crate::future::{Sleep, Timeout};
+use crate::future::{Interval, Sleep, Timeout};
 use crate::origin::Kind;
 use crate::runtime::{Due, Rt, Stats, SPIN_BELOW};
 use crate::ticker::Ticker;
@@ -437,6 +437,32 @@ impl Clock {
             Due::In(d),
         );
         Timeout::new(f.into_future(), sleep)
+    }
+
+    /// [`future::interval(period)`](crate::future::interval) on this clock.
+    ///
+    /// # Panics
+    /// If `period` is zero, with "non-positive interval for future::interval".
+    ///
+    /// ```
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// let mut i = fake.clock().interval(Duration::from_secs(1));
+    /// fake.advance(Duration::from_secs(1));
+    /// assert_eq!(pollster::block_on(i.tick()), fake.now());
+    /// ```
+    #[track_caller]
+    pub fn interval(&self, period: Duration) -> Interval {
+        assert!(
+            !period.is_zero(),
+            "non-positive interval for future::interval"
+        );
+        Interval::new(Ticker::start_interval(
+            self.rt.clone(),
+            Location::caller(),
+            period,
+        ))
     }
 
     /// [`future::timeout_at(deadline, f)`](crate::future::timeout_at) on this clock.

@@ -1,13 +1,16 @@
 //! `Ticker` and `tick`: Go's periodic timers.
 
 use crate::context::current_rt;
+use crate::future::recv::Recv;
 use crate::origin::Kind;
 use crate::runtime::kinds::tick::Tick;
-use crate::runtime::{Due, Handle, Rt};
+use crate::runtime::{Due, Handle, Held, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
+use std::future::Future;
 use std::panic::Location;
 use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// Delivers the instant of each tick on [`c()`](Ticker::c), every period. Go's `time.Ticker`.
@@ -93,7 +96,12 @@ impl Ticker {
 
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::new");
-        Ticker::schedule(rt, site, Due::In(d), d)
+        Ticker::schedule(rt, site, Kind::Ticker, Due::In(d), d)
+    }
+
+    /// A ticker for `future::interval` (counted as `Kind::Interval`); `d` is not zero.
+    pub(crate) fn start_interval(rt: Rt, site: &'static Location<'static>, d: Duration) -> Ticker {
+        Ticker::schedule(rt, site, Kind::Interval, Due::In(d), d)
     }
 
     pub(crate) fn start_at(
@@ -104,12 +112,18 @@ impl Ticker {
     ) -> Ticker {
         assert!(!period.is_zero(), "non-positive interval for Ticker::at");
         let first = first_tick_from(start, period, rt.core().now());
-        Ticker::schedule(rt, site, first, period)
+        Ticker::schedule(rt, site, Kind::Ticker, first, period)
     }
 
-    fn schedule(rt: Rt, site: &'static Location<'static>, first: Due, period: Duration) -> Ticker {
+    fn schedule(
+        rt: Rt,
+        site: &'static Location<'static>,
+        kind: Kind,
+        first: Due,
+        period: Duration,
+    ) -> Ticker {
         let tick = Tick::unarmed(period_ns(period));
-        let (handle, rx) = Handle::start_channel(rt, site, Kind::Ticker, tick, first);
+        let (handle, rx) = Handle::start_channel(rt, site, kind, tick, first);
         Ticker { handle, rx }
     }
 
@@ -138,9 +152,52 @@ impl Ticker {
         self.handle.channel(&self.rx)
     }
 
-    /// Empties the channel; called with the shard locked, so nothing can be sent meanwhile.
-    fn drain(&self) -> bool {
-        self.rx.get().is_some_and(|rx| rx.try_recv().is_ok())
+    /// Waits in a task for the next tick: the instant it was due, as [`c().recv()`](Ticker::c)
+    /// gives a thread, with the same guarantees (at most one tick waits for a slow receiver, and
+    /// none from before a [`stop`](Ticker::stop) or [`reset`](Ticker::reset) is received after
+    /// it). As [`Timer::recv_async`](crate::Timer::recv_async): no crossbeam channel is made for a
+    /// ticker only ever awaited, the future is cancel-safe, and each tick goes to exactly one of
+    /// the tasks and threads waiting. A task that owns its ticker can use
+    /// [`future::interval`](crate::future::interval) instead.
+    ///
+    /// ```
+    /// use gotimer::Ticker;
+    /// use std::time::Duration;
+    ///
+    /// let ticker = Ticker::new(Duration::from_millis(1));
+    /// let a = pollster::block_on(ticker.recv_async());
+    /// let b = pollster::block_on(ticker.recv_async());
+    /// assert!(b > a);
+    /// ```
+    pub fn recv_async(&self) -> impl Future<Output = Instant> + Send + '_ {
+        Recv::new(&self.handle, &self.rx)
+    }
+
+    /// [`recv_async`](Ticker::recv_async) as a poll, for `Interval`: `waiter` is the caller's place
+    /// among the waiters, given back by `forget_waiter`.
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<u64>,
+    ) -> Poll<Instant> {
+        self.handle.poll_recv(&self.rx, cx, waiter)
+    }
+
+    /// Gives back a place taken by `poll_recv`.
+    pub(crate) fn forget_waiter(&self, waiter: &mut Option<u64>) {
+        self.handle.forget(waiter)
+    }
+
+    /// The period, in nanoseconds.
+    pub(crate) fn period(&self) -> Duration {
+        Duration::from_nanos(self.handle.action().period())
+    }
+
+    /// Empties the channel and the tasks' slot; called with the shard locked, so nothing can be
+    /// sent meanwhile.
+    fn drain(&self, held: &Held) -> bool {
+        let from_channel = self.rx.get().is_some_and(|rx| rx.try_recv().is_ok());
+        self.handle.action().chan.drain_tasks(held) | from_channel
     }
 
     /// Turns the ticker off: no tick is received after `stop` returns, including one that was
@@ -157,7 +214,7 @@ impl Ticker {
     /// ```
     pub fn stop(&self) {
         // A pending ticker may have a tick waiting: always drain.
-        self.handle.stop(|_, _| self.drain());
+        self.handle.stop(|held, _| self.drain(held));
     }
 
     /// Stops the ticker and restarts it with period `d`: the next tick comes `d` from now. A tick
@@ -179,7 +236,7 @@ impl Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
         self.handle.reset(Due::In(d), |held, _| {
             self.handle.action().set_period(held, period_ns(d));
-            self.drain()
+            self.drain(held)
         });
     }
 }
@@ -194,7 +251,7 @@ impl Ticker {
 impl Drop for Ticker {
     fn drop(&mut self) {
         // A ticker never armed is in no wheel: its entry is this handle's alone, and goes with it.
-        if self.rx.get().is_some() {
+        if self.handle.action().chan.is_armed() {
             self.handle.stop(|_, _| false);
         }
     }

@@ -1,11 +1,13 @@
 //! `Timer`, `after` and `after_func`: Go's one-shot timers.
 
 use crate::context::current_rt;
+use crate::future::recv::Recv;
 use crate::origin::Kind;
 use crate::runtime::kinds::{after::After, callback::Callback, channel::Channel};
-use crate::runtime::{Delivery, Due, Handle, Rt};
+use crate::runtime::{Delivery, Due, Handle, Held, Rt};
 use crossbeam_channel::{bounded, never, Receiver, Sender};
 use std::fmt;
+use std::future::Future;
 use std::panic::Location;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -199,6 +201,35 @@ impl Timer {
         }
     }
 
+    /// Waits in a task for the timer's value: the instant it was due, as
+    /// [`c().recv()`](Timer::c) gives a thread, with the same Go 1.23 guarantees (no value from
+    /// before a [`stop`](Timer::stop) or [`reset`](Timer::reset) is received after it returns). It
+    /// never completes for a timer made by [`after_func`].
+    ///
+    /// A timer that is only ever awaited never makes the crossbeam channel that [`c()`](Timer::c)
+    /// makes: its value waits in a slot of its own (a few dozen bytes, not the channel's 664). The
+    /// future is cancel-safe: dropping it (a `select!` that another branch won) loses no value.
+    /// Several tasks may wait on one timer: each value goes to exactly one of them. A thread
+    /// receiving through `c()` and a task receiving through this compete the same way: whichever
+    /// receives first gets the value, the other waits for the next (once a thread asked for `c()`,
+    /// the value waits in the channel, and the tasks receive from it).
+    ///
+    /// ```
+    /// use gotimer::Timer;
+    /// use std::time::Duration;
+    ///
+    /// let t = Timer::new(Duration::from_millis(2));
+    /// let due = pollster::block_on(t.recv_async());
+    /// assert!(t.reset(Duration::from_millis(1)) == false, "received: nothing was pending");
+    /// assert!(pollster::block_on(t.recv_async()) > due);
+    /// ```
+    pub fn recv_async(&self) -> impl Future<Output = Instant> + Send + '_ {
+        match &self.kind {
+            TimerKind::Channel { handle, rx } => Recv::new(handle, rx),
+            TimerKind::Callback(_) => Recv::never(),
+        }
+    }
+
     /// Prevents the timer from firing. Returns true if this call kept a value from being received
     /// (the timer was pending, or had fired but its value was not yet received) or, for
     /// [`after_func`], kept the callback from starting; false if the value was already received, the
@@ -232,7 +263,9 @@ impl Timer {
     /// ```
     pub fn stop(&self) -> bool {
         match &self.kind {
-            TimerKind::Channel { handle, rx } => handle.stop(|_, pending| drain(rx, pending)),
+            TimerKind::Channel { handle, rx } => {
+                handle.stop(|held, pending| drain(handle, held, rx, pending))
+            }
             TimerKind::Callback(handle) => handle.stop(|_, _| false),
         }
     }
@@ -283,7 +316,9 @@ impl Timer {
     #[inline]
     fn reschedule(&self, due: Due) -> bool {
         match &self.kind {
-            TimerKind::Channel { handle, rx } => handle.reset(due, |_, pending| drain(rx, pending)),
+            TimerKind::Channel { handle, rx } => {
+                handle.reset(due, |held, pending| drain(handle, held, rx, pending))
+            }
             TimerKind::Callback(handle) => handle.reset(due, |_, _| false),
         }
     }
@@ -318,10 +353,19 @@ impl Timer {
     }
 }
 
-/// Empties a timer's channel; called with the shard locked, so nothing can be sent meanwhile. A
-/// pending one-shot timer has not sent yet, so its channel is known to be empty.
-fn drain(rx: &OnceLock<Receiver<Instant>>, pending: bool) -> bool {
-    !pending && rx.get().is_some_and(|rx| rx.try_recv().is_ok())
+/// Empties a timer's channel and its tasks' slot; called with the shard locked, so nothing can be
+/// sent meanwhile. A pending one-shot timer has not sent yet, so both are known to be empty.
+fn drain(
+    handle: &Handle<Channel>,
+    held: &Held,
+    rx: &OnceLock<Receiver<Instant>>,
+    pending: bool,
+) -> bool {
+    if pending {
+        return false;
+    }
+    let from_channel = rx.get().is_some_and(|rx| rx.try_recv().is_ok());
+    handle.action().chan.drain_tasks(held) | from_channel
 }
 
 /// The channel of every `after_func` timer: it never delivers and never disconnects.
@@ -334,8 +378,8 @@ impl Drop for Timer {
     fn drop(&mut self) {
         // A timer never armed is in no wheel: its entry is this handle's alone, and goes with it.
         // A callback runs anyway, as in Go.
-        if let TimerKind::Channel { handle, rx } = &self.kind {
-            if rx.get().is_some() {
+        if let TimerKind::Channel { handle, .. } = &self.kind {
+            if handle.action().chan.is_armed() {
                 handle.stop(|_, _| false);
             }
         }

@@ -1,11 +1,15 @@
 //! Go's timers for async tasks, on any executor or none: [`sleep`], [`sleep_until`], [`timeout`],
-//! [`timeout_at`], on the same wheels, driver thread and fake clocks as the thread API.
+//! [`timeout_at`], [`interval`], and [`Timer::recv_async`](crate::Timer::recv_async) and
+//! [`Ticker::recv_async`](crate::Ticker::recv_async), on the same wheels, driver thread and fake
+//! clocks as the thread API.
 //!
 //! | Go | gotimer, thread | gotimer, task |
 //! |---|---|---|
 //! | `time.Sleep(d)` | [`sleep(d)`](crate::sleep) | [`sleep(d).await`](sleep) |
 //! | `t := time.NewTimer(d)`; `<-t.C`; `t.Reset(d)` | [`Timer::new`](crate::Timer::new), `t.c().recv()`, `t.reset(d)` | `let mut s = sleep(d);`, `(&mut s).await`, [`s.reset(d)`](Sleep::reset) |
 //! | `select { case v := <-work: … case <-time.After(d): … }` | `select! { recv(work) -> v => …, recv(after(d)) -> _ => … }` | [`timeout(d, work).await`](timeout): `Ok(v)` or `Err(Elapsed)` |
+//! | `tk := time.NewTicker(d)`; `<-tk.C`; `tk.Reset(d)`; `tk.Stop()` | [`Ticker::new`](crate::Ticker::new), `tk.c().recv()`, `tk.reset(d)`, `tk.stop()` | [`let mut tk = interval(d);`](interval), `tk.tick().await` (or as a `Stream`), [`tk.reset(d)`](Interval::reset), [`tk.stop()`](Interval::stop) |
+//! | a `Timer` or `Ticker` shared by goroutines | `t.c().recv()` on each thread | [`t.recv_async().await`](crate::Timer::recv_async) on each task |
 //!
 //! The free functions bind to [`Clock::current`](crate::Clock::current) when they are called, as
 //! the thread API's do; the same functions on a [`Clock`](crate::Clock)
@@ -40,15 +44,19 @@
 //! });
 //! ```
 
+mod interval;
+pub(crate) mod recv;
 mod sleep;
 mod timeout;
 
+pub use interval::Interval;
 pub use sleep::Sleep;
 pub use timeout::{Elapsed, Timeout};
 
 use crate::context::current_rt;
 use crate::origin::Kind;
 use crate::runtime::Due;
+use crate::ticker::Ticker;
 use std::future::IntoFuture;
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -126,4 +134,32 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, f: F) -> Timeout<F::IntoFutu
         Due::At(deadline),
     );
     Timeout::new(f.into_future(), sleep)
+}
+
+/// Ticks every `period`, first `period` from now: Go's `time.NewTicker` for a task, as a
+/// [`Stream`](futures_core::Stream) and a cancel-safe [`tick`](Interval::tick). See [`Interval`]
+/// for its Go semantics (phase-aligned, missed ticks dropped, not burst).
+///
+/// # Panics
+/// If `period` is zero, with "non-positive interval for future::interval", as Go's `NewTicker`
+/// panics.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// let mut every = gotimer::future::interval(Duration::from_millis(2));
+/// let first = pollster::block_on(every.tick());
+/// assert!(first >= start + Duration::from_millis(2), "one period after creation, not at once");
+/// ```
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    assert!(
+        !period.is_zero(),
+        "non-positive interval for future::interval"
+    );
+    Interval::new(Ticker::start_interval(
+        current_rt(),
+        Location::caller(),
+        period,
+    ))
 }

@@ -13,6 +13,7 @@ use crate::origin::{Kind, Origin};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::panic::Location;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// Bytes a timer holds besides its `Entry`: the `Arc` counts and its wheel node.
@@ -193,6 +194,11 @@ impl<A: Share + ?Sized> Handle<A> {
     /// wheel. An entry that is stopped, or never due, stays as it is.
     pub(crate) fn arm(&self) {
         self.entry.origin.on_arm();
+        self.arm_locked();
+    }
+
+    /// `arm` without counting the entry as armed in the profile.
+    fn arm_locked(&self) {
         let time = &self.rt.core().time;
         let now = time.unlocked_now();
         let done = self.shard().lock().arm(&self.entry, now, time);
@@ -265,10 +271,82 @@ impl<A: ChannelKind> Handle<A> {
         rx
     }
 
-    /// Gives a parked channel timer its channel, and arms it (`Handle::arm`): the timer's `c()`
-    /// was called for the first time.
+    /// Gives a channel timer its channel and arms it, under one shard lock: the timer's `c()` was
+    /// called for the first time. A parked timer is then fired if its deadline has passed, or else
+    /// filed (`Locked::arm`); one that tasks armed already keeps its place, and the value waiting in
+    /// the tasks' slot moves to the channel (`Chan::arm_locked`), under the lock that every send
+    /// takes, so that no value is left in the slot once the channel is there.
     fn arm_channel(&self, tx: Sender<Instant>) {
-        self.entry.action.chan().arm(tx);
-        self.arm();
+        self.entry.origin.on_arm();
+        let time = &self.rt.core().time;
+        let now = time.unlocked_now();
+        let mut locked = self.shard().lock();
+        let moved = self.entry.action.chan().arm_locked(locked.held(), tx);
+        let done = locked.arm(&self.entry, now, time);
+        drop(locked);
+        if moved {
+            self.entry.action.chan().wake_tasks();
+        }
+        self.rt.after_unlock(done);
+    }
+
+    /// A task's receive (`recv_async`, `Interval::tick`): the value waiting, if any, else the
+    /// task's waker recorded under `waiter` (kept by the caller's future, and given back with
+    /// `forget` when it completes or is dropped) and `Pending`. A value is taken only when this
+    /// returns it, so a future dropped before that loses nothing.
+    ///
+    /// It receives what a thread's receive through `c()` would: the first poll arms a parked timer
+    /// (fired at once if due), later ones fire it if it is due (Go's `maybeRunChan`). With no
+    /// channel made, values wait in the tasks' slot; once a thread made it, in the channel, and
+    /// the tasks receive from it too.
+    pub(crate) fn poll_recv(
+        &self,
+        rx: &OnceLock<Receiver<Instant>>,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<u64>,
+    ) -> Poll<Instant> {
+        if let Some(value) = self.try_recv_task(rx) {
+            self.forget(waiter);
+            return Poll::Ready(value);
+        }
+        self.entry
+            .action
+            .chan()
+            .tasks()
+            .0
+            .register(waiter, cx.waker());
+        // A value sent since the first look may have found no waiter to wake.
+        match self.try_recv_task(rx) {
+            Some(value) => {
+                self.forget(waiter);
+                Poll::Ready(value)
+            }
+            None => Poll::Pending,
+        }
+    }
+
+    /// Removes a task's waiter (`poll_recv`), if it has one.
+    pub(crate) fn forget(&self, waiter: &mut Option<u64>) {
+        if let (Some(id), Some(tasks)) = (waiter.take(), self.entry.action.chan().tasks_if_any()) {
+            tasks.forget(id);
+        }
+    }
+
+    /// A task's non-blocking receive: from the channel if a thread made it (waiting, if another
+    /// thread is making it right now, for it to be made), else from the tasks' slot, made and the
+    /// entry armed by the first call.
+    fn try_recv_task(&self, rx: &OnceLock<Receiver<Instant>>) -> Option<Instant> {
+        let chan = self.entry.action.chan();
+        if chan.has_channel() {
+            return self.channel(rx).try_recv().ok();
+        }
+        let (tasks, made) = chan.tasks();
+        if made {
+            // Counted as parked still in the profile: a timer only tasks wait on has no channel.
+            self.arm_locked();
+        } else {
+            self.fire_if_due();
+        }
+        tasks.take()
     }
 }

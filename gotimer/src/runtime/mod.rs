@@ -45,7 +45,7 @@ mod stats;
 mod system;
 mod time;
 
-pub(crate) use entry::Delivery;
+pub(crate) use entry::{Delivery, Held};
 pub(crate) use handle::Handle;
 pub(crate) use manual::ManualRuntime;
 pub use pool::{IDLE_EXIT, MAX_WORKERS};

@@ -31,8 +31,10 @@ pub(crate) enum Fired {
     /// blocks (waking a task), which a callback thread would only delay. The firing thread may be
     /// the driver, so a notify that blocks holds up every timer of the runtime meanwhile; one that
     /// panics is caught and counted as a callback's panic is. A task's timer (`kinds/wake.rs`)
-    /// wakes its waker so.
+    /// wakes its waker so, and a channel kind the tasks waiting on it.
     Notify,
+    /// Both `Again` and `Notify`: a ticker's next tick, and the tasks waiting for this one to wake.
+    NotifyAgain(u64),
 }
 
 /// A kind of timer. Every method but `fire` has the answer of a kind with no channel (a callback):

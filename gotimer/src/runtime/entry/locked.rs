@@ -83,7 +83,8 @@ impl<A: Delivery> Entry<A> {
                 notify: Some(self.clone()),
                 ..AfterUnlock::default()
             }),
-            Fired::Again(due) => Err(due),
+            // A new entry has no task waiting on it yet.
+            Fired::Again(due) | Fired::NotifyAgain(due) => Err(due),
         }
     }
 }
@@ -204,6 +205,11 @@ impl<'a> Locked<'a> {
             // lock-free `reset_later` may be moving it on right now).
             Fired::Again(due) => AfterUnlock {
                 deadline: self.file(entry, due),
+                ..AfterUnlock::default()
+            },
+            Fired::NotifyAgain(due) => AfterUnlock {
+                deadline: self.file(entry, due),
+                notify: Some(A::share(entry)),
                 ..AfterUnlock::default()
             },
         }
@@ -349,9 +355,12 @@ impl<'a> Locked<'a> {
             // A ticker's next tick is later: its node keeps its slot with the new deadline (a
             // store, see `Wheel::reschedule`), and the driver re-files it when that slot comes up,
             // as it does any entry moved later. Its `next` is already at or before the old slot.
-            Fired::Again(next) => {
+            fired @ (Fired::Again(next) | Fired::NotifyAgain(next)) => {
                 self.wheel.reschedule(key, next);
-                AfterUnlock::default()
+                AfterUnlock {
+                    notify: matches!(fired, Fired::NotifyAgain(_)).then(|| A::share(entry)),
+                    ..AfterUnlock::default()
+                }
             }
             fired => {
                 drop(self.wheel.remove(key));

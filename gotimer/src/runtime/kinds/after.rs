@@ -33,14 +33,15 @@ impl After {
 }
 
 impl Delivery for After {
-    fn fire(&self, _: &Held, registered: u64, now: u64, time: &Timeline) -> Fired {
-        match self.channel.claim_and_send(registered, now, time) {
-            Ok(true) => {
+    fn fire(&self, held: &Held, registered: u64, now: u64, time: &Timeline) -> Fired {
+        // No handle, so no task can wait on it: nothing to notify.
+        match self.channel.claim_and_send(held, registered, now, time) {
+            Ok(sent) if sent.connected => {
                 // Delivered to a receiver still there.
                 lock(&*self.keep).extend(self.channel.chan.sender());
                 Fired::Done
             }
-            Ok(false) => Fired::Done,
+            Ok(_) => Fired::Done,
             Err(later) => Fired::Again(later),
         }
     }

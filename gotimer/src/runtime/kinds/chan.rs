@@ -1,6 +1,9 @@
 //! What the channel kinds (`Channel`, `After`, `Tick`) share: a channel of capacity 1, made when
-//! the timer is armed, and its true deadline, kept apart from the wheel node's registered one.
+//! the timer is armed by a thread (`c()`), or the tasks' slot (`tasks.rs`), made when it is armed
+//! by a task (`recv_async`), or both; and its true deadline, kept apart from the wheel node's
+//! registered one.
 
+use super::tasks::Tasks;
 use crate::runtime::entry::{Delivery, Held};
 use crate::sync::{AtomicU64, Ordering::Release};
 use crossbeam_channel::{Sender, TrySendError};
@@ -44,13 +47,28 @@ macro_rules! channel_delivery {
         fn heap_bytes(&self) -> u64 {
             $crate::runtime::kinds::chan::BOUNDED_CHANNEL_BYTES
         }
+
+        fn notify(&self) {
+            $crate::runtime::kinds::chan::ChannelKind::chan(self).wake_tasks()
+        }
     };
 }
 pub(super) use channel_delivery;
 
+/// What a send did (`Chan::send`).
+pub(super) struct Sent {
+    /// False if every receiver is gone (no handle, and the channel's receivers dropped).
+    pub(super) connected: bool,
+    /// True if tasks wait: the firing thread wakes them once the lock is released (`Fired::Notify`).
+    pub(super) notify: bool,
+}
+
 pub(crate) struct Chan {
-    /// Set once, when the channel is first asked for (arming), before the entry leaves `PARKED`.
+    /// Set once, when the channel is first asked for (arming), under the shard lock or before the
+    /// entry is shared.
     tx: OnceLock<Sender<Instant>>,
+    /// Set once, by the first task's `recv_async` poll, before it arms the entry.
+    tasks: OnceLock<Box<Tasks>>,
     /// The true deadline (a tick's next tick) while the entry is parked or in the wheel, else
     /// `NOT_IN_WHEEL`. Written under the shard lock, and a one-shot timer's is also moved later
     /// without it (`Channel::reset_later`). Read without the lock by `c()`, to see whether the
@@ -62,6 +80,7 @@ impl Chan {
     pub(super) fn unarmed() -> Self {
         Chan {
             tx: OnceLock::new(),
+            tasks: OnceLock::new(),
             true_when: AtomicU64::new(NOT_IN_WHEEL),
         }
     }
@@ -72,14 +91,61 @@ impl Chan {
         chan
     }
 
-    /// Gives the timer its channel; the entry must then leave `PARKED` under the lock.
+    /// Gives a timer that nothing else can reach yet its channel.
     pub(crate) fn arm(&self, tx: Sender<Instant>) {
         assert!(self.tx.set(tx).is_ok(), "gotimer: a timer armed twice");
     }
 
+    /// Gives the timer its channel, under the shard lock, and moves into it the value waiting in the
+    /// tasks' slot, if any: from now on values go to the channel. True if tasks wait, to be woken
+    /// (`wake_tasks`) once the lock is released: their value moved.
+    pub(crate) fn arm_locked(&self, held: &Held, tx: Sender<Instant>) -> bool {
+        let tasks = self.tasks.get();
+        if let Some(value) = tasks.and_then(|t| t.drain_value(held)) {
+            let _ = tx.try_send(value);
+        }
+        self.arm(tx);
+        tasks.is_some_and(|t| t.has_waiters())
+    }
+
+    /// True if the timer can deliver: it has its channel, or tasks wait on it.
     #[inline]
     pub(crate) fn is_armed(&self) -> bool {
+        self.tx.get().is_some() || self.tasks.get().is_some()
+    }
+
+    /// True if the channel was made (a thread called `c()`).
+    #[inline]
+    pub(crate) fn has_channel(&self) -> bool {
         self.tx.get().is_some()
+    }
+
+    /// The tasks' slot, made by the first call, and whether this call made it (and so must arm
+    /// the entry).
+    pub(crate) fn tasks(&self) -> (&Tasks, bool) {
+        let mut made = false;
+        let tasks = self.tasks.get_or_init(|| {
+            made = true;
+            Box::new(Tasks::new())
+        });
+        (tasks, made)
+    }
+
+    /// The tasks' slot, if a task ever waited.
+    pub(crate) fn tasks_if_any(&self) -> Option<&Tasks> {
+        self.tasks.get().map(|t| &**t)
+    }
+
+    /// Empties the tasks' slot under the shard lock (`stop`, `reset`): true if a value waited.
+    pub(crate) fn drain_tasks(&self, held: &Held) -> bool {
+        self.tasks.get().is_some_and(|t| t.drain(held))
+    }
+
+    /// Wakes the tasks waiting, after the shard lock (`Delivery::notify`).
+    pub(crate) fn wake_tasks(&self) {
+        if let Some(tasks) = self.tasks.get() {
+            tasks.wake_all();
+        }
     }
 
     /// A sender of the channel, if it was made.
@@ -99,14 +165,24 @@ impl Chan {
         self.true_when.store(when.unwrap_or(NOT_IN_WHEEL), Release)
     }
 
-    /// Sends `value` if the channel has room; false if every receiver is gone (or there is no
-    /// channel: an unarmed entry is never filed, so that does not happen). Full cannot happen:
-    /// every schedule drains the channel first.
-    #[inline]
-    pub(super) fn send(&self, value: Instant) -> bool {
-        match self.tx.get() {
-            Some(tx) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
-            None => false,
+    /// Sends `value` on the channel if there is one, else puts it in the tasks' slot; either drops
+    /// it if a value already waits there (a ticker's). Under the shard lock. Not connected if every
+    /// receiver of the channel is gone (or the entry has neither: an unarmed entry is never filed,
+    /// so that does not happen).
+    #[inline(always)]
+    pub(super) fn send(&self, held: &Held, value: Instant) -> Sent {
+        let tasks = self.tasks.get();
+        let connected = match (self.tx.get(), tasks) {
+            (Some(tx), _) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
+            (None, Some(tasks)) => {
+                tasks.put(held, value);
+                true
+            }
+            (None, None) => false,
+        };
+        Sent {
+            connected,
+            notify: tasks.is_some_and(|t| t.has_waiters()),
         }
     }
 }

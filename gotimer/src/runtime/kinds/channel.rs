@@ -9,7 +9,7 @@
 //! the wheel at the new deadline, or the send comes first and the reset, finding `NOT_IN_WHEEL`,
 //! takes the locked path (which drains the value and reports it kept one from being received).
 
-use super::chan::{channel_delivery, Chan, ChannelKind, NOT_IN_WHEEL};
+use super::chan::{channel_delivery, Chan, ChannelKind, Sent, NOT_IN_WHEEL};
 use crate::runtime::entry::{Delivery, Fired, Held};
 use crate::runtime::time::Timeline;
 use crate::sync::Ordering::{AcqRel, Acquire};
@@ -35,16 +35,16 @@ impl Channel {
         }
     }
 
-    /// Claims the entry and sends the instant it was due (its true deadline); false if every
-    /// receiver is gone. `Err` with the new true deadline if it was moved past `now` (put the entry
-    /// back in the wheel there).
+    /// Claims the entry and sends the instant it was due (its true deadline). `Err` with the new
+    /// true deadline if it was moved past `now` (put the entry back in the wheel there).
     #[inline]
     pub(super) fn claim_and_send(
         &self,
+        held: &Held,
         registered: u64,
         now: u64,
         time: &Timeline,
-    ) -> Result<bool, u64> {
+    ) -> Result<Sent, u64> {
         // The true deadline is set by every schedule under this same lock, so it is in the wheel;
         // the check only guards the loop.
         let mut when = self.chan.true_when.load(Acquire);
@@ -65,15 +65,16 @@ impl Channel {
                 Err(moved) => when = moved,
             }
         }
-        Ok(self.chan.send(time.instant(at)))
+        Ok(self.chan.send(held, time.instant(at)))
     }
 }
 
 impl Delivery for Channel {
     #[inline]
-    fn fire(&self, _: &Held, registered: u64, now: u64, time: &Timeline) -> Fired {
+    fn fire(&self, held: &Held, registered: u64, now: u64, time: &Timeline) -> Fired {
         // Disconnected means the handle is gone, and then nobody is left to tell.
-        match self.claim_and_send(registered, now, time) {
+        match self.claim_and_send(held, registered, now, time) {
+            Ok(Sent { notify: true, .. }) => Fired::Notify,
             Ok(_) => Fired::Done,
             Err(later) => Fired::Again(later),
         }

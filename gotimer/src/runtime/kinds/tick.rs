@@ -35,6 +35,11 @@ impl Tick {
         }
     }
 
+    /// The period in nanoseconds.
+    pub(crate) fn period(&self) -> u64 {
+        self.period.load(Relaxed)
+    }
+
     /// Sets the period (not 0) for the ticks after the next schedule.
     pub(crate) fn set_period(&self, _: &Held, period: u64) {
         self.period.store(period, Relaxed)
@@ -75,19 +80,22 @@ impl Tick {
 impl Delivery for Tick {
     /// Sends the tick that came due (its true deadline) and says when the next one is, recording
     /// it as the new true deadline.
-    #[inline]
-    fn fire(&self, _: &Held, registered: u64, now: u64, time: &Timeline) -> Fired {
+    #[inline(always)]
+    fn fire(&self, held: &Held, registered: u64, now: u64, time: &Timeline) -> Fired {
         let due = match self.chan.true_when.load(Relaxed) {
             NOT_IN_WHEEL => registered,
             when => when,
         };
-        let next = self.next_after(due, now, self.chan.send(time.instant(due)));
+        let sent = self.chan.send(held, time.instant(due));
+        let next = self.next_after(due, now, sent.connected);
         self.chan
             .true_when
             .store(next.unwrap_or(NOT_IN_WHEEL), Release);
-        match next {
-            Some(next) => Fired::Again(self.registered(next, now, time)),
-            None => Fired::Done,
+        match (next, sent.notify) {
+            (Some(next), false) => Fired::Again(self.registered(next, now, time)),
+            (Some(next), true) => Fired::NotifyAgain(self.registered(next, now, time)),
+            (None, false) => Fired::Done,
+            (None, true) => Fired::Notify,
         }
     }
 

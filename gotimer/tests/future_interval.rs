@@ -1,0 +1,139 @@
+//! `future::interval` (issue 19): Go's ticker for a task: first tick one period after creation,
+//! phase-aligned, missed ticks dropped with the first missed instant delivered, `reset` from now,
+//! a cancel-safe `tick()`, a `Stream`, and nothing pending once dropped.
+
+use futures::StreamExt;
+use gotimer::future::{interval, Interval};
+use gotimer::FakeClock;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+const SEC: Duration = Duration::from_secs(1);
+
+fn poll_tick(i: &mut Interval) -> Poll<Instant> {
+    i.poll_tick(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn the_first_tick_is_one_period_after_creation() {
+    let fake = FakeClock::new();
+    let t0 = fake.now();
+    let mut i = fake.clock().interval(SEC);
+    assert!(poll_tick(&mut i).is_pending(), "not at once");
+    fake.advance(SEC);
+    assert_eq!(poll_tick(&mut i), Poll::Ready(t0 + SEC));
+}
+
+#[test]
+fn ticks_are_aligned_and_a_late_tick_is_the_first_missed_with_no_burst() {
+    let fake = FakeClock::new();
+    let t0 = fake.now();
+    let mut i = fake.clock().interval(SEC);
+    fake.advance(Duration::from_millis(4500));
+    assert_eq!(
+        poll_tick(&mut i),
+        Poll::Ready(t0 + SEC),
+        "the first missed tick"
+    );
+    assert!(
+        poll_tick(&mut i).is_pending(),
+        "the others were dropped, not burst"
+    );
+    fake.advance(Duration::from_millis(500));
+    assert_eq!(
+        poll_tick(&mut i),
+        Poll::Ready(t0 + 5 * SEC),
+        "still aligned to t0"
+    );
+}
+
+#[test]
+fn reset_restarts_the_period_from_now() {
+    let fake = FakeClock::new();
+    let mut i = fake.clock().interval(SEC);
+    fake.advance(Duration::from_millis(1500)); // a tick waits
+    i.reset(2 * SEC);
+    let from = fake.now();
+    assert!(poll_tick(&mut i).is_pending(), "the old tick is gone");
+    fake.advance(2 * SEC);
+    assert_eq!(poll_tick(&mut i), Poll::Ready(from + 2 * SEC));
+    assert_eq!(i.period(), 2 * SEC);
+}
+
+#[test]
+fn tick_is_cancel_safe() {
+    let fake = FakeClock::new();
+    let mut i = fake.clock().interval(SEC);
+    {
+        let tick = pin!(i.tick());
+        assert!(tick
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending());
+    } // dropped, as by a select! whose other branch won
+    fake.advance(SEC);
+    assert_eq!(pollster::block_on(i.tick()), fake.now());
+}
+
+#[test]
+fn it_is_a_stream_on_real_executors() {
+    let start = Instant::now();
+    let ticks: Vec<Instant> = futures::executor::block_on(
+        interval(Duration::from_millis(1))
+            .take(3)
+            .collect::<Vec<_>>(),
+    );
+    assert!(ticks[0] >= start + Duration::from_millis(1));
+    assert!(ticks.windows(2).all(|w| w[1] > w[0]));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut i = interval(Duration::from_millis(1));
+        for _ in 0..3 {
+            i.tick().await;
+        }
+    });
+    smol::block_on(async {
+        let mut i = interval(Duration::from_millis(1));
+        i.next().await.unwrap();
+    });
+}
+
+#[test]
+fn a_dropped_interval_leaves_nothing_pending() {
+    let fake = FakeClock::new();
+    let mut i = fake.clock().interval(SEC);
+    assert!(poll_tick(&mut i).is_pending());
+    assert_eq!(fake.waiters(), 1);
+    drop(i);
+    assert_eq!(fake.waiters(), 0);
+    // Never polled, on the system clock: parked, and freed with it.
+    drop(interval(SEC));
+}
+
+#[test]
+fn stop_then_reset() {
+    let fake = FakeClock::new();
+    let mut i = fake.clock().interval(SEC);
+    i.stop();
+    fake.advance(3 * SEC);
+    assert!(poll_tick(&mut i).is_pending());
+    i.reset(SEC);
+    fake.advance(SEC);
+    assert_eq!(poll_tick(&mut i), Poll::Ready(fake.now()));
+}
+
+#[test]
+#[should_panic(expected = "non-positive interval for future::interval")]
+fn a_zero_period_panics_as_gos() {
+    let _ = interval(Duration::ZERO);
+}
+
+#[test]
+fn interval_is_unpin_send_and_static() {
+    fn check<T: Unpin + Send + 'static>() {}
+    check::<Interval>();
+}
