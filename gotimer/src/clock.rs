@@ -5,11 +5,12 @@ use crate::context::{self, current_rt, ClockGuard};
 use crate::future::{Interval, Sleep, Timeout};
 use crate::origin::Kind;
 use crate::runtime::{Due, Rt, Stats, SPIN_BELOW};
+use crate::scope::Scoped;
 use crate::ticker::Ticker;
 use crate::timer::Timer;
 use crossbeam_channel::Receiver;
 use std::fmt;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
@@ -507,6 +508,60 @@ impl Clock {
     /// ```
     pub fn enter(&self) -> ClockGuard {
         context::enter(self.rt.clone())
+    }
+
+    /// Runs `f` with this clock entered: every gotimer call inside it (the free functions,
+    /// [`future::sleep`](crate::future::sleep), [`Timer::new`], …) binds to this clock, on
+    /// whichever thread polls it, as [`enter`](Clock::enter) does for a thread. Spawn the scoped
+    /// future on any executor, or poll it by hand.
+    ///
+    /// On a [`FakeClock`](crate::FakeClock)'s clock it also gives tasks virtual time that they
+    /// obey, as Go 1.25's `testing/synctest` gives goroutines in a bubble, without owning the
+    /// executor: at each step, [`advance`](crate::FakeClock::advance) and
+    /// [`advance_async`](crate::FakeClock::advance_async) wait until every task scoped to this
+    /// clock is idle (not being polled, and not woken but not yet polled, whatever woke it: a
+    /// timer, a channel, another task) before they fire the next deadline. So a woken task runs,
+    /// reads [`now()`](Clock::now) equal to its deadline, and makes its next timers from there,
+    /// before time moves on; and a test that spawns a scoped task and advances at once does not
+    /// race it: a scoped future counts as runnable from its creation until its first poll.
+    ///
+    /// The limits, which Go's bubbles do not have, since Go owns its scheduler:
+    /// - A task outside every scope, or blocked on something other than a wake (real I/O, a
+    ///   thread, a lock), is invisible: an advance does not wait for it.
+    /// - A task that never yields (a poll that never returns), or that is woken and never polled
+    ///   again (its executor is gone), keeps an advance waiting. After a limit of real time
+    ///   (10 s; [`FakeClock::set_settle_limit`](crate::FakeClock::set_settle_limit)) the advance
+    ///   panics, naming the creation site of each task it waited for.
+    /// - A blocking `advance` on the thread of a current-thread executor would wait for tasks that
+    ///   thread can no longer run: use `advance_async` there.
+    ///
+    /// The scope binds what runs inside it: a future made by the caller binds when it is made, so
+    /// `clock.scope(future::sleep(d))` sleeps on the caller's clock; write
+    /// `clock.scope(async { future::sleep(d).await })`.
+    ///
+    /// On the system clock it only enters the clock.
+    ///
+    /// ```
+    /// use gotimer::{future, FakeClock};
+    /// use std::time::Duration;
+    ///
+    /// let fake = FakeClock::new();
+    /// let clock = fake.clock();
+    /// let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// // Code under test: retries every second, three times, then gives up.
+    /// let task = rt.spawn(clock.scope(async {
+    ///     let start = gotimer::Clock::current().now();
+    ///     for _ in 0..3 {
+    ///         future::sleep(Duration::from_secs(1)).await;
+    ///     }
+    ///     gotimer::Clock::current().now() - start
+    /// }));
+    /// fake.advance(Duration::from_secs(10)); // no wait_for_waiters needed: it waits for the task
+    /// assert_eq!(rt.block_on(task).unwrap(), Duration::from_secs(3));
+    /// ```
+    #[track_caller]
+    pub fn scope<F: Future>(&self, f: F) -> Scoped<F> {
+        Scoped::new(self.rt.clone(), Location::caller(), f)
     }
 
     /// This clock's counters: pending timers, callback threads, panicked callbacks.

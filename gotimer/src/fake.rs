@@ -1,9 +1,13 @@
 //! `FakeClock`: virtual time for tests, moved only by hand.
 
 use crate::clock::Clock;
-use crate::runtime::{ManualRuntime, Rt};
+use crate::future::Sleep;
+use crate::runtime::{ManualRuntime, Rt, Step};
 use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// A clock whose time moves only when the test says so, for testing code that waits: timeouts,
@@ -91,6 +95,11 @@ impl FakeClock {
     /// Timers and callbacks that are created during the advance, by callbacks or by other threads,
     /// with a deadline up to the target fire in the same advance.
     ///
+    /// Before each step, and before it returns, it waits until every task scoped to this clock
+    /// ([`Clock::scope`]) is idle, so that the tasks a step woke run, and make their next timers,
+    /// before time moves on (see `Clock::scope` for what it can and cannot see, and
+    /// [`advance_async`](FakeClock::advance_async) for a test on an executor's own thread).
+    ///
     /// It returns once the clock reads `now + d` and every callback that came due within it has
     /// returned, including callbacks due at once (`after_func(ZERO)`) made before or during it. A
     /// callback that panics is caught and reported (and counted in
@@ -99,7 +108,8 @@ impl FakeClock {
     /// million steps. Advances of one clock from several threads run one after another.
     ///
     /// # Panics
-    /// When called from a callback of the same clock (that advance would wait for itself).
+    /// When called from a callback of the same clock (that advance would wait for itself), and
+    /// when scoped tasks stay runnable past the [settle limit](FakeClock::set_settle_limit).
     ///
     /// ```
     /// use gotimer::FakeClock;
@@ -124,6 +134,78 @@ impl FakeClock {
     /// ```
     pub fn advance(&self, d: Duration) {
         self.rt.advance(d)
+    }
+
+    /// [`advance`](FakeClock::advance) for a test that runs on an executor's thread: a task on a
+    /// current-thread runtime, where a blocking advance would keep the scoped tasks it waits for
+    /// from running. Between steps it waits without blocking the thread; if the calling task is
+    /// itself scoped to this clock, it leaves its own scope out of the wait. Its steps take the
+    /// clock's advance lock one at a time, so a blocking advance on another thread can come in
+    /// between them.
+    ///
+    /// # Panics
+    /// When called from a callback of the same clock, and, as `advance`, when scoped tasks stay
+    /// runnable past the [settle limit](FakeClock::set_settle_limit).
+    ///
+    /// ```
+    /// use gotimer::{future, FakeClock};
+    /// use std::time::Duration;
+    ///
+    /// let fake = FakeClock::new();
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let clock = fake.clock();
+    ///     let worker = tokio::spawn(clock.scope(async {
+    ///         future::sleep(Duration::from_secs(5)).await;
+    ///         "done"
+    ///     }));
+    ///     fake.advance_async(Duration::from_secs(5)).await; // lets the worker run in between
+    ///     assert_eq!(worker.await.unwrap(), "done");
+    /// });
+    /// ```
+    pub fn advance_async(&self, d: Duration) -> impl Future<Output = ()> + Send + 'static {
+        let rt = self.rt.clone();
+        let target = rt.target(d);
+        async move {
+            let mut limit: Option<(Instant, Sleep)> = None;
+            loop {
+                poll_fn(|cx| {
+                    let settle = rt.settle();
+                    let own = settle.own_task();
+                    if settle.poll_idle(own, cx).is_ready() {
+                        return Poll::Ready(());
+                    }
+                    let (start, sleep) = limit.get_or_insert_with(|| {
+                        (Instant::now(), Clock::system().sleep_async(settle.limit()))
+                    });
+                    if Pin::new(sleep).poll(cx).is_ready() {
+                        settle.stuck(own, start.elapsed());
+                    }
+                    Poll::Pending
+                })
+                .await;
+                limit = None;
+                if let Step::Done = rt.step_once(target) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// How long of real time an advance waits for the tasks scoped to this clock
+    /// ([`Clock::scope`]) to go idle before it panics, naming them: 10 s unless set.
+    ///
+    /// ```should_panic
+    /// use gotimer::FakeClock;
+    /// use std::time::Duration;
+    /// let fake = FakeClock::new();
+    /// fake.set_settle_limit(Duration::from_millis(10));
+    /// let never_polled = fake.clock().scope(async {}); // runnable until its first poll
+    /// fake.advance(Duration::from_secs(1)); // panics: "the task scoped at …: made and never polled"
+    /// # drop(never_polled);
+    /// ```
+    pub fn set_settle_limit(&self, limit: Duration) {
+        self.rt.settle().set_limit(limit)
     }
 
     /// Jumps to the earliest pending deadline, fires everything due then and runs its callbacks;

@@ -310,3 +310,38 @@ fn sleep_is_unpin_send_sync_and_static() {
     fn check<T: Unpin + Send + Sync + 'static>() {}
     check::<Sleep>();
 }
+
+#[cfg(feature = "profile")]
+#[test]
+fn pending_sleeps_and_timeouts_show_in_the_profile_under_their_line() {
+    use gotimer::future::timeout;
+    use gotimer::profile::{snapshot, Kind};
+    let _serial = serial();
+    let (_, waker) = counter();
+    let site = |line: u32| {
+        snapshot()
+            .into_iter()
+            .find(|s| s.line == line && s.file.ends_with("future_sleep.rs"))
+    };
+    let sleep_line = line!() + 1;
+    let mut sleeps: Vec<Sleep> = (0..3).map(|_| sleep(Duration::from_secs(3600))).collect();
+    for s in &mut sleeps {
+        assert!(poll_with(s, &waker).is_pending());
+    }
+    let timeout_line = line!() + 1;
+    let mut t = Box::pin(timeout(
+        Duration::from_secs(3600),
+        std::future::pending::<()>(),
+    ));
+    assert!(t
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    let s = site(sleep_line).expect("the sleep's line is a site");
+    assert_eq!((s.kind, s.live), (Kind::Sleep, 3));
+    let s = site(timeout_line).expect("the timeout's line is a site");
+    assert_eq!((s.kind, s.live), (Kind::Timeout, 1));
+    assert!(s.earliest.is_some(), "its deadline is in the profile");
+    drop((sleeps, t));
+    assert_eq!(site(sleep_line).unwrap().live, 0, "freed on drop");
+}

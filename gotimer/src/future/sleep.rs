@@ -67,7 +67,9 @@ impl Sleep {
     }
 
     /// True once the deadline has passed and the runtime has fired the sleep (its next poll is
-    /// `Ready`), and after it returned `Ready`, until a reset.
+    /// `Ready`), and after it returned `Ready`, until a reset. On the system clock a sleep is
+    /// fired no earlier than its first poll (until then it is parked), so one made already due
+    /// reads false until it is polled; on a fake clock, which parks nothing, it reads true at once.
     ///
     /// ```
     /// use gotimer::FakeClock;

@@ -21,6 +21,7 @@ use super::callback;
 use super::core::Core;
 use super::entry::{AfterUnlock, Batch, EntryRef};
 use super::kinds::after::Kept;
+use super::settle::{AsSettle, Settle};
 use super::stats::Stats;
 use super::time::{Due, Timeline};
 use crate::sync::lock;
@@ -45,6 +46,18 @@ pub(crate) struct ManualRuntime {
     /// Bumped by every schedule, with `waiters_cv` notified: how `wait_for_waiters` sleeps.
     changed: Mutex<u64>,
     waiters_cv: Condvar,
+    /// The tasks scoped to this clock, which each step of an advance waits for (`settle.rs`).
+    settle: Settle,
+}
+
+/// What one step of an advance found (`ManualRuntime::step_toward`).
+pub(crate) enum Step {
+    /// It stepped (or ran callbacks): look again.
+    More,
+    /// Scoped tasks are runnable: wait for them, then look again.
+    Busy,
+    /// The clock is at the target, with nothing left to run.
+    Done,
 }
 
 thread_local! {
@@ -53,7 +66,7 @@ thread_local! {
 }
 
 /// Removes its drive from `ADVANCING` when the advance ends, by return or by panic.
-struct Advancing<'a> {
+pub(crate) struct Advancing<'a> {
     id: usize,
     _serial: MutexGuard<'a, ()>,
 }
@@ -81,7 +94,13 @@ impl ManualRuntime {
             kept: Kept::default(),
             changed: Mutex::new(0),
             waiters_cv: Condvar::new(),
+            settle: Settle::new(),
         }
+    }
+
+    /// The tasks scoped to this clock.
+    pub(crate) fn settle(&self) -> &Settle {
+        &self.settle
     }
 
     #[inline]
@@ -103,7 +122,7 @@ impl ManualRuntime {
         ADVANCING.with(|a| a.borrow().contains(&self.id()))
     }
 
-    fn begin(&self, what: &str) -> Advancing<'_> {
+    pub(crate) fn begin(&self, what: &str) -> Advancing<'_> {
         assert!(
             !self.in_own_callback(),
             "gotimer: FakeClock::{what} called from a callback of the same fake clock: the advance \
@@ -144,11 +163,67 @@ impl ManualRuntime {
 
     /// A fake clock's `advance(d)`.
     pub(crate) fn advance(&self, d: Duration) {
+        let target = self.target(d);
+        let own = self.settle.own_task();
+        let _advancing = self.begin("advance");
+        let (mut buf, mut fired) = (Vec::new(), Batch::default());
+        let settled = || {
+            self.settle.wait_idle(own);
+            true
+        };
+        while !matches!(
+            self.step_toward(target, settled, &mut buf, &mut fired),
+            Step::Done
+        ) {}
+    }
+
+    /// One step of an async advance (`FakeClock::advance_async`), which waits for the scoped tasks
+    /// between steps itself: `Busy` if one is runnable.
+    pub(crate) fn step_once(&self, target: u64) -> Step {
+        let own = self.settle.own_task();
+        let _advancing = self.begin("advance_async");
+        let (mut buf, mut fired) = (Vec::new(), Batch::default());
+        let settled = || self.settle.is_idle(own);
+        self.step_toward(target, settled, &mut buf, &mut fired)
+    }
+
+    /// The time `d` from now, as an advance's target.
+    pub(crate) fn target(&self, d: Duration) -> u64 {
         let time = &self.core.time;
-        let target = time
-            .deadline(time.now(), Due::In(d))
-            .unwrap_or(crate::wheel::MAX_DEADLINE);
-        self.advance_to(target);
+        time.deadline(time.now(), Due::In(d))
+            .unwrap_or(crate::wheel::MAX_DEADLINE)
+    }
+
+    /// One step of an advance to `target`, by a thread in the advance (`begin`): runs the queued
+    /// callbacks, then, if `settled()` (no scoped task runnable: `wait_idle` blocks for it, an
+    /// async advance only looks), fires the earliest deadline up to `target` and delivers what it
+    /// left. With no callback waiting, a step that finds nothing left up to the target moves the
+    /// clock there, under the same lock: a callback queued by another thread after that check
+    /// counts as made after the advance, and waits for the next one.
+    pub(crate) fn step_toward(
+        &self,
+        target: u64,
+        settled: impl FnOnce() -> bool,
+        buf: &mut Vec<(u64, EntryRef)>,
+        fired: &mut Batch,
+    ) -> Step {
+        self.run_queued();
+        if !settled() {
+            return Step::Busy;
+        }
+        let settle = lock(&self.jobs).is_empty();
+        let stepped = self
+            .core
+            .shard(0)
+            .step(target, settle, &self.core.time, buf, fired);
+        match stepped {
+            None if settle => Step::Done,
+            None => Step::More,
+            Some(_) => {
+                self.deliver(fired);
+                Step::More
+            }
+        }
     }
 
     /// A fake clock's `advance_to_next`: how far it moved, or `None` if nothing is pending.
@@ -183,28 +258,6 @@ impl ManualRuntime {
         }
     }
 
-    /// Moves the time to `target`, firing every deadline up to it in order; see the module docs.
-    fn advance_to(&self, target: u64) {
-        let _advancing = self.begin("advance");
-        let (time, shard) = (&self.core.time, self.core.shard(0));
-        let (mut buf, mut fired) = (Vec::new(), Batch::default());
-        loop {
-            self.run_queued();
-            // With no callback waiting, a step that finds nothing left up to the target moves the
-            // clock there, under the same lock. A callback queued by another thread after this
-            // check counts as made after the advance, and waits for the next one.
-            let settle = lock(&self.jobs).is_empty();
-            let stepped = shard.step(target, settle, time, &mut buf, &mut fired);
-            if stepped.is_none() {
-                if settle {
-                    return;
-                }
-                continue;
-            }
-            self.deliver(&mut fired);
-        }
-    }
-
     /// What a step left for after the lock: its notifications, then its callbacks, in the order
     /// their entries fired.
     fn deliver(&self, fired: &mut Batch) {
@@ -219,8 +272,10 @@ impl ManualRuntime {
     /// Jumps to the earliest deadline, fires it and runs its callbacks; returns the time it moved
     /// from, or `None` (moving nothing) if no timer is pending.
     fn step_to_next(&self) -> Option<u64> {
+        let own = self.settle.own_task();
         let _advancing = self.begin("advance_to_next");
         self.run_queued();
+        self.settle.wait_idle(own);
         let time = &self.core.time;
         let from = time.now();
         let mut fired = Batch::default();
@@ -231,6 +286,7 @@ impl ManualRuntime {
         stepped?;
         self.deliver(&mut fired);
         self.run_queued();
+        self.settle.wait_idle(own);
         Some(from)
     }
 
@@ -257,5 +313,11 @@ impl ManualRuntime {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
+    }
+}
+
+impl AsSettle for ManualRuntime {
+    fn settle(&self) -> &Settle {
+        &self.settle
     }
 }

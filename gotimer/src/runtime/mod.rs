@@ -40,6 +40,7 @@ mod loom_tests;
 mod manual;
 mod pool;
 mod rt;
+pub(crate) mod settle;
 mod shard;
 mod stats;
 mod system;
@@ -47,7 +48,7 @@ mod time;
 
 pub(crate) use entry::{Delivery, Held};
 pub(crate) use handle::Handle;
-pub(crate) use manual::ManualRuntime;
+pub(crate) use manual::{ManualRuntime, Step};
 pub use pool::{IDLE_EXIT, MAX_WORKERS};
 pub(crate) use rt::Rt;
 pub use stats::Stats;

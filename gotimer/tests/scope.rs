@@ -1,0 +1,255 @@
+//! `Clock::scope` and virtual time for tasks (issue 19): the clock a scoped task's gotimer calls
+//! bind to, advances that wait at every step for the scoped tasks to go idle (Go 1.25's
+//! `testing/synctest` rule), on several executors, `advance_async` on a current-thread runtime,
+//! the report of a task that keeps an advance waiting, and the documented limits.
+
+use gotimer::future::{sleep, timeout};
+use gotimer::{Clock, FakeClock};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SEC: Duration = Duration::from_secs(1);
+
+fn tokio_mt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
+/// A task that sleeps `n` times for a second and records the clock's time after each.
+async fn ticks(n: usize, seen: Arc<Mutex<Vec<Instant>>>) {
+    for _ in 0..n {
+        sleep(SEC).await;
+        seen.lock().unwrap().push(Clock::current().now());
+    }
+}
+
+#[test]
+fn scoped_tasks_on_tokio_see_every_deadline_in_one_advance() {
+    let fake = FakeClock::new();
+    let t0 = fake.now();
+    let rt = tokio_mt();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| rt.spawn(fake.clock().scope(ticks(5, seen.clone()))))
+        .collect();
+    // No wait_for_waiters: the tasks count as runnable until their first poll.
+    fake.advance(10 * SEC);
+    for t in tasks {
+        rt.block_on(t).unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 40);
+    for k in 1..=5u32 {
+        let at = t0 + k * SEC;
+        assert_eq!(
+            seen.iter().filter(|&&s| s == at).count(),
+            8,
+            "each task woke at {k} s, read now() equal to its deadline, and slept from there"
+        );
+    }
+}
+
+#[test]
+fn scoped_tasks_on_smol_and_on_a_thread_obey_virtual_time() {
+    let fake = FakeClock::new();
+    let t0 = fake.now();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let ex = Arc::new(smol::Executor::new());
+    let task = ex.spawn(fake.clock().scope(ticks(3, seen.clone())));
+    let (stop, stopped) = smol::channel::bounded::<()>(1);
+    let runner = {
+        let ex = ex.clone();
+        std::thread::spawn(move || smol::block_on(ex.run(stopped.recv())))
+    };
+    let by_hand = {
+        let work = fake.clock().scope(ticks(3, seen.clone()));
+        std::thread::spawn(move || pollster::block_on(work))
+    };
+    fake.advance(3 * SEC);
+    smol::block_on(task);
+    by_hand.join().unwrap();
+    drop(stop);
+    let _ = runner.join();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    let want: Vec<Instant> = [1u32, 1, 2, 2, 3, 3]
+        .iter()
+        .map(|&k| t0 + k * SEC)
+        .collect();
+    assert_eq!(seen, want);
+}
+
+#[test]
+fn a_task_woken_by_a_channel_runs_before_time_moves_on() {
+    // B sleeps then sends; A waits for B's message, then sleeps from the time it got it.
+    let fake = FakeClock::new();
+    let t0 = fake.now();
+    let rt = tokio_mt();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Instant>(1);
+    let a = rt.spawn(fake.clock().scope(async move {
+        let sent = rx.recv().await.unwrap();
+        let got = Clock::current().now();
+        sleep(SEC).await;
+        (sent, got, Clock::current().now())
+    }));
+    let b = rt.spawn(fake.clock().scope(async move {
+        sleep(2 * SEC).await;
+        tx.send(Clock::current().now()).await.unwrap();
+    }));
+    fake.advance(3 * SEC);
+    rt.block_on(b).unwrap();
+    let (sent, got, woke) = rt.block_on(a).unwrap();
+    assert_eq!(
+        (sent, got, woke),
+        (t0 + 2 * SEC, t0 + 2 * SEC, t0 + 3 * SEC)
+    );
+}
+
+#[test]
+fn gotimer_calls_in_a_scoped_task_bind_to_its_clock_on_any_worker() {
+    let fake = FakeClock::new();
+    let rt = tokio_mt();
+    let clock = fake.clock();
+    let task = rt.spawn(clock.scope(async {
+        let t = gotimer::Timer::new(SEC); // the free function: bound to the fake clock
+        assert!(Clock::current().is_fake());
+        t.recv_async().await
+    }));
+    assert!(fake.wait_for_waiters(1, Duration::from_secs(30)));
+    fake.advance(SEC);
+    assert_eq!(rt.block_on(task).unwrap(), fake.now());
+    // On the system clock a scope only enters it.
+    let _guard = fake.clock().enter();
+    let inner = pollster::block_on(Clock::system().scope(async { Clock::current().is_fake() }));
+    assert!(!inner);
+}
+
+#[test]
+fn advance_async_lets_a_current_thread_runtime_run_its_tasks() {
+    let fake = FakeClock::new();
+    let t0 = fake.now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    rt.block_on(async {
+        let worker = tokio::spawn(fake.clock().scope(ticks(3, seen.clone())));
+        fake.advance_async(3 * SEC).await;
+        worker.await.unwrap();
+    });
+    let want: Vec<Instant> = (1..=3u32).map(|k| t0 + k * SEC).collect();
+    assert_eq!(*seen.lock().unwrap(), want);
+    // The test body scoped too: its own scope is left out of the wait.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let clock = fake.clock();
+    rt.block_on(clock.scope(async {
+        let worker = tokio::spawn(fake.clock().scope(ticks(2, seen.clone())));
+        fake.advance_async(2 * SEC).await;
+        worker.await.unwrap();
+        assert_eq!(Clock::current().now(), t0 + 5 * SEC);
+    }));
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn a_timeout_in_a_scoped_task_elapses_in_virtual_time() {
+    let fake = FakeClock::new();
+    let rt = tokio_mt();
+    let (_tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = rt.spawn(
+        fake.clock()
+            .scope(async move { timeout(30 * SEC, rx).await.is_err() }),
+    );
+    fake.advance(30 * SEC);
+    assert!(
+        rt.block_on(task).unwrap(),
+        "elapsed at 30 s of virtual time"
+    );
+}
+
+#[test]
+fn an_advance_that_cannot_settle_names_the_task_that_keeps_it() {
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_millis(50));
+    let line = line!() + 1;
+    let never_polled = fake.clock().scope(async {});
+    let start = Instant::now();
+    let err = catch_unwind(AssertUnwindSafe(|| fake.advance(SEC))).unwrap_err();
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert!(
+        msg.contains(&format!("scope.rs:{line}:")) && msg.contains("made and never polled"),
+        "{msg}"
+    );
+    drop(never_polled);
+    // Gone: the clock moves again.
+    fake.advance(SEC);
+    // A task woken and never polled again (its executor dropped) is named too.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let line = line!() + 1;
+    let task = fake.clock().scope(async { sleep(SEC).await });
+    let handle = rt.spawn(task);
+    rt.block_on(async { tokio::task::yield_now().await });
+    drop(handle);
+    let err = catch_unwind(AssertUnwindSafe(|| fake.advance(SEC))).unwrap_err();
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains(&format!("scope.rs:{line}:")) && msg.contains("woken and not polled again"),
+        "{msg}"
+    );
+    drop(rt);
+    fake.advance(SEC);
+}
+
+#[test]
+fn tasks_outside_every_scope_are_not_waited_for() {
+    // The documented limit: an unscoped future that is never polled does not hold an advance.
+    let fake = FakeClock::new();
+    let _unscoped = fake.clock().sleep_async(SEC);
+    fake.advance(2 * SEC);
+    assert_eq!(
+        fake.waiters(),
+        0,
+        "its sleep fired; nobody waited for the task"
+    );
+}
+
+#[test]
+fn a_scoped_task_that_panics_does_not_hold_the_clock() {
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(30));
+    let rt = tokio_mt();
+    let task = rt.spawn(fake.clock().scope(async {
+        sleep(SEC).await;
+        panic!("a scoped task that panics");
+    }));
+    fake.advance(2 * SEC);
+    assert!(rt.block_on(task).unwrap_err().is_panic());
+    fake.advance(SEC);
+}
+
+#[test]
+fn wait_for_waiters_counts_the_sleeps_of_tasks() {
+    let fake = FakeClock::new();
+    let rt = tokio_mt();
+    // Made inside the scope (`sleep(SEC)` as the scope's argument would bind to the caller's
+    // clock, the system one).
+    let task = rt.spawn(fake.clock().scope(async { sleep(SEC).await }));
+    assert!(fake.wait_for_waiters(1, Duration::from_secs(30)));
+    fake.advance(SEC);
+    rt.block_on(task).unwrap();
+}
+
+#[test]
+fn scoped_is_send_static_and_unpin_when_its_future_is() {
+    fn check<T: Send + 'static + Unpin>(_: &T) {}
+    let fake = FakeClock::new();
+    let s = fake.clock().scope(std::future::ready(1));
+    check(&s);
+    assert_eq!(pollster::block_on(s), 1);
+}
