@@ -40,6 +40,20 @@
 //! Every function above has the same method on a [`Clock`] (`clock.timer(d)`, `clock.at(t)`, …),
 //! which is how code under test runs on a [`FakeClock`].
 //!
+//! # Async tasks
+//!
+//! For a goroutine that is an async task, [`future`] has the same timers as futures, on any
+//! executor, on the same wheels:
+//!
+//! | Go | gotimer, for a task |
+//! |---|---|
+//! | `time.Sleep(d)` | [`future::sleep(d).await`](future::sleep) |
+//! | `t := time.NewTimer(d)`, `<-t.C`, `t.Reset(d)` | [`let mut s = future::sleep(d);`](future::Sleep), `(&mut s).await`, [`s.reset(d)`](future::Sleep::reset) |
+//! | `select { case v := <-ch: … case <-time.After(d): … }` | [`future::timeout(d, ch.recv()).await`](future::timeout) |
+//! | `tk := time.NewTicker(d)`, `<-tk.C` | [`let mut tk = future::interval(d);`](future::interval), `tk.tick().await` |
+//! | a `Timer` or `Ticker` received from by goroutines | [`t.recv_async().await`](Timer::recv_async) |
+//! | `testing/synctest` | [`Clock::scope`] on a [`FakeClock`]'s clock, and [`FakeClock::advance`] or [`FakeClock::advance_async`] |
+//!
 //! # Go 1.23 semantics
 //!
 //! - [`Timer::stop`] and [`Timer::reset`] return true if the call kept a value from being received;
