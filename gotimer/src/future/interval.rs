@@ -55,7 +55,8 @@ impl Interval {
     /// use std::time::Duration;
     /// let mut i = gotimer::future::interval(Duration::from_millis(1));
     /// let (a, b) = pollster::block_on(async { (i.tick().await, i.tick().await) });
-    /// assert_eq!(b - a, Duration::from_millis(1));
+    /// // One period apart, or a whole number of them if this thread was late for one.
+    /// assert!(b > a && (b - a).as_nanos() % 1_000_000 == 0);
     /// ```
     pub fn tick(&mut self) -> impl Future<Output = Instant> + Send + '_ {
         poll_fn(|cx| self.poll_tick(cx))
