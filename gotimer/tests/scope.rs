@@ -207,6 +207,37 @@ fn an_advance_that_cannot_settle_names_the_task_that_keeps_it() {
 }
 
 #[test]
+fn a_task_that_never_yields_is_named_as_inside_a_poll() {
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_millis(50));
+    let release = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let entered = Arc::new(std::sync::Barrier::new(2));
+    let line = line!() + 1;
+    let hog = fake.clock().scope({
+        let (release, entered) = (release.clone(), entered.clone());
+        async move {
+            entered.wait();
+            // A poll that does not return: blocking work on an executor thread.
+            while !release.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    let worker = std::thread::spawn(move || pollster::block_on(hog));
+    entered.wait();
+    let err = catch_unwind(AssertUnwindSafe(|| fake.advance(SEC))).unwrap_err();
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains(&format!("scope.rs:{line}:"))
+            && msg.contains("inside a poll that has not returned"),
+        "{msg}"
+    );
+    release.store(true, std::sync::atomic::Ordering::SeqCst);
+    worker.join().unwrap();
+    fake.advance(SEC);
+}
+
+#[test]
 fn tasks_outside_every_scope_are_not_waited_for() {
     // The documented limit: an unscoped future that is never polled does not hold an advance.
     let fake = FakeClock::new();

@@ -15,6 +15,7 @@
 //! is woken and never polled again, would keep it waiting forever: after a limit of real time the
 //! wait panics with the creation site of each task still runnable.
 
+use super::kinds::wake::keep_waker;
 use crate::sync::lock;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -321,11 +322,7 @@ impl TaskWaker {
 
     /// Keeps the executor's waker of this poll.
     pub(crate) fn set_inner(&self, waker: &Waker) {
-        let mut inner = lock(&self.inner);
-        match &mut *inner {
-            Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
-        }
+        keep_waker(&mut lock(&self.inner), waker);
     }
 }
 

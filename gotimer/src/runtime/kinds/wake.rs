@@ -127,11 +127,17 @@ impl Wake {
     /// Stores `waker` as the one to wake, unless the stored one wakes the same task.
     #[inline]
     pub(crate) fn register(&self, waker: &Waker) {
-        let mut slot = lock(&self.waker);
-        match &mut *slot {
-            Some(stored) if stored.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
-        }
+        keep_waker(&mut lock(&self.waker), waker);
+    }
+}
+
+/// Makes `slot` hold `waker`, cloning it only if the waker held does not wake the same task (a
+/// task polled again by the same executor): what every place that keeps a poll's waker does.
+#[inline]
+pub(crate) fn keep_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(stored) if stored.will_wake(waker) => {}
+        slot => *slot = Some(waker.clone()),
     }
 }
 
