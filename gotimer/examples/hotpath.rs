@@ -10,7 +10,8 @@
 //! on one timer; `after_func`: `after_func(1 h, || {})` + `stop` + drop; `ticker_recv`: one
 //! `Ticker::new(1 ns)`, then `c().recv()` per operation (the tick fired by `c()` itself);
 //! `ticker_reset`: `Ticker::reset(2 ns)` on one ticker; `after_func_now`: `after_func(0)` from a
-//! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc. The operations
+//! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc;
+//! `sleep_poll_drop`: `future::sleep(1 h)`, one poll, drop (a task's timeout that lost its race). The operations
 //! are `benches/ops/mod.rs`, shared with the criterion bench and the lab. Each first warms up
 //! (runtime started, site interned, slab page allocated), then runs `n` operations; compare two
 //! builds by the difference of the totals for two values of `n`, which leaves the start-up out.
@@ -43,6 +44,7 @@ fn main() {
         }
         "timer_armed" => run(&|| ops::timer_armed!(HOUR)),
         "after_func" => run(&|| ops::after_func!(HOUR)),
+        "sleep_poll_drop" => run(&|| ops::sleep_poll_drop!(HOUR)),
         "ticker_recv" => {
             let t = gotimer::Ticker::new(TICK);
             run(&|| ops::ticker_recv!(t))
@@ -55,7 +57,7 @@ fn main() {
         "after_func_now" => ops::chain!(1000 + n),
         other => panic!(
             "unknown op {other:?}: timer, timer_armed, reset, after_func, ticker_recv, \
-             ticker_reset or after_func_now"
+             ticker_reset, after_func_now or sleep_poll_drop"
         ),
     }
 }

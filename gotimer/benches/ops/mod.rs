@@ -96,3 +96,18 @@ macro_rules! chain {
     }};
 }
 pub(crate) use chain;
+
+/// `future::sleep(d)`, first poll (registered in the wheel), drop: a task's timeout that loses its
+/// race, tokio's `Sleep` create + poll + drop.
+macro_rules! sleep_poll_drop {
+    ($d:expr) => {{
+        let mut s = gotimer::future::sleep(std::hint::black_box($d));
+        let waker = std::task::Waker::noop();
+        let polled = std::future::Future::poll(
+            std::pin::Pin::new(&mut s),
+            &mut std::task::Context::from_waker(waker),
+        );
+        std::hint::black_box(polled.is_pending());
+    }};
+}
+pub(crate) use sleep_poll_drop;
