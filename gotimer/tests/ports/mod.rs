@@ -21,9 +21,9 @@ impl Wake for Wakes {
     }
 }
 
-/// A future polled by the test itself, with a waker of its own: `is_woken` says whether it was
-/// woken since its latest poll, which is how a test sees that a wake came from the clock and not
-/// from a poll it made.
+/// A future (or an `Interval`) polled by the test itself, with a waker of its own: `is_woken` says
+/// whether it was woken since its latest poll, which is how a test sees that a wake came from the
+/// clock and not from a poll it made.
 pub struct Task<F> {
     future: Pin<Box<F>>,
     wakes: Arc<Wakes>,
@@ -31,7 +31,7 @@ pub struct Task<F> {
     seen: usize,
 }
 
-impl<F: Future> Task<F> {
+impl<F> Task<F> {
     pub fn new(future: F) -> Self {
         let wakes = Arc::new(Wakes::default());
         Task {
@@ -42,11 +42,11 @@ impl<F: Future> Task<F> {
         }
     }
 
-    pub fn poll(&mut self) -> Poll<F::Output> {
+    /// Runs `f` with the task's context, as a poll does: for what is polled by a method of its own
+    /// (`Interval::poll_tick`), as tokio-test's `Spawn::enter`.
+    pub fn enter<R>(&mut self, f: impl FnOnce(&mut Context<'_>, Pin<&mut F>) -> R) -> R {
         self.seen = self.wakes.0.load(SeqCst);
-        self.future
-            .as_mut()
-            .poll(&mut Context::from_waker(&self.waker))
+        f(&mut Context::from_waker(&self.waker), self.future.as_mut())
     }
 
     /// Woken since the latest poll (or since it was made, before any).
@@ -57,6 +57,12 @@ impl<F: Future> Task<F> {
     /// The future, to reach it between polls (to reset a `Sleep`).
     pub fn get_mut(&mut self) -> Pin<&mut F> {
         self.future.as_mut()
+    }
+}
+
+impl<F: Future> Task<F> {
+    pub fn poll(&mut self) -> Poll<F::Output> {
+        self.enter(|cx, future| future.poll(cx))
     }
 }
 
