@@ -13,27 +13,14 @@
 //! instant; distinct instants must come in order. At the end every handle is dropped and the
 //! clock advanced until nothing is pending: the callbacks still due must run then, as predicted.
 
+mod common;
+
+use common::model::{dur, nanos, period, Dur};
 use gotimer::{Clock, FakeClock, Receiver, Ticker, Timer};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A duration in the schedule: nanoseconds, or `Duration::MAX` (a deadline out of range).
-#[derive(Clone, Copy, Debug)]
-enum Dur {
-    Ns(u64),
-    Max,
-}
-
-impl Dur {
-    fn get(self) -> Duration {
-        match self {
-            Dur::Ns(ns) => Duration::from_nanos(ns),
-            Dur::Max => Duration::MAX,
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -51,35 +38,6 @@ enum Op {
     TryRecv(usize),
     Advance(u64),
     AdvanceToNext,
-}
-
-/// Durations that collide: zero, equal deadlines, and deadlines a nanosecond apart inside and
-/// across the wheel's 1.024 us ticks.
-fn nanos() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        3 => prop::sample::select(vec![
-            0u64, 1, 2, 1_023, 1_024, 1_025, 2_048, 5_000, 250_000, 1_000_000, 1_000_001,
-            2_000_000, 3_000_000,
-        ]),
-        1 => 0..4_000_000u64,
-    ]
-}
-
-fn dur() -> impl Strategy<Value = Dur> {
-    prop_oneof![12 => nanos().prop_map(Dur::Ns), 1 => Just(Dur::Max)]
-}
-
-/// Ticker periods: not zero (that panics), and not so short that an advance takes many thousand
-/// steps.
-fn period() -> impl Strategy<Value = Dur> {
-    prop_oneof![
-        12 => prop_oneof![
-            prop::sample::select(vec![250_000u64, 500_000, 1_000_000, 1_000_001, 3_000_000]),
-            250_000..4_000_000u64,
-        ]
-        .prop_map(Dur::Ns),
-        1 => Just(Dur::Max),
-    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {

@@ -15,6 +15,13 @@ use std::task::{Context, Poll, Wake, Waker};
 #[derive(Default)]
 pub struct Wakes(AtomicUsize);
 
+impl Wakes {
+    /// The wakes so far.
+    pub fn count(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
 impl Wake for Wakes {
     fn wake(self: Arc<Self>) {
         self.0.fetch_add(1, SeqCst);
