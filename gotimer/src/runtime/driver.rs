@@ -58,8 +58,9 @@ const AWAKE: u64 = 0;
 pub(crate) struct Driver {
     /// When the parked driver will wake on its own (`u64::MAX`: never), or `AWAKE`.
     sleep_until: AtomicU64,
-    /// The driver thread, once started. Until then there is nobody to wake: the thread scans every
-    /// shard when it starts (`sleep_until` is `AWAKE`, so no `notify` even tries).
+    /// The driver thread, set by the thread itself before it first parks. Until then there is
+    /// nobody to wake: the thread scans every shard when it starts (`sleep_until` is `AWAKE`, so no
+    /// `notify` even tries).
     thread: OnceLock<Thread>,
 }
 
@@ -76,9 +77,13 @@ impl Driver {
     /// the process exits and never keeps it alive.
     #[cfg(not(gotimer_loom))]
     pub(crate) fn spawn<D: Driven>(driven: &'static D) {
-        let handle = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("gotimer-driver".into())
             .spawn(move || {
+                // Before the first park: a driver that could park before its thread is known
+                // would be left parked for good by a `notify` that finds it so, and no thread to
+                // unpark. The spawning thread may not run again for a while after `spawn`.
+                let _ = driven.driver().thread.set(std::thread::current());
                 tighten_timer_slack();
                 let ended = catch_unwind(AssertUnwindSafe(|| run(driven)));
                 let why = match &ended {
@@ -90,7 +95,7 @@ impl Driver {
                 ))
             })
             .expect("gotimer: cannot spawn the timer driver thread");
-        let _ = driven.driver().thread.set(handle.thread().clone());
+        super::faults::after_driver_spawn();
     }
 
     #[cfg(gotimer_loom)]
