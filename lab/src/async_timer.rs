@@ -61,9 +61,16 @@ impl AsyncTimer for Gotimer {
     }
 }
 
-// TODO(interval): `impl AsyncInterval for Gotimer` with `gotimer::future::interval(period)` and
-// `interval.tick().await` once `gotimer::future::Interval` is on main; then `bench`'s
-// `Engine::GotimerAsync` supports StaggeredTickerLatency (see `bench/tasks.rs`).
+impl AsyncInterval for Gotimer {
+    /// Go's ticker: phase-aligned, missed ticks dropped.
+    type Interval = gotimer::future::Interval;
+    fn interval(period: Duration) -> Self::Interval {
+        gotimer::future::interval(period)
+    }
+    async fn tick(interval: &mut Self::Interval) {
+        interval.tick().await;
+    }
+}
 
 impl AsyncTimer for Tokio {
     type Sleep = tokio::time::Sleep;
@@ -278,6 +285,7 @@ mod tests {
             })
         }
         let rt = tokio_mt(2);
+        assert!(ticks::<Gotimer>(&rt) >= Duration::from_millis(4));
         assert!(ticks::<Tokio>(&rt) >= Duration::from_millis(4));
         assert!(ticks::<AsyncIo>(&rt) >= Duration::from_millis(4));
     }

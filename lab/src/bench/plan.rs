@@ -54,12 +54,10 @@ impl Engine {
         match bench {
             Bench::PerOp(op) => peers::supports(self, *op),
             Bench::ParallelLatency => self != Engine::TokioCt,
-            // TODO(interval): and GotimerAsync, once gotimer::future::Interval is on main (see
-            // tasks::staggered). futures-timer has no interval.
-            Bench::StaggeredLatency { .. } => matches!(
-                self,
-                Engine::Gotimer | Engine::Crossbeam | Engine::TokioMt | Engine::AsyncIo
-            ),
+            // futures-timer has no interval.
+            Bench::StaggeredLatency { .. } => {
+                self != Engine::TokioCt && self != Engine::FuturesTimer
+            }
         }
     }
 }
@@ -339,6 +337,7 @@ mod tests {
             per_p: 1,
         };
         assert!(!Engine::FuturesTimer.supports(&staggered), "no interval");
+        assert!(Engine::GotimerAsync.supports(&staggered));
     }
 
     #[test]

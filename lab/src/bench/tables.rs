@@ -531,8 +531,8 @@ Tasks (lab/src/bench/tasks.rs): gotimer-async (gotimer::future), tokio-mt, async
   runtime with a worker per core, each with its own timer: Sleep spawns 1000 tasks per op that each
   sleep(1ns).await (Go's goroutines), the garbage is 2^15 registered one-hour sleeps per
   benchmark task; the callbacks and ticker goroutines are tasks (sleep_until, an interval per task:
-  tokio with MissedTickBehavior::Skip, async-io's Timer::interval, which bursts missed ticks;
-  futures-timer has no interval). A task spinning in doWork holds its worker: tasks are not
+  gotimer::future::interval, Go's ticker; tokio with MissedTickBehavior::Skip; async-io's
+  Timer::interval, which bursts missed ticks; futures-timer has no interval). A task spinning in doWork holds its worker: tasks are not
   preempted, goroutines are.
 ";
 

@@ -185,11 +185,9 @@ pub fn staggered(
     per_p: usize,
 ) -> Option<Timed> {
     let round: fn(&tokio::runtime::Runtime, u64, usize, usize, Duration) -> Round = match engine {
+        Engine::GotimerAsync => staggered_tasks::<async_timer::Gotimer>,
         Engine::TokioMt => staggered_tasks::<async_timer::Tokio>,
         Engine::AsyncIo => staggered_tasks::<async_timer::AsyncIo>,
-        // TODO(interval): `Engine::GotimerAsync => staggered_tasks::<async_timer::Gotimer>` once
-        // gotimer::future::Interval is on main (see async_timer.rs), and declare it in
-        // `Engine::supports`.
         _ => return None,
     };
     let rt = async_timer::tokio_mt(gmp);
@@ -253,14 +251,16 @@ mod tests {
             assert!(p.late.is_some(), "{engine:?}");
         }
         assert!(sleep(Engine::Gotimer, BenchTime::Iters(1), 2, 1, 1).is_none());
-        let s = staggered(
-            Engine::AsyncIo,
-            BenchTime::Iters(2),
-            2,
-            Duration::from_micros(300),
-            1,
-        );
-        assert!(s.and_then(|s| s.late).is_some());
+        for engine in [Engine::GotimerAsync, Engine::AsyncIo] {
+            let s = staggered(
+                engine,
+                BenchTime::Iters(2),
+                2,
+                Duration::from_micros(300),
+                1,
+            );
+            assert!(s.and_then(|s| s.late).is_some(), "{engine:?}");
+        }
         assert!(staggered(
             Engine::FuturesTimer,
             BenchTime::Iters(1),
