@@ -2,6 +2,7 @@
 //! gotimer and Go side by side. Every subcommand prints a table and writes CSV and SVG under `--out`.
 
 mod alloc;
+mod async_timer;
 mod bench;
 mod busy;
 mod chart;
@@ -14,6 +15,7 @@ mod report;
 mod scale;
 mod seed;
 mod stats;
+mod tasks;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -37,10 +39,14 @@ enum Command {
     /// The article's experiment: time.After in a for/select loop (the leak) and its two fixes,
     /// in Rust with gotimer and in Go, with heap and RSS sampled every 250 ms.
     Seed(seed::Args),
-    /// Go's own timer benchmarks (src/time/sleep_test.go), ported, against Go, crossbeam and tokio.
+    /// Go's own timer benchmarks (src/time/sleep_test.go), ported, against Go, crossbeam and tokio,
+    /// and the goroutine ones with tasks on gotimer::future, tokio, async-io and futures-timer.
     Bench(bench::Args),
     /// Bytes per pending timer with many pending, for each kind of timer and each peer.
     Mem(mem::Args),
+    /// Async timers for tasks, gotimer::future vs tokio::time, async-io and futures-timer:
+    /// create + poll + drop, many tasks sleeping at once, a 100 µs sleep's precision.
+    Tasks(tasks::Args),
     /// ns per insert+cancel and per reset as the number of pending timers grows.
     Scale(scale::Args),
     /// The after_func-in-a-loop leak, found live: the leak watch, /debug/pprof/, go tool pprof.
@@ -54,6 +60,9 @@ enum Command {
     /// (internal) `scale`'s gotimer measurements, in their own process.
     #[command(hide = true)]
     ScaleChild(scale::ChildArgs),
+    /// (internal) One of `tasks`' measurements of one library, in its own process.
+    #[command(hide = true)]
+    TasksChild(tasks::ChildArgs),
 }
 
 /// A `--seconds`-like argument: a positive, finite number.
@@ -71,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         Command::SeedChild(args) => return seed::child(args),
         Command::MemChild(args) => return mem::child(args),
         Command::ScaleChild(args) => return scale::child(args),
+        Command::TasksChild(args) => return tasks::child(args),
         _ => std::fs::create_dir_all(&cli.out)?,
     }
     match cli.command {
@@ -82,8 +92,14 @@ fn main() -> anyhow::Result<()> {
         Command::Scale(args) => watched("scale", "its ns/op and ratios", || {
             scale::run(&args, &cli.out)
         }),
+        Command::Tasks(args) => watched("tasks", "its figures and ratios", || {
+            tasks::run(&args, &cli.out)
+        }),
         Command::Leak(args) => leak::run(&args, &cli.out),
-        Command::SeedChild(_) | Command::MemChild(_) | Command::ScaleChild(_) => unreachable!(),
+        Command::SeedChild(_)
+        | Command::MemChild(_)
+        | Command::ScaleChild(_)
+        | Command::TasksChild(_) => unreachable!(),
     }
 }
 

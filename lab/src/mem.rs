@@ -1,11 +1,16 @@
-//! `mem`: bytes per pending timer with N pending, for each kind of timer: gotimer's, Go's, tokio's
-//! and crossbeam's. Each kind is measured in its own process, so that what one kind left allocated
-//! (or the pages it made resident) does not count for the next.
+//! `mem`: bytes per pending timer with N pending, for each kind of timer: gotimer's (threads and
+//! futures), Go's, tokio's, crossbeam's, async-io's and futures-timer's. Each kind is measured in
+//! its own process, so that what one kind left allocated (or the pages it made resident) does not
+//! count for the next.
 //!
 //! A measurement: live heap before; create N timers with deadlines spread over 1 h to 2 h, all
 //! pending; live heap after; drop the handles (where there are any); live heap again. Rust's heap is
 //! the lab's counting allocator (bytes requested, so what the timers allocate; the handle itself,
 //! which the caller stores, is shown apart as "handle B"); Go's is `HeapAlloc` after a forced GC.
+//! For a sleep future the handle is the future itself, kept inline where it is `Unpin` (gotimer,
+//! async-io, futures-timer) and boxed where it is not (tokio); "with the future" adds it back, so
+//! that the four compare what a pending, polled sleep costs a task. Before each snapshot the
+//! process is let go quiet, so that a library's own thread has filed (or freed) what it was given.
 //! Both print the same CSV line, `kind,count,heap_before,heap_after,heap_dropped,rss_before,
 //! rss_after,rss_dropped`, with the dropped fields empty where nothing can be dropped.
 
@@ -13,11 +18,11 @@ use crate::chart::{self, BarSeries, Bars};
 use crate::report::{self, Table};
 use crate::{alloc, child, golang, proc_self};
 use anyhow::{bail, Context as _};
-use std::future::Future as _;
+use std::future::Future;
 use std::mem::{size_of, MaybeUninit};
 use std::path::Path;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
@@ -57,16 +62,25 @@ pub enum RustTimer {
     TokioSleep,
     /// `crossbeam_channel::after`, receivers kept.
     CrossbeamAfter,
+    /// `gotimer::future::sleep(d)`, polled once (armed, in the wheel with its waker), kept inline.
+    GotimerSleep,
+    /// `async_io::Timer::after(d)`, polled once (in its reactor's map), kept inline.
+    AsyncIoTimer,
+    /// `futures_timer::Delay::new(d)`, polled once (in its helper thread's heap), kept inline.
+    FuturesTimerDelay,
 }
 
-pub const RUST_TIMERS: [RustTimer; 8] = [
+pub const RUST_TIMERS: [RustTimer; 11] = [
     RustTimer::GotimerTimer,
     RustTimer::GotimerTimerWaited,
     RustTimer::GotimerAfterFunc,
     RustTimer::GotimerAfter,
     RustTimer::GotimerTicker,
     RustTimer::GotimerTickerWaited,
+    RustTimer::GotimerSleep,
     RustTimer::TokioSleep,
+    RustTimer::AsyncIoTimer,
+    RustTimer::FuturesTimerDelay,
     RustTimer::CrossbeamAfter,
 ];
 
@@ -81,6 +95,9 @@ impl RustTimer {
             RustTimer::GotimerTickerWaited => "gotimer-ticker-waited",
             RustTimer::TokioSleep => "tokio-sleep",
             RustTimer::CrossbeamAfter => "crossbeam-after",
+            RustTimer::GotimerSleep => "gotimer-sleep",
+            RustTimer::AsyncIoTimer => "async-io-timer",
+            RustTimer::FuturesTimerDelay => "futures-timer-delay",
         }
     }
 
@@ -94,6 +111,9 @@ impl RustTimer {
             RustTimer::GotimerTickerWaited => "Ticker::new + c()",
             RustTimer::TokioSleep => "Box::pin(sleep)",
             RustTimer::CrossbeamAfter => "after",
+            RustTimer::GotimerSleep => "future::sleep",
+            RustTimer::AsyncIoTimer => "Timer::after",
+            RustTimer::FuturesTimerDelay => "Delay::new",
         }
     }
 
@@ -101,6 +121,8 @@ impl RustTimer {
         match self {
             RustTimer::TokioSleep => "tokio",
             RustTimer::CrossbeamAfter => "crossbeam",
+            RustTimer::AsyncIoTimer => "async-io",
+            RustTimer::FuturesTimerDelay => "futures-timer",
             _ => "gotimer",
         }
     }
@@ -119,6 +141,22 @@ impl RustTimer {
                 Some(size_of::<gotimer::Ticker>())
             }
             RustTimer::TokioSleep => Some(size_of::<Pin<Box<tokio::time::Sleep>>>()),
+            RustTimer::GotimerSleep => Some(size_of::<gotimer::future::Sleep>()),
+            RustTimer::AsyncIoTimer => Some(size_of::<async_io::Timer>()),
+            RustTimer::FuturesTimerDelay => Some(size_of::<futures_timer::Delay>()),
+        }
+    }
+
+    /// Bytes per pending, polled sleep with the future itself: the heap, plus the future where it
+    /// is kept inline (tokio's is inside its box, so in the heap already). None for the thread API.
+    fn with_future(self, row: &Row) -> Option<f64> {
+        let heap = row.heap_per_timer();
+        match self {
+            RustTimer::TokioSleep => Some(heap),
+            RustTimer::GotimerSleep | RustTimer::AsyncIoTimer | RustTimer::FuturesTimerDelay => {
+                Some(heap + self.handle_bytes()? as f64)
+            }
+            _ => None,
         }
     }
 }
@@ -206,6 +244,8 @@ struct Entry {
     library: String,
     label: &'static str,
     handle: Option<usize>,
+    /// Bytes per pending sleep with the future (see [`RustTimer::with_future`]).
+    with_future: Option<f64>,
     row: Row,
 }
 
@@ -222,6 +262,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             library: timer.library().into(),
             label: timer.label(),
             handle: timer.handle_bytes(),
+            with_future: timer.with_future(&row),
             row,
         });
     }
@@ -234,6 +275,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
                     library: go.name().into(),
                     label,
                     handle,
+                    with_future: None,
                     row,
                 }),
                 Err(e) => {
@@ -257,6 +299,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             "timer",
             "heap B/timer",
             "handle B",
+            "with the future B",
             "RSS B/timer",
             "retained B/timer after drop",
         ],
@@ -267,6 +310,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             m.label.into(),
             format!("{:.1}", m.row.heap_per_timer()),
             m.handle.map_or("-".into(), |h| h.to_string()),
+            m.with_future.map_or("-".into(), |b| format!("{b:.1}")),
             format!("{:.1}", m.row.rss_per_timer()),
             m.row
                 .retained_per_timer()
@@ -279,6 +323,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     }
     println!("  heap: Rust = bytes allocated (lab's counting allocator), without the handle the caller stores (\"handle B\"); Go = HeapAlloc after GC (its *Timer is on the heap, the caller keeps a pointer).");
     println!("  after_func handles are dropped (the callbacks stay scheduled); \"after drop\" drops every handle or receiver (Go: Stop()s the timers first; abandons After's channels).");
+    println!("  sleeps (future::sleep, Box::pin(sleep), Timer::after, Delay::new) are polled once with a no-op waker, so each is filed; \"with the future\" = heap + the future where it is kept inline (its handle B), heap alone for tokio's boxed one.");
 
     let find = |lib: &str, label: &str| {
         entries
@@ -292,6 +337,32 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
             if b <= 64.0 { "met" } else { "MISSED" }
         );
     }
+    let future = |lib: &str, label: &str| find(lib, label).and_then(|m| m.with_future);
+    if let Some(b) = future("gotimer", "future::sleep") {
+        let peers = [
+            ("async-io", future("async-io", "Timer::after")),
+            ("futures-timer", future("futures-timer", "Delay::new")),
+        ];
+        let best = peers
+            .iter()
+            .filter_map(|(_, b)| *b)
+            .fold(f64::INFINITY, f64::min);
+        let shown: Vec<String> = (peers.iter())
+            .filter_map(|(lib, b)| b.map(|b| format!("{lib} {b:.1}")))
+            .collect();
+        let tokio = future("tokio", "Box::pin(sleep)").map_or("-".into(), |b| format!("{b:.1}"));
+        println!(
+            "  target: gotimer future::sleep, with the future, <= the best runtime-agnostic peer's ({}): {b:.1} B -> {}; goals: tokio's {tokio} B: {}, then 64 B: {}",
+            shown.join(", "),
+            if b <= best { "met" } else { "MISSED" },
+            match future("tokio", "Box::pin(sleep)") {
+                Some(t) if b <= t => "met",
+                Some(_) => "not yet",
+                None => "-",
+            },
+            if b <= 64.0 { "met" } else { "not yet" },
+        );
+    }
     if let Some(r) = find("gotimer", "after").and_then(|m| m.row.retained_per_timer()) {
         println!(
             "  target: gotimer after retains 0 B once its receivers are dropped: {r:.2} B -> {}",
@@ -302,7 +373,7 @@ pub fn run(args: &Args, out: &Path) -> anyhow::Result<()> {
     // One category per kind of timer, one series (colour) per library.
     let mut libraries = vec!["gotimer"];
     libraries.extend(gos.iter().map(|g| g.name()));
-    libraries.extend(["tokio", "crossbeam"]);
+    libraries.extend(["tokio", "async-io", "futures-timer", "crossbeam"]);
     let mut kinds: Vec<&str> = Vec::new();
     for m in &entries {
         if !kinds.contains(&m.label) {
@@ -350,6 +421,9 @@ fn evenly_spread(i: u64, n: u64) -> Duration {
     Duration::from_secs(3600) + Duration::from_nanos(3_600_000_000_000 / n * i)
 }
 
+/// How long a snapshot waits at most for the process to go quiet.
+const SETTLE: Duration = Duration::from_secs(10);
+
 /// A snapshot of (live heap, RSS).
 fn snap() -> (i64, i64) {
     (alloc::live_bytes(), proc_self::rss_bytes() as i64)
@@ -371,9 +445,11 @@ fn measure_kept<T>(kind: RustTimer, n: u64, mut make: impl FnMut(u64) -> T) -> R
     for i in 0..n {
         v.push(make(i));
     }
+    proc_self::settle(SETTLE);
     let (ha, ra) = snap();
     check_pending(kind, n);
     v.clear();
+    proc_self::settle(SETTLE);
     let (hd, rd) = snap();
     drop(v);
     Row {
@@ -396,6 +472,7 @@ fn check_pending(kind: RustTimer, n: u64) {
         RustTimer::GotimerTimerWaited
             | RustTimer::GotimerTickerWaited
             | RustTimer::GotimerAfterFunc
+            | RustTimer::GotimerSleep
     ) {
         return;
     }
@@ -457,8 +534,32 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
                 .build()?;
             let _guard = rt.enter();
             // Register one first, so that the driver's own lazily built parts are not counted.
-            drop(registered(Duration::from_secs(3600)));
-            measure_kept(args.timer, n, |i| registered(evenly_spread(i, n)))
+            drop(polled(Box::pin(tokio::time::sleep(Duration::from_secs(
+                3600,
+            )))));
+            measure_kept(args.timer, n, |i| {
+                polled(Box::pin(tokio::time::sleep(evenly_spread(i, n))))
+            })
+        }
+        // As for tokio: one first, so that each library's lazily started thread and its own
+        // structures are not counted.
+        RustTimer::GotimerSleep => {
+            drop(polled(gotimer::future::sleep(Duration::from_secs(3600))));
+            measure_kept(args.timer, n, |i| {
+                polled(gotimer::future::sleep(evenly_spread(i, n)))
+            })
+        }
+        RustTimer::AsyncIoTimer => {
+            drop(polled(async_io::Timer::after(Duration::from_secs(3600))));
+            measure_kept(args.timer, n, |i| {
+                polled(async_io::Timer::after(evenly_spread(i, n)))
+            })
+        }
+        RustTimer::FuturesTimerDelay => {
+            drop(polled(futures_timer::Delay::new(Duration::from_secs(3600))));
+            measure_kept(args.timer, n, |i| {
+                polled(futures_timer::Delay::new(evenly_spread(i, n)))
+            })
         }
     };
     println!("{HEADER}");
@@ -466,11 +567,10 @@ pub fn child(args: &ChildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A tokio `Sleep`, boxed and polled once, so that it sits in the runtime's timer wheel.
-fn registered(d: Duration) -> Pin<Box<tokio::time::Sleep>> {
-    let mut s = Box::pin(tokio::time::sleep(d));
+/// A sleep polled once with a no-op waker, so that it sits in its library's timer structure.
+fn polled<F: Future + Unpin>(mut s: F) -> F {
     let mut cx = Context::from_waker(Waker::noop());
-    assert!(matches!(s.as_mut().poll(&mut cx), Poll::Pending));
+    assert!(Pin::new(&mut s).poll(&mut cx).is_pending());
     s
 }
 

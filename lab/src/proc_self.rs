@@ -1,8 +1,10 @@
 //! What the kernel says about this process, read from `/proc`: its resident set size and the CPU
 //! clocks of its threads. `seed` and `mem` sample them in their children; the lab's Go programs
-//! read the same files, so both languages are measured by one clock.
+//! read the same files, so both languages are measured by one clock. `mem` and `tasks` also wait on
+//! the clocks for the process to go quiet.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// The process's resident set size in bytes, from `VmRSS` in `/proc/self/status` (0 where it cannot
 /// be read).
@@ -45,6 +47,23 @@ pub fn process_cpu_ns() -> u64 {
         .flatten()
         .filter_map(|t| read_schedstat(&t.path()))
         .sum()
+}
+
+/// Waits, at most `limit`, until the process's threads are idle: less than 2 % of a core over
+/// 50 ms. Libraries that file timers on a thread of their own (futures-timer's helper, async-io's
+/// reactor) are then done with what was handed to them.
+pub fn settle(limit: Duration) {
+    let step = Duration::from_millis(50);
+    let deadline = Instant::now() + limit;
+    let mut before = process_cpu_ns();
+    while Instant::now() < deadline {
+        std::thread::sleep(step);
+        let now = process_cpu_ns();
+        if now.saturating_sub(before) < step.as_nanos() as u64 / 50 {
+            return;
+        }
+        before = now;
+    }
 }
 
 fn read_schedstat(task: &Path) -> Option<u64> {

@@ -68,6 +68,16 @@ fn every_benchmark_runs_once_without_go() {
     );
     assert!(find("TickerReset", "tokio-ct").is_some());
     assert!(find("TickerReset", "crossbeam").is_none());
+    // The goroutine benchmarks with tasks, for each async timer (futures-timer has no interval).
+    for column in ["gotimer-async", "tokio-mt", "async-io", "futures-timer"] {
+        assert!(find("Sleep", column).is_some(), "Sleep by {column}");
+        assert!(find("ParallelTimerLatency", column).is_some(), "{column}");
+    }
+    let staggered = "StaggeredTickerLatency/work-dur=2ms/tickers-per-P=1";
+    assert!(find(staggered, "async-io").is_some());
+    assert!(find(staggered, "gotimer-async").is_some());
+    assert!(find(staggered, "futures-timer").is_none());
+    assert!(find("Reset", "async-io").is_none(), "tasks run Sleep only");
     // AdjustTimers is ten times the operations per op: 10 x 10 here.
     let adjust = find("AdjustTimers", "gotimer").expect("an AdjustTimers row");
     assert!(adjust[4].parse::<f64>().unwrap() > 0.0);

@@ -92,9 +92,16 @@ fn mem_without_go() {
         "Ticker::new + c()",
         "Box::pin(sleep)",
         "crossbeam",
+        "future::sleep",
+        "Timer::after",
+        "Delay::new",
     ] {
         assert!(stdout.contains(k), "{k} missing:\n{stdout}");
     }
+    assert!(
+        stdout.contains("target: gotimer future::sleep, with the future, <= the best"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("target: gotimer after_func <= 64 B"),
         "{stdout}"

@@ -1,9 +1,9 @@
 //! `bench`'s third stage: per benchmark and column, the median of the rounds with its min–max;
 //! per benchmark, column and Go version, the ratio of each round's figures and its verdict.
 
-use super::catalog::Bench;
+use super::catalog::{Bench, Op};
 use super::execute::{Measurement, Results};
-use super::plan::{Job, Plan};
+use super::plan::{Engine, Job, Plan};
 use crate::stats::{round_ratios, MedianRange, Target, Verdict};
 use std::collections::HashMap;
 
@@ -12,12 +12,21 @@ pub const NS_TARGET: Target = Target { max: 0.5 };
 /// The ParallelTimerLatency target: average lateness at most this times Go's.
 pub const LATE_TARGET: Target = Target { max: 0.25 };
 
-/// The target a benchmark's ratio to Go is held to, if any.
-pub fn target(bench: &Bench) -> Option<Target> {
-    match bench {
-        Bench::PerOp(_) => Some(NS_TARGET),
-        Bench::ParallelLatency => Some(LATE_TARGET),
-        Bench::StaggeredLatency { .. } => None,
+/// gotimer's target with tasks: Sleep1000 per sleep, and the average lateness of every
+/// StaggeredTickerLatency row, at most Go's (the goal for Sleep is half).
+pub const TASK_TARGET: Target = Target { max: 1.0 };
+
+/// The target an engine's ratio to Go on a benchmark is held to, if any: the task column's
+/// ([`TASK_TARGET`]), or the threads' (which the peers' ratios are judged by too, for comparison).
+pub fn target(bench: &Bench, engine: Engine) -> Option<Target> {
+    match (engine, bench) {
+        (Engine::GotimerAsync, Bench::PerOp(Op::Sleep) | Bench::StaggeredLatency { .. }) => {
+            Some(TASK_TARGET)
+        }
+        (Engine::GotimerAsync, _) => None,
+        (_, Bench::PerOp(_)) => Some(NS_TARGET),
+        (_, Bench::ParallelLatency) => Some(LATE_TARGET),
+        (_, Bench::StaggeredLatency { .. }) => None,
     }
 }
 
@@ -57,21 +66,21 @@ impl Aggregate {
 }
 
 pub fn aggregate(plan: &Plan, results: &Results) -> Aggregate {
-    let is_go: Vec<bool> = plan.columns.iter().map(|c| c.go().is_some()).collect();
+    let engines: Vec<Option<Engine>> = plan.columns.iter().map(|c| c.engine()).collect();
     summarize(
         &plan.benches,
-        &is_go,
+        &engines,
         plan.rounds,
         &plan.jobs,
         &results.measured,
     )
 }
 
-/// [`aggregate`] on plain data: the benchmarks, which columns are Go versions, and each job with
-/// its measurement.
+/// [`aggregate`] on plain data: the benchmarks, each column's engine (None for a Go version), and
+/// each job with its measurement.
 fn summarize(
     benches: &[Bench],
-    is_go: &[bool],
+    engines: &[Option<Engine>],
     rounds: u32,
     jobs: &[Job],
     measured: &[Option<Measurement>],
@@ -112,15 +121,16 @@ fn summarize(
             .and_then(|m| m.get(&r))
             .map(|m| m.figure.value())
     };
-    let go_columns = || (0..is_go.len()).filter(|&c| is_go[c]);
+    let go_columns = || (0..engines.len()).filter(|&c| engines[c].is_none());
     for (b, bench) in benches.iter().enumerate() {
         for go in go_columns() {
-            for (c, &c_is_go) in is_go.iter().enumerate() {
-                if c_is_go || !cells.contains_key(&(b, c)) {
+            for (c, engine) in engines.iter().enumerate() {
+                let Some(engine) = *engine else { continue };
+                if !cells.contains_key(&(b, c)) {
                     continue;
                 }
                 let ratio = round_ratios(|r| value(b, c, r), |r| value(b, go, r), rounds);
-                let verdict = target(bench).map(|t| t.judge(ratio.map(|r| r.median)));
+                let verdict = target(bench, engine).map(|t| t.judge(ratio.map(|r| r.median)));
                 versus.insert((b, c, go), Versus { ratio, verdict });
             }
         }
@@ -130,7 +140,6 @@ fn summarize(
 
 #[cfg(test)]
 mod tests {
-    use super::super::catalog::Op;
     use super::super::execute::Figure;
     use super::super::harness::Lateness;
     use super::*;
@@ -139,7 +148,7 @@ mod tests {
     fn ratios_are_per_round_against_each_go_version() {
         // Columns: gotimer, two Go versions, a peer. Two benchmarks, three rounds.
         let benches = [Bench::PerOp(Op::Stop), Bench::ParallelLatency];
-        let is_go = [false, true, true, false];
+        let engines = [Some(Engine::Gotimer), None, None, Some(Engine::Crossbeam)];
         let ns = |v: f64| {
             Some(Measurement {
                 iters: 10,
@@ -179,7 +188,7 @@ mod tests {
         put(1, 0, 0, late(1000.0));
         put(1, 1, 0, late(8000.0));
         put(1, 2, 0, None);
-        let agg = summarize(&benches, &is_go, 3, &jobs, &measured);
+        let agg = summarize(&benches, &engines, 3, &jobs, &measured);
 
         let cell = agg.cell(0, 0).unwrap();
         assert_eq!(
@@ -209,12 +218,16 @@ mod tests {
         assert_eq!(vs.verdict, Some(Verdict::Met), "0.125 <= LATE_TARGET");
         let none = agg.versus(1, 0, 2).unwrap();
         assert_eq!((none.ratio, none.verdict), (None, Some(Verdict::NoFigure)));
+        let staggered = Bench::StaggeredLatency {
+            work: std::time::Duration::from_millis(2),
+            per_p: 1,
+        };
+        assert_eq!(target(&staggered, Engine::Gotimer), None);
+        assert_eq!(target(&staggered, Engine::GotimerAsync), Some(TASK_TARGET));
         assert_eq!(
-            target(&Bench::StaggeredLatency {
-                work: std::time::Duration::from_millis(2),
-                per_p: 1
-            }),
-            None
+            target(&Bench::PerOp(Op::Sleep), Engine::GotimerAsync),
+            Some(TASK_TARGET)
         );
+        assert_eq!(target(&Bench::ParallelLatency, Engine::GotimerAsync), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Go's two lateness benchmarks, BenchmarkParallelTimerLatency and BenchmarkStaggeredTickerLatency
-//! (golang.org/issue/38860), for gotimer, crossbeam and a multi-thread tokio runtime. They report
-//! Go's `avg-late-ns` and `max-late-ns`: how long after its due time each timer was observed.
+//! (golang.org/issue/38860), with threads, for gotimer and crossbeam, and the parts that the task
+//! versions ([`super::tasks`]: tokio and the other async timers) share with them. They report Go's
+//! `avg-late-ns` and `max-late-ns`: how long after its due time each timer was observed.
 //!
 //! Differences from Go, by engine:
 //! - gotimer, ParallelTimerLatency: `after_func` callbacks run on gotimer's callback threads, where
@@ -12,16 +13,12 @@
 //!   `after(1ms)` channel and hands it to a waiter thread started beforehand, which blocks on it.
 //!   Its `tick` is not phase-aligned (after a late tick the next is due a full period later), where
 //!   Go's and gotimer's tickers keep to `start + k·period`.
-//! - tokio (multi-thread runtime, one worker per core): each callback or goroutine is a task using
-//!   `sleep_until` or `interval_at` (with `MissedTickBehavior::Skip`, the closest to Go's dropped
-//!   ticks). Tasks cannot be preempted, so a task spinning in `doWork` holds its worker, as a
-//!   goroutine held its P before Go 1.14; where Go's callbacks spin until all timers fired, the
-//!   tasks yield in the loop instead, or they could deadlock a worker.
+//! - The task engines (tokio-mt, gotimer-async, async-io, futures-timer): see [`super::tasks`].
 //! - tokio current-thread is left out: with one thread, the timers cannot be served by another
 //!   thread while the creator spins, which is what these benchmarks measure.
 
 use super::harness::{do_work, launch, summarize, BenchTime, LateSlot, Round, Timed, WaitGroup};
-use super::Engine;
+use super::{tasks, Engine};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,11 +38,10 @@ pub fn parallel(engine: Engine, bt: BenchTime, gmp: usize) -> Option<Timed> {
     let m = match engine {
         Engine::Gotimer => launch(bt, |n| parallel_gotimer(n, gmp, timer_count)),
         Engine::Crossbeam => launch(bt, |n| parallel_crossbeam(n, timer_count)),
-        Engine::TokioMt => {
-            let rt = tokio_mt(gmp);
-            launch(bt, |n| parallel_tokio(&rt, n, gmp, timer_count))
-        }
         Engine::TokioCt => return None,
+        Engine::TokioMt | Engine::GotimerAsync | Engine::AsyncIo | Engine::FuturesTimer => {
+            return tasks::parallel(engine, bt, gmp)
+        }
     };
     Some(m)
 }
@@ -76,13 +72,13 @@ fn warmup_gotimer(threads: usize) {
 
 /// What ParallelTimerLatency's timers share: each one's lateness, and how many have fired in this
 /// round (every callback spins until the last has fired, as Go's do).
-struct Fired {
+pub(super) struct Fired {
     stats: Vec<LateSlot>,
     count: AtomicUsize,
 }
 
 impl Fired {
-    fn new(timers: usize) -> Arc<Fired> {
+    pub(super) fn new(timers: usize) -> Arc<Fired> {
         let stats = (0..timers).map(|_| LateSlot::default()).collect();
         Arc::new(Fired {
             stats,
@@ -91,12 +87,12 @@ impl Fired {
     }
 
     /// Timer `j`, due at `expected`, has fired.
-    fn fire(&self, j: usize, expected: Instant) {
+    pub(super) fn fire(&self, j: usize, expected: Instant) {
         self.stats[j].record(expected);
         self.count.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn all(&self) -> bool {
+    pub(super) fn all(&self) -> bool {
         self.count.load(Ordering::Acquire) >= self.stats.len()
     }
 }
@@ -105,7 +101,7 @@ impl Fired {
 /// [`PARALLEL_DELAY`], whose callback calls [`Fired::fire`], waits for [`Fired::all`] and then
 /// `wg.done()`; the benchmark thread spins until all have fired, waits for the callbacks and works
 /// for 1 ms.
-fn parallel_rounds(
+pub(super) fn parallel_rounds(
     n: u64,
     fired: &Fired,
     mut arm: impl FnMut(usize, Instant, Arc<WaitGroup>),
@@ -175,53 +171,6 @@ fn parallel_crossbeam(n: u64, timer_count: usize) -> Round {
     round
 }
 
-/// A multi-thread tokio runtime with one worker per core.
-pub fn tokio_mt(workers: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_time()
-        .build()
-        .expect("build a tokio runtime")
-}
-
-/// `warmupScheduler` for tokio: as many spinning tasks as workers, all at once.
-fn warmup_tokio(rt: &tokio::runtime::Runtime, threads: usize) {
-    let count = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..threads)
-        .map(|_| {
-            let count = count.clone();
-            rt.spawn(async move {
-                count.fetch_add(1, Ordering::AcqRel);
-                while count.load(Ordering::Acquire) < threads {
-                    tokio::task::yield_now().await;
-                }
-                do_work(Duration::from_millis(1));
-            })
-        })
-        .collect();
-    rt.block_on(async {
-        for t in tasks {
-            let _ = t.await;
-        }
-    });
-}
-
-fn parallel_tokio(rt: &tokio::runtime::Runtime, n: u64, gmp: usize, timer_count: usize) -> Round {
-    let fired = Fired::new(timer_count);
-    warmup_tokio(rt, gmp);
-    parallel_rounds(n, &fired, |j, expected, wg| {
-        let fired = fired.clone();
-        rt.spawn(async move {
-            tokio::time::sleep_until(expected.into()).await;
-            fired.fire(j, expected);
-            while !fired.all() {
-                tokio::task::yield_now().await;
-            }
-            wg.done();
-        });
-    })
-}
-
 /// BenchmarkStaggeredTickerLatency/work-dur=`work`/tickers-per-P=`per_p`: `gmp * per_p` tickers of
 /// period 3 ms, started `3ms / gmp` of spinning apart, each observed by its own thread (or task)
 /// that spins for `work` after each tick, for `b.N` ticks.
@@ -254,11 +203,10 @@ pub fn staggered(
                 }
             })
         }),
-        Engine::TokioMt => {
-            let rt = tokio_mt(gmp);
-            launch(bt, |n| staggered_tokio(&rt, n, gmp, count, work))
-        }
         Engine::TokioCt => return None,
+        Engine::TokioMt | Engine::GotimerAsync | Engine::AsyncIo | Engine::FuturesTimer => {
+            return tasks::staggered(engine, bt, gmp, work, per_p)
+        }
     };
     Some(m)
 }
@@ -287,45 +235,6 @@ fn staggered_threads<W: FnMut() + Send>(
                     do_work(work);
                 }
             });
-        }
-    });
-    Round {
-        elapsed: start.elapsed(),
-        late: Some(summarize(&stats)),
-    }
-}
-
-fn staggered_tokio(
-    rt: &tokio::runtime::Runtime,
-    n: u64,
-    gmp: usize,
-    count: usize,
-    work: Duration,
-) -> Round {
-    let stats: Arc<Vec<LateSlot>> = Arc::new((0..count).map(|_| LateSlot::default()).collect());
-    warmup_tokio(rt, gmp);
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..count)
-        .map(|j| {
-            do_work(STAGGERED_DELAY / gmp as u32);
-            let mut expected = Instant::now() + STAGGERED_DELAY;
-            let stats = stats.clone();
-            let _guard = rt.enter();
-            let mut ticker = tokio::time::interval_at(expected.into(), STAGGERED_DELAY);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            rt.spawn(async move {
-                for _ in 0..n {
-                    ticker.tick().await;
-                    stats[j].record(expected);
-                    expected += STAGGERED_DELAY;
-                    do_work(work);
-                }
-            })
-        })
-        .collect();
-    rt.block_on(async {
-        for t in tasks {
-            let _ = t.await;
         }
     });
     Round {

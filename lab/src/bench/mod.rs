@@ -1,6 +1,8 @@
 //! `bench`: Go's timer benchmarks (`src/time/sleep_test.go` and `tick_test.go`), ported to
 //! gotimer, run next to Go's own (with every Go toolchain found, one column per version) and next
-//! to crossbeam-channel and tokio where they have an equivalent.
+//! to crossbeam-channel and tokio where they have an equivalent; and the goroutine benchmarks
+//! (Sleep1000 and the two lateness ones) with tasks, on gotimer's futures, tokio, async-io and
+//! futures-timer.
 //!
 //! The pipeline, over typed results:
 //! - [`plan`]: the benchmarks (`--filter`), the columns (gotimer, each Go version with its `time`
@@ -16,7 +18,10 @@
 //! - [`ported`]: the ns/op benchmarks with gotimer, and how each differs from Go, on the hot-path
 //!   operations of [`ops`] (`gotimer/benches/ops/mod.rs`, shared with the crate's bench and
 //!   callgrind example);
-//! - [`latency`]: ParallelTimerLatency and StaggeredTickerLatency, for gotimer and the peers;
+//! - [`latency`]: ParallelTimerLatency and StaggeredTickerLatency with threads, for gotimer and
+//!   crossbeam;
+//! - [`tasks`]: Sleep1000 and the lateness benchmarks with tasks, for each async timer (the
+//!   gotimer-async, tokio-mt, async-io and futures-timer columns);
 //! - [`peers`]: the ns/op benchmarks with crossbeam and tokio, and which Go benchmark each stands for;
 //! - [`gobench`]: building, running and parsing Go's `time` test binary.
 
@@ -24,7 +29,7 @@ mod aggregate;
 mod catalog;
 mod execute;
 mod gobench;
-mod harness;
+pub mod harness;
 mod latency;
 /// The hot-path operations, written once for the crate's bench and example and for the ports.
 #[path = "../../../gotimer/benches/ops/mod.rs"]
@@ -33,6 +38,7 @@ mod peers;
 mod plan;
 mod ported;
 mod tables;
+mod tasks;
 
 pub use catalog::Op;
 pub use plan::Engine;
@@ -58,7 +64,7 @@ pub struct Args {
     count: u32,
     #[command(flatten)]
     go: golang::NoGo,
-    /// Do not run the crossbeam and tokio columns.
+    /// Do not run the peers' columns (crossbeam, tokio, async-io, futures-timer).
     #[arg(long)]
     no_peers: bool,
     /// Idle timers made by each thread first (Go: 1<<15). Other values are for smoke tests: the

@@ -16,6 +16,9 @@
 //! | TickerResetNaive      | drop, then `tick(2ns)`            | drop, then `interval(2ns)` polled once             |
 //! | AdjustTimers          | none                              | 10000 `sleep(1h)` polled, the last reset to 1 ns, `sleep(1µs)`, dropped |
 //!
+//! The other task engines (gotimer-async, async-io, futures-timer) run Sleep only, in
+//! [`super::tasks`], on a runtime like tokio-mt's, with the same body as tokio-mt's Sleep.
+//!
 //! crossbeam's `after`/`at` register nothing anywhere: the deadline lives in the channel and the
 //! receiving thread's timed wait is the timer, so its Stop and StartStop only allocate and free
 //! (gotimer's own `after` is this same channel). Its garbage timers are likewise only channels.
@@ -25,14 +28,13 @@
 //! one benchmark task per core).
 
 use super::harness::{launch, run_parallel, BenchTime, Round, Timed};
+use super::tasks::{self, run_tasks};
 use super::{Engine, Op};
-use std::future::Future;
+use crate::async_timer::{self, idle_sleeps, poll_once, spawn_sleepers, Countdown, Tokio};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
 use tokio::time::Sleep;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -45,6 +47,7 @@ pub fn supports(engine: Engine, op: Op) -> bool {
             op,
             Op::After | Op::Stop | Op::StartStop | Op::Ticker | Op::TickerResetNaive
         ),
+        Engine::GotimerAsync | Engine::AsyncIo | Engine::FuturesTimer => op == Op::Sleep,
     }
 }
 
@@ -62,6 +65,9 @@ pub fn run(
     }
     let m = match engine {
         Engine::Gotimer => return None,
+        Engine::GotimerAsync | Engine::AsyncIo | Engine::FuturesTimer => {
+            return tasks::sleep(engine, bt, threads, garbage, n)
+        }
         Engine::Crossbeam => launch(bt, |iters| {
             Round::from(run_parallel(
                 threads,
@@ -83,9 +89,15 @@ pub fn run(
             ))
         }),
         Engine::TokioMt => {
-            let rt = super::latency::tokio_mt(threads);
+            let rt = async_timer::tokio_mt(threads);
             launch(bt, |iters| {
-                Round::from(run_mt(&rt, op, threads, iters, garbage, n))
+                Round::from(run_tasks::<Tokio, _, _>(
+                    &rt,
+                    threads,
+                    iters,
+                    garbage,
+                    move || tokio_body(op, n),
+                ))
             })
         }
     };
@@ -128,26 +140,6 @@ fn crossbeam_body(op: Op, n: usize) {
     }
 }
 
-/// Polls `fut` once, so that a tokio timer registers with the wheel, and returns whatever it says.
-async fn poll_once<F: Future>(mut fut: Pin<&mut F>) {
-    std::future::poll_fn(|cx| {
-        let _ = fut.as_mut().poll(cx);
-        Poll::Ready(())
-    })
-    .await
-}
-
-/// `n` one-hour sleeps, each polled once: registered and idle.
-async fn idle_sleeps(n: usize) -> Vec<Pin<Box<Sleep>>> {
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut s = Box::pin(tokio::time::sleep(HOUR));
-        poll_once(s.as_mut()).await;
-        v.push(s);
-    }
-    v
-}
-
 /// An interval whose first tick has been taken, and whose next one is polled once: registered
 /// with the timer wheel, as Go's NewTicker is.
 async fn registered_interval(period: Duration) -> tokio::time::Interval {
@@ -155,33 +147,6 @@ async fn registered_interval(period: Duration) -> tokio::time::Interval {
     t.tick().await;
     poll_once(std::pin::pin!(t.tick())).await;
     t
-}
-
-/// A countdown that wakes one waiting task at zero: the WaitGroup of the tokio versions.
-struct Countdown {
-    left: AtomicIsize,
-    zero: Notify,
-}
-
-impl Countdown {
-    fn new(n: usize) -> Arc<Self> {
-        Arc::new(Countdown {
-            left: AtomicIsize::new(n as isize),
-            zero: Notify::new(),
-        })
-    }
-
-    /// Counts one down; the last one wakes the waiter (`notify_one` keeps a permit if it is not
-    /// waiting yet).
-    fn done(&self) {
-        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.zero.notify_one();
-        }
-    }
-
-    async fn wait(&self) {
-        self.zero.notified().await
-    }
 }
 
 /// BenchmarkAfterFunc's chain: a task that sleeps 0 and then runs the link, which spawns the next.
@@ -217,24 +182,10 @@ async fn tokio_body(op: Op, n: usize) {
                 poll_once(t).await;
             }
         }
-        Op::SimultaneousAfterFunc | Op::Sleep => {
-            let d = if op == Op::Sleep {
-                Duration::from_nanos(1)
-            } else {
-                Duration::ZERO
-            };
-            let wg = Countdown::new(n);
-            for _ in 0..n {
-                let wg = wg.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(d).await;
-                    wg.done();
-                });
-            }
-            wg.wait().await;
-        }
+        Op::SimultaneousAfterFunc => spawn_sleepers::<Tokio>(n, Duration::ZERO).await,
+        Op::Sleep => spawn_sleepers::<Tokio>(n, Duration::from_nanos(1)).await,
         Op::StartStop => {
-            let timers = idle_sleeps(n).await;
+            let timers = idle_sleeps::<Tokio>(n, |_| HOUR).await;
             drop(timers);
         }
         Op::Reset => {
@@ -267,7 +218,7 @@ async fn tokio_body(op: Op, n: usize) {
             drop(t);
         }
         Op::AdjustTimers => {
-            let mut timers = idle_sleeps(Op::AdjustTimers.timer_ops(n)).await;
+            let mut timers = idle_sleeps::<Tokio>(Op::AdjustTimers.timer_ops(n), |_| HOUR).await;
             if let Some(last) = timers.last_mut() {
                 last.as_mut()
                     .reset(tokio::time::Instant::now() + Duration::from_nanos(1));
@@ -290,7 +241,7 @@ impl CtState {
             .enable_time()
             .build()
             .expect("build a tokio runtime");
-        let garbage = rt.block_on(idle_sleeps(garbage));
+        let garbage = rt.block_on(idle_sleeps::<Tokio>(garbage, |_| HOUR));
         CtState { rt, garbage }
     }
 }
@@ -300,47 +251,4 @@ impl Drop for CtState {
         let g = std::mem::take(&mut self.garbage);
         self.rt.block_on(async move { drop(g) });
     }
-}
-
-/// `run_parallel` for the multi-thread runtime: one task per core instead of one thread.
-fn run_mt(
-    rt: &tokio::runtime::Runtime,
-    op: Op,
-    tasks: usize,
-    iters: u64,
-    garbage: usize,
-    n: usize,
-) -> Duration {
-    use tokio::sync::Barrier;
-    let next = Arc::new(AtomicU64::new(0));
-    let start = Arc::new(Barrier::new(tasks + 1));
-    let end = Arc::new(Barrier::new(tasks + 1));
-    let teardown = Arc::new(Barrier::new(tasks + 1));
-    rt.block_on(async {
-        let handles: Vec<_> = (0..tasks)
-            .map(|_| {
-                let (next, start, end, teardown) =
-                    (next.clone(), start.clone(), end.clone(), teardown.clone());
-                tokio::spawn(async move {
-                    let state = idle_sleeps(garbage).await;
-                    start.wait().await;
-                    while next.fetch_add(1, Ordering::Relaxed) < iters {
-                        tokio_body(op, n).await;
-                    }
-                    end.wait().await;
-                    teardown.wait().await;
-                    drop(state);
-                })
-            })
-            .collect();
-        start.wait().await;
-        let t0 = Instant::now();
-        end.wait().await;
-        let elapsed = t0.elapsed();
-        teardown.wait().await;
-        for h in handles {
-            let _ = h.await;
-        }
-        elapsed
-    })
 }

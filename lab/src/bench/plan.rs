@@ -11,38 +11,56 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The Rust engines: gotimer's ports and the peers'.
+/// The Rust engines: gotimer's ports (with threads, and with tasks on its futures) and the peers'.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
     Gotimer,
+    /// `gotimer::future` in tasks on a multi-thread tokio runtime (see [`super::tasks`]).
+    GotimerAsync,
     Crossbeam,
     TokioCt,
     TokioMt,
+    /// async-io's `Timer` in tasks on the same runtime as tokio-mt.
+    AsyncIo,
+    /// futures-timer's `Delay` in tasks on the same runtime as tokio-mt.
+    FuturesTimer,
 }
 
 impl Engine {
+    /// gotimer's columns, first in every table: threads, then tasks.
+    pub const GOTIMERS: [Engine; 2] = [Engine::Gotimer, Engine::GotimerAsync];
     /// The peers, in the tables' order: one entry each.
-    pub const PEERS: [Engine; 3] = [Engine::Crossbeam, Engine::TokioCt, Engine::TokioMt];
+    pub const PEERS: [Engine; 5] = [
+        Engine::Crossbeam,
+        Engine::TokioCt,
+        Engine::TokioMt,
+        Engine::AsyncIo,
+        Engine::FuturesTimer,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Engine::Gotimer => "gotimer",
+            Engine::GotimerAsync => "gotimer-async",
             Engine::Crossbeam => "crossbeam",
             Engine::TokioCt => "tokio-ct",
             Engine::TokioMt => "tokio-mt",
+            Engine::AsyncIo => "async-io",
+            Engine::FuturesTimer => "futures-timer",
         }
     }
 
     pub fn supports(self, bench: &Bench) -> bool {
         match bench {
             Bench::PerOp(op) => peers::supports(self, *op),
-            Bench::ParallelLatency | Bench::StaggeredLatency { .. } => self != Engine::TokioCt,
+            Bench::ParallelLatency => self != Engine::TokioCt,
+            // futures-timer has no interval.
+            Bench::StaggeredLatency { .. } => {
+                self != Engine::TokioCt && self != Engine::FuturesTimer
+            }
         }
     }
 }
-
-/// gotimer's column: always the first.
-pub const GOTIMER: usize = 0;
 
 /// A Go toolchain ready to run its own benchmarks.
 pub struct GoSide {
@@ -87,6 +105,14 @@ impl Column {
         match &self.runner {
             Runner::Go(g) => Some(g),
             Runner::Rust(_) => None,
+        }
+    }
+
+    /// The Rust engine that runs it; None for a Go column.
+    pub fn engine(&self) -> Option<Engine> {
+        match &self.runner {
+            Runner::Rust(e) => Some(*e),
+            Runner::Go(_) => None,
         }
     }
 }
@@ -207,11 +233,14 @@ pub fn make(args: &Args, out: &Path) -> anyhow::Result<Plan> {
         );
     }
 
-    // gotimer (at GOTIMER), then each Go version, then the peers: one entry each.
-    let mut columns = vec![Column {
-        label: Engine::Gotimer.label().into(),
-        runner: Runner::Rust(Engine::Gotimer),
-    }];
+    // gotimer's two (threads, then tasks), then each Go version, then the peers: one
+    // entry each.
+    let mut columns: Vec<Column> = (Engine::GOTIMERS.iter())
+        .map(|&e| Column {
+            label: e.label().into(),
+            runner: Runner::Rust(e),
+        })
+        .collect();
     let (gos, go_note) = golang::find_and_say(&args.go);
     notes.extend(go_note);
     for go in gos {
@@ -300,6 +329,15 @@ mod tests {
         assert!(Engine::Crossbeam.supports(&Bench::ParallelLatency));
         assert!(!Engine::TokioCt.supports(&Bench::ParallelLatency));
         assert!(Engine::TokioMt.supports(&Bench::PerOp(Op::AfterFunc)));
+        assert!(Engine::AsyncIo.supports(&Bench::PerOp(Op::Sleep)));
+        assert!(!Engine::FuturesTimer.supports(&Bench::PerOp(Op::Reset)));
+        assert!(Engine::FuturesTimer.supports(&Bench::ParallelLatency));
+        let staggered = Bench::StaggeredLatency {
+            work: Duration::from_millis(2),
+            per_p: 1,
+        };
+        assert!(!Engine::FuturesTimer.supports(&staggered), "no interval");
+        assert!(Engine::GotimerAsync.supports(&staggered));
     }
 
     #[test]

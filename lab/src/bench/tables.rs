@@ -1,11 +1,11 @@
 //! `bench`'s last stage: the tables (figures, ratios against each Go version, which Go benchmark
 //! each row is compared with), the targets, CSV, the text file and the chart.
 
-use super::aggregate::{target, Aggregate, LATE_TARGET, NS_TARGET};
+use super::aggregate::{target, Aggregate, LATE_TARGET, NS_TARGET, TASK_TARGET};
 use super::catalog::Bench;
 use super::execute::{Figure, Results};
 use super::gobench;
-use super::plan::{Engine, GoSide, Plan, Runner, GOTIMER};
+use super::plan::{Engine, GoSide, Plan, Runner};
 use super::Args;
 use crate::chart::{self, BarSeries, Bars};
 use crate::report::Table;
@@ -103,36 +103,49 @@ fn late_table(plan: &Plan, agg: &Aggregate) -> Table {
     t
 }
 
-fn verdict_cell(v: Option<Verdict>, bench: &Bench) -> String {
-    match (v, target(bench)) {
+fn verdict_cell(v: Option<Verdict>, bench: &Bench, engine: Engine) -> String {
+    match (v, target(bench, engine)) {
         (Some(v), Some(t)) if v != Verdict::NoFigure => format!("{v} (<={})", t.max),
         _ => "-".into(),
     }
 }
 
-/// gotimer against every Go version: the ratio of each round's figures and the verdict.
-fn ratio_table(plan: &Plan, agg: &Aggregate) -> Table {
+/// gotimer's columns (threads, tasks) that this plan runs, with their index.
+fn gotimer_columns(plan: &Plan) -> Vec<(usize, Engine)> {
+    (plan.columns.iter().enumerate())
+        .filter_map(|(c, col)| col.engine().map(|e| (c, e)))
+        .filter(|(_, e)| Engine::GOTIMERS.contains(e))
+        .collect()
+}
+
+/// One of gotimer's columns against every Go version, on the benchmarks it runs: the ratio of each
+/// round's figures and the verdict.
+fn ratio_table(plan: &Plan, agg: &Aggregate, column: usize, engine: Engine) -> Table {
+    let label = engine.label();
     let mut header = vec!["benchmark".to_string()];
     for (_, g) in plan.go_columns() {
-        header.extend([format!("gotimer/{}", g.go.name()), "target".to_string()]);
+        header.extend([format!("{label}/{}", g.go.name()), "target".to_string()]);
     }
     let mut t = Table::new(
         format!(
-            "gotimer / Go: the ratio of each round's figures, median [min–max] over {} round(s) \
-             (ns per timer operation; lateness: average; below 1 gotimer is faster)",
+            "{label} / Go: the ratio of each round's figures, median [min–max] over {} round(s) \
+             (ns per timer operation; lateness: average; below 1 {label} is faster)",
             plan.rounds
         ),
         header,
     );
     for (b, bench) in plan.benches.iter().enumerate() {
+        if !engine.supports(bench) {
+            continue;
+        }
         let mut row = vec![bench.name()];
         for (go, _) in plan.go_columns() {
-            let v = agg.versus(b, GOTIMER, go);
+            let v = agg.versus(b, column, go);
             row.push(
                 v.and_then(|v| v.ratio)
                     .map_or("-".into(), |r: MedianRange| r.show(2)),
             );
-            row.push(verdict_cell(v.and_then(|v| v.verdict), bench));
+            row.push(verdict_cell(v.and_then(|v| v.verdict), bench, engine));
         }
         t.row(row);
     }
@@ -160,12 +173,19 @@ fn names_table(plan: &Plan) -> Table {
     t
 }
 
-/// "all met", "MISSED by A, B", or "not run".
-fn missed_text(plan: &Plan, agg: &Aggregate, go: usize, latency: bool) -> String {
+/// "all met", "MISSED by A, B", or "not run": `column`'s verdicts against Go column `go` on the
+/// benchmarks that `which` selects.
+fn missed_text(
+    plan: &Plan,
+    agg: &Aggregate,
+    column: usize,
+    go: usize,
+    which: impl Fn(&Bench) -> bool,
+) -> String {
     let mut judged = 0;
     let mut missed = Vec::new();
-    for (b, bench) in benches(plan, latency) {
-        if let Some(v) = agg.versus(b, GOTIMER, go).and_then(|v| v.verdict) {
+    for (b, bench) in plan.benches.iter().enumerate().filter(|(_, b)| which(b)) {
+        if let Some(v) = agg.versus(b, column, go).and_then(|v| v.verdict) {
             if v == Verdict::NoFigure {
                 continue;
             }
@@ -294,7 +314,9 @@ fn write_csvs(plan: &Plan, results: &Results, agg: &Aggregate, out: &Path) -> an
                     f(|r| r.median),
                     f(|r| r.min),
                     f(|r| r.max),
-                    target(bench).map_or(String::new(), |t| t.max.to_string()),
+                    (plan.columns[c].engine())
+                        .and_then(|e| target(bench, e))
+                        .map_or(String::new(), |t| t.max.to_string()),
                     v.verdict.map_or(String::new(), |v| v.to_string()),
                 ]);
             }
@@ -325,9 +347,12 @@ fn short_name(name: &str) -> String {
 fn engine_colour(engine: Engine) -> RGBColor {
     match engine {
         Engine::Gotimer => RGBColor(0xd9, 0x48, 0x1c),
+        Engine::GotimerAsync => RGBColor(0xf2, 0x9e, 0x4c),
         Engine::Crossbeam => RGBColor(0x8a, 0x8a, 0x8a),
         Engine::TokioCt => RGBColor(0x4c, 0xa6, 0x4c),
         Engine::TokioMt => RGBColor(0x7b, 0x52, 0xab),
+        Engine::AsyncIo => RGBColor(0xc2, 0x3b, 0x80),
+        Engine::FuturesTimer => RGBColor(0x6b, 0x4e, 0x2e),
     }
 }
 
@@ -415,19 +440,33 @@ pub fn write(
     push_table(ns_table(plan, agg, args));
     push_table(late_table(plan, agg));
     if has_go {
-        push_table(ratio_table(plan, agg));
+        for (c, engine) in gotimer_columns(plan) {
+            push_table(ratio_table(plan, agg, c, engine));
+        }
         push_table(names_table(plan));
     }
-    for (go, g) in plan.go_columns() {
-        text.push_str(&format!(
-            "Targets against {}: ns per timer operation at most {}x: {}. ParallelTimerLatency \
-             average lateness at most {}x: {}.\n",
-            g.go.name(),
-            NS_TARGET.max,
-            missed_text(plan, agg, go, false),
-            LATE_TARGET.max,
-            missed_text(plan, agg, go, true),
-        ));
+    for (c, engine) in gotimer_columns(plan) {
+        for (go, g) in plan.go_columns() {
+            let missed = |which: fn(&Bench) -> bool| missed_text(plan, agg, c, go, which);
+            text.push_str(&match engine {
+                Engine::GotimerAsync => format!(
+                    "Targets of gotimer-async (tasks) against {}: Sleep per sleep and every \
+                     StaggeredTickerLatency row's average lateness at most {}x: {}.\n",
+                    g.go.name(),
+                    TASK_TARGET.max,
+                    missed(|b| target(b, Engine::GotimerAsync).is_some()),
+                ),
+                _ => format!(
+                    "Targets against {}: ns per timer operation at most {}x: {}. \
+                     ParallelTimerLatency average lateness at most {}x: {}.\n",
+                    g.go.name(),
+                    NS_TARGET.max,
+                    missed(|b| !b.is_latency()),
+                    LATE_TARGET.max,
+                    missed(|b| b.is_latency()),
+                ),
+            });
+        }
     }
     text.push_str(&format!(
         "Machine: {} cores; -benchtime {}; gotimer and peers: {}\n",
@@ -487,6 +526,14 @@ Peers (lab/src/bench/peers.rs): crossbeam after/at stand for After, Stop, StartS
   while it spins); tokio-mt: one runtime with a worker per core and a benchmark task per core.
   tokio's timer counts whole milliseconds, so a sleep(0 or 1ns) that has to wait for the timer
   takes up to 1 ms.
+Tasks (lab/src/bench/tasks.rs): gotimer-async (gotimer::future), tokio-mt, async-io and
+  futures-timer run Sleep, ParallelTimerLatency and StaggeredTickerLatency as tasks on one tokio
+  runtime with a worker per core, each with its own timer: Sleep spawns 1000 tasks per op that each
+  sleep(1ns).await (Go's goroutines), the garbage is 2^15 registered one-hour sleeps per
+  benchmark task; the callbacks and ticker goroutines are tasks (sleep_until, an interval per task:
+  gotimer::future::interval, Go's ticker; tokio with MissedTickBehavior::Skip; async-io's
+  Timer::interval, which bursts missed ticks; futures-timer has no interval). A task spinning in doWork holds its worker: tasks are not
+  preempted, goroutines are.
 ";
 
 #[cfg(test)]
