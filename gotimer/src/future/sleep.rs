@@ -1,10 +1,10 @@
 //! `Sleep`: a task's one-shot timer, Go's `time.Sleep` (and a `time.Timer` waited on by one task)
 //! as a future, on the same wheels as the thread API's timers.
 //!
-//! A `Sleep` is parked until its first poll, as a channel timer is until its first `c()`: made and
-//! dropped unpolled (a `timeout` whose future was ready at once) it takes no lock and touches no
-//! wheel. The first poll arms it: fired there if its deadline has passed, else filed. The kind is
-//! `runtime/kinds/wake.rs`.
+//! A timeout's `Sleep` is parked until its first poll, as a channel timer is until its first `c()`:
+//! made and dropped unpolled (a `timeout` whose future was ready at once) it takes no lock and
+//! touches no wheel, and its first poll arms it (fired there if its deadline has passed, else
+//! filed). A plain `sleep` is filed when it is made. The kind is `runtime/kinds/wake.rs`.
 
 use crate::origin::Kind;
 use crate::runtime::kinds::wake::{Polled, Wake};
@@ -41,14 +41,20 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    /// A sleep until `due` on `rt`, recorded at `site` as `kind`: parked until its first poll on a
-    /// clock read without the lock, armed at once on one that is not (a fake one).
+    /// A sleep until `due` on `rt`, recorded at `site` as `kind`. A timeout's is parked until its
+    /// first poll (on a clock read without the lock): its future is polled first, and when that
+    /// is ready at once the sleep is never polled, and costs no lock. A plain sleep is made to be
+    /// awaited, so it is filed at once, which spares its first poll a second clock read and the
+    /// arming.
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, kind: Kind, due: Due) -> Sleep {
-        let handle = match Handle::start_parked(rt, site, kind, Wake::unarmed(), due) {
-            Ok(handle) => handle,
-            Err((rt, _)) => Handle::start(rt, site, kind, Wake::armed(), due),
-        };
-        Sleep { handle }
+        if kind == Kind::Timeout {
+            if let Ok(handle) = Handle::start_parked(rt.clone(), site, kind, Wake::unarmed(), due) {
+                return Sleep { handle };
+            }
+        }
+        Sleep {
+            handle: Handle::start(rt, site, kind, Wake::armed(), due),
+        }
     }
 
     /// The instant the sleep is due: the value it completes with. For a sleep that never comes
@@ -67,9 +73,8 @@ impl Sleep {
     }
 
     /// True once the deadline has passed and the runtime has fired the sleep (its next poll is
-    /// `Ready`), and after it returned `Ready`, until a reset. On the system clock a sleep is
-    /// fired no earlier than its first poll (until then it is parked), so one made already due
-    /// reads false until it is polled; on a fake clock, which parks nothing, it reads true at once.
+    /// `Ready`), and after it returned `Ready`, until a reset. A sleep made already due fired as it
+    /// was made, and reads true at once.
     ///
     /// ```
     /// use gotimer::FakeClock;

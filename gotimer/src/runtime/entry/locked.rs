@@ -69,6 +69,8 @@ impl<A: Delivery> Entry<A> {
             1,
             "gotimer: a shared entry fired unlocked"
         );
+        // Its true deadline, as `schedule` records it before firing.
+        self.action.set_true_when(&Held::new(), Some(registered));
         match self.action.fire(&Held::new(), registered, now, time) {
             Fired::Done => Ok(AfterUnlock::default()),
             Fired::Run => {
@@ -277,8 +279,8 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Files a new, idle entry for `deadline` (`None`: never): what `schedule` does for an entry
-    /// that is not yet due, without looking at its old state.
+    /// Files a new, idle entry for `deadline` (`None`: never), its true deadline recorded: what
+    /// `schedule` does for an entry that is not yet due, without looking at its old state.
     pub(crate) fn file_new<A: Share + ?Sized>(
         &mut self,
         entry: &Arc<Entry<A>>,
@@ -293,6 +295,7 @@ impl<'a> Locked<'a> {
             entry.set_state(&self.held, State::Never);
             return AfterUnlock::default();
         };
+        entry.action.set_true_when(&self.held, Some(due));
         AfterUnlock {
             deadline: self.file(entry, due),
             ..AfterUnlock::default()
