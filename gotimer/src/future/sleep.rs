@@ -136,6 +136,12 @@ impl Sleep {
         !completed
     }
 
+    /// A check of whether the sleep's entry is still allocated, for after the sleep is gone.
+    #[cfg(all(test, gotimer_loom))]
+    pub(crate) fn entry_probe(&self) -> Box<dyn Fn() -> bool + Send> {
+        self.handle.entry_probe()
+    }
+
     /// The instant of a deadline in nanoseconds of the sleep's clock.
     fn ready(&self, at: u64) -> Poll<Instant> {
         Poll::Ready(self.handle.instant(at))

@@ -15,6 +15,8 @@
 //! every send and every drain happens under the shard lock; receivers only ever `try_recv` (a
 //! blocking receive would stall the model).
 //!
+//! The futures' models (`loom_async.rs`) run on the same `World` and runners.
+//!
 //! Run: `RUSTFLAGS="--cfg gotimer_loom" cargo test -p gotimer --release --lib loom --target-dir target/loom`
 
 use super::callback;
@@ -38,23 +40,23 @@ use std::time::{Duration, Instant};
 
 /// The wheel's resolution: simulated times are multiples of it, so that a poll at a deadline
 /// fires it (the wheel rounds deadlines up and poll times down to a tick).
-const RES: u64 = crate::wheel::RESOLUTION_NS;
+pub(super) const RES: u64 = crate::wheel::RESOLUTION_NS;
 /// The first deadline of every model's timer, in simulated nanoseconds.
-const T1: u64 = 10 * RES;
+pub(super) const T1: u64 = 10 * RES;
 /// A driver poll that finds `T1` due.
-const POLL1: u64 = 20 * RES;
+pub(super) const POLL1: u64 = 20 * RES;
 /// When the models' threads reset: after `T1` was scheduled, before `POLL1`.
 const MID: u64 = POLL1 / 2;
 /// Deadlines of later schedules, after `POLL1`.
-const T2: u64 = 30 * RES;
+pub(super) const T2: u64 = 30 * RES;
 const T3: u64 = 50 * RES;
 /// A poll after every deadline of the models.
-const LAST: u64 = 1000 * RES;
+pub(super) const LAST: u64 = 1000 * RES;
 
 /// Runs `f` under loom, exploring every interleaving (no preemption bound: the models are small),
 /// and prints how many executions that took.
 #[track_caller]
-fn model(f: impl Fn() + Send + Sync + 'static) {
+pub(super) fn model(f: impl Fn() + Send + Sync + 'static) {
     model_bounded(None, f)
 }
 
@@ -63,7 +65,7 @@ fn model(f: impl Fn() + Send + Sync + 'static) {
 /// exhaustive search takes many minutes (over 8 for the reset storm); loom's guidance is that a
 /// bound of 2 or 3 finds almost all bugs. These use 5, and every interleaving within it is explored.
 #[track_caller]
-fn model_bounded(bound: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
+pub(super) fn model_bounded(bound: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
@@ -82,8 +84,8 @@ fn model_bounded(bound: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
 }
 
 /// One model's runtime, and a witness of its channel traffic.
-struct World {
-    rt: Rt,
+pub(super) struct World {
+    pub(super) rt: Rt,
     /// Loom cannot see crossbeam's channel, so its partial-order reduction would treat a receive
     /// as independent of everything and might try it in one position only. Every section that may
     /// send or drain (poll, stop, reset) and every receive touches this atomic, so loom tries each
@@ -96,7 +98,7 @@ struct World {
 impl World {
     /// A world on a manual runtime: its callbacks run on the polling thread, as a manual step
     /// runs them.
-    fn new() -> Arc<World> {
+    pub(super) fn new() -> Arc<World> {
         World::with(Rt::Manual(Arc::new(ManualRuntime::on(
             Timeline::simulated(),
         ))))
@@ -140,25 +142,25 @@ impl World {
     }
 
     /// Sets the simulated time that handles read. Only between phases: no other thread runs.
-    fn set_now(&self, ns: u64) {
+    pub(super) fn set_now(&self, ns: u64) {
         self.runtime().time.set(ns);
     }
 
-    fn at(&self, ns: u64) -> Instant {
+    pub(super) fn at(&self, ns: u64) -> Instant {
         self.runtime().time.instant(ns)
     }
 
     /// The duration from the simulated now to `deadline`.
-    fn until(&self, deadline: u64) -> Duration {
+    pub(super) fn until(&self, deadline: u64) -> Duration {
         Duration::from_nanos(deadline - self.runtime().time.now())
     }
 
-    fn witness(&self) {
+    pub(super) fn witness(&self) {
         self.chan.fetch_add(1, SeqCst);
     }
 
     /// A receiver's `try_recv`, ordered by loom against every send and drain.
-    fn recv(&self, rx: &Receiver<Instant>) -> Option<Instant> {
+    pub(super) fn recv(&self, rx: &Receiver<Instant>) -> Option<Instant> {
         self.witness();
         rx.try_recv().ok()
     }
@@ -174,7 +176,7 @@ impl World {
 
     /// `Timer::new`, due at `due`, that nobody has asked the channel of yet: parked.
     #[track_caller]
-    fn parked_timer(&self, due: u64) -> Arc<Timer> {
+    pub(super) fn parked_timer(&self, due: u64) -> Arc<Timer> {
         Arc::new(Timer::start(
             self.rt.clone(),
             Location::caller(),
@@ -229,9 +231,11 @@ impl World {
         active
     }
 
-    /// The driver's step: the real `Shard::poll` at `now`, then the callbacks that came due, on this
-    /// thread after the lock is released (with those a reset made due at once).
-    fn poll(&self, now: u64) {
+    /// The driver's step: the real `Shard::poll` at `now`, then, on this thread after the lock is
+    /// released, the notifications it left (a task's waker, `Fired::Notify`) and the callbacks that
+    /// came due (with those a reset made due at once), in the order `SystemRuntime::poll_due` makes
+    /// them.
+    pub(super) fn poll(&self, now: u64) {
         let (mut buf, mut batch) = (Vec::new(), Batch::default());
         if self.shard().next() <= now {
             self.witness();
@@ -239,25 +243,32 @@ impl World {
                 .poll(now, &self.runtime().time, &mut buf, &mut batch);
             self.witness();
         }
+        for entry in batch.notify {
+            callback::notify(entry, &self.panics);
+        }
         for job in batch.run {
             callback::run(job, &self.panics);
         }
-        assert_eq!(self.panics.load(SeqCst), 0, "a model's callback panicked");
+        assert_eq!(
+            self.panics.load(SeqCst),
+            0,
+            "a model's callback or waker panicked"
+        );
     }
 
     /// `poll(now)` on a thread of its own: the driver racing the other threads of a model.
-    fn spawn_poll(self: &Arc<Self>, now: u64) -> thread::JoinHandle<()> {
+    pub(super) fn spawn_poll(self: &Arc<Self>, now: u64) -> thread::JoinHandle<()> {
         let w = self.clone();
         thread::spawn(move || w.poll(now))
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.shard().len()
     }
 
     /// The shard's published `next` is at or before every deadline in its wheel, so the driver,
     /// which reads only `next`, never sleeps through a deadline.
-    fn check_next(&self) {
+    pub(super) fn check_next(&self) {
         let next = self.shard().next();
         self.shard().for_each(|deadline, _| {
             assert!(

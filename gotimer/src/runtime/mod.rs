@@ -36,6 +36,8 @@ mod handle;
 mod handoff;
 pub(crate) mod kinds;
 #[cfg(all(test, gotimer_loom))]
+mod loom_async;
+#[cfg(all(test, gotimer_loom))]
 mod loom_tests;
 mod manual;
 mod pool;
