@@ -15,7 +15,7 @@
 //! one's that nothing came for. The rules the model encodes, from the futures' contracts:
 //! - a `Sleep` is filed when made on a fake clock (fired at once if due), completes with its
 //!   deadline, and keeps returning it until a reset; `reset` returns true unless it had returned
-//!   `Ready`. It stores the waker of its latest pending poll, and keeps it once woken: a reset that
+//!   `Ready`. It stores the waker of its latest poll, and keeps it once woken: a reset that
 //!   makes it pending again wakes that waker at the new deadline with no new poll;
 //! - an `Interval` and a `recv_async` future take a value if one waits, and otherwise wait, the
 //!   latest poll's waker replacing the one before. Each value sent wakes every future waiting on
@@ -258,8 +258,13 @@ impl Model {
             FutKind::Interval | FutKind::Recv => timer.value.take(),
         };
         if let Some(at) = ready {
-            // A sleep's waker stays. A receive or interval that finds a value is not waiting: the
-            // send of that value woke every future waiting and took them off.
+            if fut.kind == FutKind::Sleep {
+                // A sleep keeps the waker of its latest poll, `Ready` or not.
+                timer.wakers.retain(|&(g, _)| g != f);
+                timer.wakers.push((f, w));
+            }
+            // A receive or interval that finds a value is not waiting: the send of that value woke
+            // every future waiting and took them off.
             assert!(fut.kind == FutKind::Sleep || timer.wakers.iter().all(|&(g, _)| g != f));
             fut.done = fut.kind == FutKind::Recv;
             return Poll::Ready(at);

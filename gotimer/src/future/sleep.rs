@@ -157,6 +157,8 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Instant> {
         let wake = self.handle.action();
         if let Polled::Ready(at) = wake.poll() {
+            // Kept on `Ready` too: a reset after it wakes this poll's task, not an earlier one's.
+            wake.register(cx.waker());
             return self.ready(at);
         }
         if wake.set_armed() {

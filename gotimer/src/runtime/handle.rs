@@ -256,13 +256,18 @@ impl<A: ChannelKind> Handle<A> {
     /// follows sees what Go's would. A value already waiting is the one to receive.
     #[inline]
     pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
-        let mut armed_now = false;
+        let (mut armed_now, mut moved) = (false, false);
         let rx = rx.get_or_init(|| {
             let (tx, rx) = bounded(1);
-            self.arm_channel(tx);
+            moved = self.arm_channel(tx);
             armed_now = true;
             rx
         });
+        // Outside the cell's initialisation: a task that receives polls `channel` too, and a waker
+        // that polls it inline would otherwise wait on the cell this thread is initialising.
+        if moved {
+            self.entry.action.chan().wake_tasks();
+        }
         // A thread that found the channel made (or waited for another thread to make it) looks
         // again: the deadline may have passed since the arming thread read the clock.
         if !armed_now && rx.is_empty() {
@@ -276,7 +281,8 @@ impl<A: ChannelKind> Handle<A> {
     /// filed (`Locked::arm`); one that tasks armed already keeps its place, and the value waiting in
     /// the tasks' slot moves to the channel (`Chan::arm_locked`), under the lock that every send
     /// takes, so that no value is left in the slot once the channel is there.
-    fn arm_channel(&self, tx: Sender<Instant>) {
+    /// True if tasks wait, to be woken once the cell holding the channel is set.
+    fn arm_channel(&self, tx: Sender<Instant>) -> bool {
         self.entry.origin.on_arm();
         let time = &self.rt.core().time;
         let now = time.unlocked_now();
@@ -284,10 +290,8 @@ impl<A: ChannelKind> Handle<A> {
         let moved = self.entry.action.chan().arm_locked(locked.held(), tx);
         let done = locked.arm(&self.entry, now, time);
         drop(locked);
-        if moved {
-            self.entry.action.chan().wake_tasks();
-        }
         self.rt.after_unlock(done);
+        moved
     }
 
     /// A task's receive (`recv_async`, `Interval::tick`): the value waiting, if any, else the

@@ -18,9 +18,7 @@
 //! interleavings, so there are only those: before the driver's look (`drive`), around the
 //! `recv_async` polls, and before a sleep's second poll.
 //!
-//! Two models are ignored because they fail, each on what it found (its doc says how):
-//! `loom_sleep_reset_wakes_the_task_that_polled_last` and
-//! `loom_recv_async_two_tasks_vs_fire_vs_first_c`.
+//! One model is ignored: `loom_recv_async_two_tasks_vs_fire_vs_first_c` (its doc says why).
 //!
 //! Run with the other models: `RUSTFLAGS="--cfg gotimer_loom" cargo test -p gotimer --release --lib
 //! loom --target-dir target/loom`.
@@ -317,13 +315,11 @@ fn loom_sleep_reset_to_now_vs_fire() {
 }
 
 /// `Sleep::reset` promises that "the task that polled it last is woken at the new deadline with
-/// no new poll", and `kinds/wake.rs` that "the waker of the latest poll is woken". A poll that
-/// returns `Ready` at its first look does not store its waker, so after a reset the waker woken is
-/// that of the latest poll that returned `Pending`, which may be another. This model fails, and
-/// is ignored: run it with `--ignored`.
-///
-/// The interleaving (the first of loom's executions that fails; the driver's fire only has to
-/// come before the second poll):
+/// no new poll", and `kinds/wake.rs` that "the waker of the latest poll is woken". This model
+/// found that a poll that returned `Ready` at its first look did not store its waker, so that after
+/// a reset the waker woken was that of the latest poll that returned `Pending`; `Sleep::poll` now
+/// stores the waker on `Ready` too. The interleaving it found (the driver's fire only has to come
+/// before the second poll):
 /// 1. Task A polls the sleep (due `T1`, filed as it was made) at `NOW`: A's waker stored,
 ///    `Pending`.
 /// 2. The driver polls at `POLL1`: `Wake::fire` sets `FIRED`; after the lock, `notify` wakes A.
@@ -333,7 +329,6 @@ fn loom_sleep_reset_to_now_vs_fire() {
 /// 4. B resets it to `T2`: `false` (it had returned `Ready`), filed at `T2`; B does not poll again.
 /// 5. The driver polls at `LAST`: the fire notifies the stored waker, A's. B is never woken.
 #[test]
-#[ignore = "finds that a reset wakes the waker of the latest Pending poll, not that of the latest poll"]
 fn loom_sleep_reset_wakes_the_task_that_polled_last() {
     model(|| {
         let (w, mut s, _, a) = filed_sleep(false);
