@@ -455,10 +455,6 @@ impl Clock {
     /// ```
     #[track_caller]
     pub fn interval(&self, period: Duration) -> Interval {
-        assert!(
-            !period.is_zero(),
-            "non-positive interval for future::interval"
-        );
         Interval::new(Ticker::start_interval(
             self.rt.clone(),
             Location::caller(),

@@ -99,8 +99,10 @@ impl Ticker {
         Ticker::schedule(rt, site, Kind::Ticker, Due::In(d), d)
     }
 
-    /// A ticker for `future::interval` (counted as `Kind::Interval`); `d` is not zero.
+    /// A ticker for `future::interval` (counted as `Kind::Interval`). Panics on a zero `d`, as
+    /// `Ticker::new` does, naming `future::interval`.
     pub(crate) fn start_interval(rt: Rt, site: &'static Location<'static>, d: Duration) -> Ticker {
+        assert!(!d.is_zero(), "non-positive interval for future::interval");
         Ticker::schedule(rt, site, Kind::Interval, Due::In(d), d)
     }
 
@@ -188,7 +190,7 @@ impl Ticker {
         self.handle.forget(waiter)
     }
 
-    /// The period, in nanoseconds.
+    /// The period.
     pub(crate) fn period(&self) -> Duration {
         Duration::from_nanos(self.handle.action().period())
     }

@@ -153,10 +153,6 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, f: F) -> Timeout<F::IntoFutu
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    assert!(
-        !period.is_zero(),
-        "non-positive interval for future::interval"
-    );
     Interval::new(Ticker::start_interval(
         current_rt(),
         Location::caller(),

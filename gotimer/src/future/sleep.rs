@@ -86,8 +86,7 @@ impl Sleep {
     /// assert!(s.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        let wake = self.handle.action();
-        !wake.is_pending() && wake.deadline() != crate::runtime::kinds::wake::NEVER
+        self.handle.action().is_elapsed()
     }
 
     /// Makes the sleep due `d` from now, whether it is pending, elapsed or already returned: Go's

@@ -66,7 +66,7 @@ thread_local! {
 }
 
 /// Removes its drive from `ADVANCING` when the advance ends, by return or by panic.
-pub(crate) struct Advancing<'a> {
+struct Advancing<'a> {
     id: usize,
     _serial: MutexGuard<'a, ()>,
 }
@@ -122,7 +122,7 @@ impl ManualRuntime {
         ADVANCING.with(|a| a.borrow().contains(&self.id()))
     }
 
-    pub(crate) fn begin(&self, what: &str) -> Advancing<'_> {
+    fn begin(&self, what: &str) -> Advancing<'_> {
         assert!(
             !self.in_own_callback(),
             "gotimer: FakeClock::{what} called from a callback of the same fake clock: the advance \

@@ -97,15 +97,17 @@ impl Chan {
     }
 
     /// Gives the timer its channel, under the shard lock, and moves into it the value waiting in the
-    /// tasks' slot, if any: from now on values go to the channel. True if tasks wait, to be woken
-    /// (`wake_tasks`) once the lock is released: their value moved.
+    /// tasks' slot, if any: from now on values go to the channel. True if a value moved and tasks
+    /// wait, to be woken (`wake_tasks`) once the lock is released; tasks waiting for a value not
+    /// sent yet are woken by its send, as before.
     pub(crate) fn arm_locked(&self, held: &Held, tx: Sender<Instant>) -> bool {
         let tasks = self.tasks.get();
-        if let Some(value) = tasks.and_then(|t| t.drain_value(held)) {
+        let moved = tasks.and_then(|t| t.drain_value(held));
+        if let Some(value) = moved {
             let _ = tx.try_send(value);
         }
         self.arm(tx);
-        tasks.is_some_and(|t| t.has_waiters())
+        moved.is_some() && tasks.is_some_and(|t| t.has_waiters())
     }
 
     /// True if the timer can deliver: it has its channel, or tasks wait on it.

@@ -37,7 +37,7 @@ const ARMED: u64 = 1 << 61;
 const DEADLINE: u64 = ARMED - 1;
 /// The deadline of a sleep that never comes due: out of the wheel's range, or 73 years and more
 /// from the start of its clock, which the word cannot tell apart.
-pub(crate) const NEVER: u64 = DEADLINE;
+const NEVER: u64 = DEADLINE;
 
 pub(crate) struct Wake {
     /// `PENDING`, `FIRED` and `ARMED`, and the true deadline. `PENDING` and the deadline are written
@@ -80,12 +80,6 @@ impl Wake {
         self.word.load(Acquire) & DEADLINE
     }
 
-    /// True if the entry is pending (parked or in the wheel).
-    #[inline]
-    pub(crate) fn is_pending(&self) -> bool {
-        self.word.load(Acquire) & PENDING != 0
-    }
-
     /// True if the entry is pending and armed: in a wheel, or fired at any moment. A pending entry
     /// that is not armed is parked, and only its `Sleep` can reach it.
     #[inline]
@@ -93,12 +87,19 @@ impl Wake {
         self.word.load(Acquire) & (PENDING | ARMED) == PENDING | ARMED
     }
 
-    /// True if the sleep has returned `Ready` since it was last scheduled: neither pending nor fired
-    /// nor never due. What `Sleep::reset` returns the negation of.
+    /// True if the sleep fired since it was last scheduled (whether a poll saw it yet or not):
+    /// neither pending nor never due.
+    #[inline]
+    pub(crate) fn is_elapsed(&self) -> bool {
+        let word = self.word.load(Acquire);
+        word & PENDING == 0 && word & DEADLINE != NEVER
+    }
+
+    /// True if the sleep has returned `Ready` since it was last scheduled: elapsed, and no longer
+    /// `FIRED`. What `Sleep::reset` returns the negation of.
     #[inline]
     pub(crate) fn has_completed(&self) -> bool {
-        let word = self.word.load(Acquire);
-        word & (PENDING | FIRED) == 0 && word & DEADLINE != NEVER
+        self.is_elapsed() && self.word.load(Acquire) & FIRED == 0
     }
 
     /// Marks the entry armed, before the caller arms it under the lock (`Handle::arm`). False if it
