@@ -12,7 +12,9 @@
 //! sample of the timers are recorded, at a rate set by [`set_chain_rate`], as Go's heap profile
 //! records allocation stacks, so a timer made in a helper is charged to the helper's callers too.
 //! Function names come from the executable's symbol table, so they show in a release build; files
-//! and lines need line tables (`[profile.release] debug = "line-tables-only"`).
+//! and lines need line tables (`[profile.release] debug = "line-tables-only"`). With line tables
+//! only, a function inlined into its caller is named without its module path (`handle`, not
+//! `my_crate::server::handle`); full debug info (`debug = true`) keeps the path.
 //!
 //! ```
 //! use std::time::Duration;
