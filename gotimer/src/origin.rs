@@ -85,6 +85,22 @@ impl Origin {
         let _ = old;
     }
 
+    /// Records that the timer's entry was freed, before its allocation is kept for reuse
+    /// (`runtime/spare.rs`): its `on_free` counts nothing after this.
+    #[inline]
+    pub(crate) fn retire(&mut self) {
+        self.on_free();
+        *self.tag.get_mut() = tag::RETIRED;
+    }
+
+    /// Moves `fresh`'s tag here, for a spare entry made new in place (`runtime/spare.rs`), and
+    /// leaves `fresh` retired.
+    #[inline]
+    pub(crate) fn take_from(&self, fresh: &mut Origin) {
+        let tag = std::mem::replace(fresh.tag.get_mut(), tag::RETIRED);
+        self.tag.store(tag, Relaxed);
+    }
+
     /// Records that the timer's entry was freed.
     #[inline]
     pub(crate) fn on_free(&self) {

@@ -345,3 +345,28 @@ fn pending_sleeps_and_timeouts_show_in_the_profile_under_their_line() {
     drop((sleeps, t));
     assert_eq!(site(sleep_line).unwrap().live, 0, "freed on drop");
 }
+
+/// A dropped sleep lets its task's waker go at once, although the thread keeps its entry for its
+/// next sleep (`runtime/spare.rs`): a spare holds no task, and the sleep that reuses it starts
+/// afresh.
+#[test]
+fn a_dropped_sleep_lets_its_waker_go() {
+    struct Task;
+    impl Wake for Task {
+        fn wake(self: Arc<Self>) {}
+    }
+    let task = Arc::new(Task);
+    let waker = Waker::from(task.clone());
+    let mut s = sleep(Duration::from_secs(3600));
+    assert!(Pin::new(&mut s)
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(waker);
+    assert_eq!(Arc::strong_count(&task), 2, "the sleep holds the waker");
+    drop(s);
+    assert_eq!(Arc::strong_count(&task), 1, "the dropped sleep let it go");
+    let s = sleep(MS);
+    let due = s.deadline();
+    assert!(!s.is_elapsed());
+    assert_eq!(futures::executor::block_on(s), due);
+}

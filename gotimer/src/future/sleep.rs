@@ -37,7 +37,8 @@ use std::time::{Duration, Instant};
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Sleep {
-    handle: Handle<Wake>,
+    /// `None` only in `drop`, which hands it to the thread's spares (`Handle::free`).
+    handle: Option<Handle<Wake>>,
 }
 
 impl Sleep {
@@ -49,11 +50,13 @@ impl Sleep {
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, kind: Kind, due: Due) -> Sleep {
         if kind == Kind::Timeout {
             if let Ok(handle) = Handle::start_parked(rt.clone(), site, kind, Wake::unarmed(), due) {
-                return Sleep { handle };
+                return Sleep {
+                    handle: Some(handle),
+                };
             }
         }
         Sleep {
-            handle: Handle::start(rt, site, kind, Wake::armed(), due),
+            handle: Some(Handle::start(rt, site, kind, Wake::armed(), due)),
         }
     }
 
@@ -69,7 +72,7 @@ impl Sleep {
     /// assert_eq!(s.deadline(), fake.now() + Duration::from_secs(3));
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.handle.instant(self.handle.action().deadline())
+        self.handle().instant(self.handle().action().deadline())
     }
 
     /// True once the deadline has passed and the runtime has fired the sleep (its next poll is
@@ -86,7 +89,7 @@ impl Sleep {
     /// assert!(s.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.handle.action().is_elapsed()
+        self.handle().action().is_elapsed()
     }
 
     /// Makes the sleep due `d` from now, whether it is pending, elapsed or already returned: Go's
@@ -130,20 +133,27 @@ impl Sleep {
     }
 
     fn reschedule(&mut self, due: Due) -> bool {
-        let completed = self.handle.action().has_completed();
-        self.handle.reset(due, |_, _| false);
+        let completed = self.handle().action().has_completed();
+        self.handle().reset(due, |_, _| false);
         !completed
     }
 
     /// A check of whether the sleep's entry is still allocated, for after the sleep is gone.
     #[cfg(all(test, gotimer_loom))]
     pub(crate) fn entry_probe(&self) -> Box<dyn Fn() -> bool + Send> {
-        self.handle.entry_probe()
+        self.handle().entry_probe()
+    }
+
+    #[inline]
+    fn handle(&self) -> &Handle<Wake> {
+        self.handle
+            .as_ref()
+            .expect("gotimer: a Sleep's handle is taken only by its drop")
     }
 
     /// The instant of a deadline in nanoseconds of the sleep's clock.
     fn ready(&self, at: u64) -> Poll<Instant> {
-        Poll::Ready(self.handle.instant(at))
+        Poll::Ready(self.handle().instant(at))
     }
 }
 
@@ -154,14 +164,14 @@ impl Future for Sleep {
     /// latest poll is woken) and, on the first poll, arms the sleep: one already due is then ready
     /// at once, with no wake.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Instant> {
-        let wake = self.handle.action();
+        let wake = self.handle().action();
         if let Polled::Ready(at) = wake.poll() {
             // Kept on `Ready` too: a reset after it wakes this poll's task, not an earlier one's.
             wake.register(cx.waker());
             return self.ready(at);
         }
         if wake.set_armed() {
-            self.handle.arm();
+            self.handle().arm();
             if let Polled::Ready(at) = wake.poll() {
                 return self.ready(at);
             }
@@ -180,8 +190,11 @@ impl Drop for Sleep {
     /// Cancels a pending sleep, freeing its wheel node at once. One never polled is parked (only
     /// this `Sleep` holds it) and one that fired is in no wheel: neither takes a lock.
     fn drop(&mut self) {
-        if self.handle.action().is_filed() {
-            self.handle.stop(|_, _| false);
+        if let Some(handle) = self.handle.take() {
+            if handle.action().is_filed() {
+                handle.stop(|_, _| false);
+            }
+            handle.free();
         }
     }
 }
@@ -190,7 +203,7 @@ impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
             .field("deadline", &self.deadline())
-            .field("site", &self.handle.origin().location())
+            .field("site", &self.handle().origin().location())
             .finish_non_exhaustive()
     }
 }

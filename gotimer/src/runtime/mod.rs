@@ -12,6 +12,7 @@
 //! - `manual.rs`: a fake clock's runtime: the core, stepped by `FakeClock::advance`.
 //! - `rt.rs`: `Rt`, either runtime as a handle holds it, and where what a transition leaves for
 //!   after the lock (`AfterUnlock`) goes to the runtime that owns the shard.
+//! - `spare.rs`: a thread's freed entries of a kind made and dropped at a high rate, for reuse.
 //! - `callback.rs`: running a callback (panics caught and reported); `stats.rs`: the counters;
 //!   `fatal.rs`: a broken invariant aborts; `faults.rs`: the tests' injected faults.
 //!
@@ -44,6 +45,7 @@ mod pool;
 mod rt;
 pub(crate) mod settle;
 mod shard;
+mod spare;
 mod stats;
 mod system;
 mod time;

@@ -191,6 +191,9 @@ pub(crate) fn on_free_tag(tag: u32) {
 #[cold]
 #[inline(never)]
 fn on_free_cold(tag: u32) {
+    if tag == tag::RETIRED {
+        return;
+    }
     let id = site_of(tag);
     LOCAL.with(|l| {
         let s = stripe(l);

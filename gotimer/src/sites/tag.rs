@@ -20,5 +20,9 @@ pub(crate) const SHIFT: u32 = 16;
 #[cfg_attr(not(feature = "profile"), allow(dead_code))]
 pub(crate) const ID: u32 = (1 << SHIFT) - 1;
 
+/// The tag of an origin already counted freed, whose entry is kept for reuse: never a timer's (a
+/// chain's tag leaves the bits above its weight clear).
+pub(crate) const RETIRED: u32 = u32::MAX;
+
 // A site's id is below both flags.
 const _: () = assert!((IDS as u32) < CHAIN);

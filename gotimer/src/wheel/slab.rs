@@ -99,7 +99,12 @@ impl<T> Slab<T> {
         }
         self.len -= 1;
         if self.len == 0 {
-            self.shrink_to_spare(p);
+            if self.pages.len() > 1 || self.free_pages.capacity() > 0 {
+                self.shrink_to_spare(p);
+            } else {
+                // Already one page, which is the spare now (and the partial list's only page).
+                self.empty = 1;
+            }
         } else if now_empty && self.empty == 0 {
             self.empty = 1;
         } else if now_empty {

@@ -10,6 +10,7 @@
 
 use super::state::{Entry, Held, State};
 use crate::origin::Origin;
+use crate::runtime::spare::Store;
 use crate::runtime::time::Timeline;
 use std::sync::Arc;
 
@@ -90,6 +91,30 @@ pub(crate) trait Delivery: Send + Sync + 'static {
 
     /// The work `fire` left for right after the lock (`Fired::Notify`), on the firing thread.
     fn notify(&self) {}
+
+    /// Where the calling thread keeps freed entries of this kind for reuse (`runtime/spare.rs`):
+    /// for a kind made and dropped at a high rate. `None`, the default, frees them.
+    #[inline]
+    fn spares() -> Option<Store<Self>>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// Drops what a spare entry must not keep (a task's waker): the entry's timer is done, and the
+    /// entry waits for reuse (`runtime/spare.rs`).
+    #[inline]
+    fn retire(&mut self) {}
+
+    /// Takes `fresh`'s state, in a retired entry that only the caller can reach: a spare made new
+    /// (`runtime/spare.rs`). Only a kind that keeps spares is revived.
+    fn revive(&self, _fresh: &Self)
+    where
+        Self: Sized,
+    {
+        unreachable!("gotimer: only a kind that keeps spares (Delivery::spares) is revived")
+    }
 }
 
 /// An `Arc` of an entry, of a known kind or type-erased, shared as the wheel's payload: lets the
@@ -122,6 +147,23 @@ impl<A: Delivery + ?Sized> Entry<A> {
 }
 
 impl<A: Delivery> Entry<A> {
+    /// Makes a done entry that nothing else can reach a spare (`runtime/spare.rs`): counted freed
+    /// now, and its kind's state stripped. Its drop, or its reuse, counts nothing more.
+    pub(crate) fn retire(&mut self) {
+        self.origin.retire();
+        self.action.retire();
+    }
+
+    /// Makes a spare (retired, and reachable only by the caller: still unique, so as good as
+    /// `&mut`, without the compare-and-swap of `Arc::get_mut`) the new entry `fresh`, in place.
+    /// `fresh` is left retired, so dropping it counts nothing.
+    #[inline]
+    pub(crate) fn revived(self: Arc<Self>, mut fresh: Entry<A>) -> Arc<Self> {
+        self.take_from(&mut fresh);
+        self.action.revive(&fresh.action);
+        self
+    }
+
     /// A channel timer's entry, pending for `deadline` but parked until its channel is made
     /// (`None`: never due).
     pub(crate) fn parked(origin: Origin, action: A, deadline: Option<u64>) -> Self {

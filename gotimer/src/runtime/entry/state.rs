@@ -105,6 +105,13 @@ impl<A: ?Sized> Entry<A> {
         }
     }
 
+    /// Takes `fresh`'s state and origin, for a spare entry made new in place (`Entry::revive`),
+    /// which only the caller can reach; `fresh`'s origin is left retired.
+    pub(super) fn take_from(&self, fresh: &mut Entry<A>) {
+        self.state.store(fresh.state.load(Relaxed), Relaxed);
+        self.origin.take_from(&mut fresh.origin);
+    }
+
     /// Sets any state but `Queued` (`set_queued`), from any but `Queued` (which only `revoke` and
     /// `claim` leave).
     #[inline]

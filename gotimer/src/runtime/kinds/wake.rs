@@ -19,6 +19,8 @@
 //! new poll.
 
 use crate::runtime::entry::{Delivery, Fired, Held};
+#[cfg(not(gotimer_loom))]
+use crate::runtime::spare::{Spares, Store};
 use crate::runtime::time::Timeline;
 use crate::sync::{
     lock, AtomicU64, Mutex,
@@ -203,6 +205,31 @@ impl Delivery for Wake {
             }
         }
         false
+    }
+
+    /// A thread keeps its freed sleeps for its next: a `timeout` per call makes and drops one each.
+    /// Not in the loom models, whose threads share one OS thread's thread-locals, and which check
+    /// that a dropped sleep's entry is freed.
+    #[cfg(not(gotimer_loom))]
+    #[inline]
+    fn spares() -> Option<Store<Wake>> {
+        thread_local! {
+            static SPARES: Spares<Wake> = const { Spares::new() };
+        }
+        Some(&SPARES)
+    }
+
+    /// A spare keeps no task alive.
+    #[inline]
+    fn retire(&mut self) {
+        self.waker = Mutex::new(None);
+    }
+
+    /// A new sleep has no waker yet, as a retired one has none left: only the word moves.
+    #[inline]
+    fn revive(&self, fresh: &Wake) {
+        self.word
+            .store(fresh.word.load(Acquire), crate::sync::Ordering::Release);
     }
 
     /// Wakes the waker of the latest poll, outside the waker's lock: a waker that polls its task
