@@ -33,8 +33,14 @@ impl Rt {
     }
 
     /// Hands what a transition left for after the lock to the runtime that owns the shard.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn after_unlock(&self, done: AfterUnlock) {
+        if !done.is_empty() {
+            self.hand_over(done);
+        }
+    }
+
+    fn hand_over(&self, done: AfterUnlock) {
         match self {
             Rt::System(rt) => rt.after_unlock(done),
             Rt::Manual(rt) => rt.after_unlock(done),

@@ -103,20 +103,24 @@ impl<T> Wheel<T> {
     /// Panics if `deadline` is after [`MAX_DEADLINE`].
     pub fn insert(&mut self, deadline: u64, value: T) -> Key {
         check_deadline(deadline);
+        // Linked as it is stored: the node is written once.
+        let (level, slot) = self.place(tick_of(deadline));
+        let old = self.levels[level].head(slot);
         let key = self.nodes.insert(Node {
-            prev: NIL,
-            next: NIL,
+            prev: head_of(level, slot),
+            next: old,
             deadline,
             value,
         });
-        self.link(key, tick_of(deadline));
+        self.push_front(level, slot, key, old);
         Key(key)
     }
 
     /// Removes the entry `key`, returning its deadline and value.
     pub fn remove(&mut self, key: Key) -> (u64, T) {
-        self.unlink(key.0);
+        // Taken out first, its links read from it: the node is looked up once.
         let node = self.nodes.remove(key.0);
+        self.unlink_between(node.prev, node.next);
         (node.deadline, node.value)
     }
 
@@ -212,8 +216,9 @@ impl<T> Wheel<T> {
         }
     }
 
-    /// Puts node `key` at the front of the slot for `tick` (past ticks count as `elapsed`).
-    fn link(&mut self, key: u32, tick: u64) {
+    /// The level and slot for `tick` (past ticks count as `elapsed`).
+    #[inline]
+    fn place(&self, tick: u64) -> (usize, usize) {
         let tick = tick.max(self.elapsed);
         let differ = tick ^ self.elapsed;
         let level = if differ == 0 {
@@ -222,13 +227,24 @@ impl<T> Wheel<T> {
             ((63 - differ.leading_zeros()) / SLOT_BITS) as usize
         };
         let slot = ((tick >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1);
-        let id = (level * SLOTS + slot) as u32;
+        (level, slot)
+    }
+
+    /// Puts node `key` at the front of the slot for `tick` (past ticks count as `elapsed`).
+    fn link(&mut self, key: u32, tick: u64) {
+        let (level, slot) = self.place(tick);
         let old = self.levels[level].head(slot);
         {
             let node = self.nodes.get_mut(key);
-            node.prev = HEAD | id;
+            node.prev = head_of(level, slot);
             node.next = old;
         }
+        self.push_front(level, slot, key, old);
+    }
+
+    /// Makes `key`, whose links already say so, the head of `slot` in front of `old`.
+    #[inline]
+    fn push_front(&mut self, level: usize, slot: usize, key: u32, old: u32) {
         if old != NIL {
             self.nodes.get_mut(old).prev = key;
         }
@@ -241,6 +257,12 @@ impl<T> Wheel<T> {
             let node = self.nodes.get(key);
             (node.prev, node.next)
         };
+        self.unlink_between(prev, next);
+    }
+
+    /// Joins `prev` and `next`, the links of a node taken out of its slot's list.
+    #[inline]
+    fn unlink_between(&mut self, prev: u32, next: u32) {
         if next != NIL {
             self.nodes.get_mut(next).prev = prev;
         }
@@ -259,6 +281,12 @@ impl<T> Wheel<T> {
             self.nonempty &= !(1 << level);
         }
     }
+}
+
+/// A node's `prev` when it heads the list of `slot` of `level`.
+#[inline]
+fn head_of(level: usize, slot: usize) -> u32 {
+    HEAD | (level * SLOTS + slot) as u32
 }
 
 /// Bits of a tick below level `level`'s block: a block spans `64^(level+1)` ticks.

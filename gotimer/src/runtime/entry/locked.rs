@@ -28,6 +28,15 @@ pub(crate) struct AfterUnlock {
     pub(crate) deadline: Option<u64>,
 }
 
+impl AfterUnlock {
+    /// Nothing to do: what most transitions leave (a timer filed behind the shard's next deadline,
+    /// or taken out).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.run.is_none() && self.notify.is_none() && self.deadline.is_none()
+    }
+}
+
 /// What the transitions under one lock left for after it, in a batch: a poll fires many entries
 /// and hands them on together once the lock is released, as tokio's `WakeList` does.
 #[derive(Default)]
