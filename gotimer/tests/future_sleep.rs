@@ -370,3 +370,34 @@ fn a_dropped_sleep_lets_its_waker_go() {
     assert!(!s.is_elapsed());
     assert_eq!(futures::executor::block_on(s), due);
 }
+
+/// A sleep shorter than a tick of the wheel (Go's `Sleep(1ns)`) is parked until its first poll, as
+/// a timeout's is: made, it holds no wheel node (fewer bytes than a filed sleep); its first poll
+/// after the deadline is ready at once; dropped, nothing is left.
+#[cfg(feature = "profile")]
+#[test]
+fn a_sleep_under_a_tick_is_parked_until_its_first_poll() {
+    let site = |line: u32| {
+        gotimer::profile::snapshot()
+            .into_iter()
+            .find(|s| s.file.ends_with("future_sleep.rs") && s.line == line)
+            .expect("the site is in the profile")
+    };
+    let (filed, filed_line) = (sleep(Duration::from_secs(3600)), line!());
+    let (mut short, short_line) = (sleep(Duration::from_nanos(500)), line!());
+    let (filed_site, short_site) = (site(filed_line), site(short_line));
+    assert_eq!((filed_site.live, short_site.live), (1, 1));
+    assert!(
+        short_site.live_bytes < filed_site.live_bytes,
+        "filed at once: {short_site:?} against {filed_site:?}"
+    );
+    std::thread::sleep(Duration::from_millis(1));
+    let mut cx = Context::from_waker(Waker::noop());
+    let due = short.deadline();
+    assert_eq!(Pin::new(&mut short).poll(&mut cx), Poll::Ready(due));
+    drop((filed, short));
+    for line in [filed_line, short_line] {
+        let s = site(line);
+        assert_eq!((s.live, s.live_bytes), (0, 0), "{s:?}");
+    }
+}

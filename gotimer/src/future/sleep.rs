@@ -46,9 +46,11 @@ impl Sleep {
     /// first poll (on a clock read without the lock): its future is polled first, and when that
     /// is ready at once the sleep is never polled, and costs no lock. A plain sleep is made to be
     /// awaited, so it is filed at once, which spares its first poll a second clock read and the
-    /// arming.
+    /// arming; unless it is shorter than a tick of the wheel (Go's `Sleep(1ns)`): parked, its first
+    /// poll most likely finds it due and returns `Ready`, where filed it would wait for the driver
+    /// to wake its task.
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, kind: Kind, due: Due) -> Sleep {
-        if kind == Kind::Timeout {
+        if kind == Kind::Timeout || due.is_under_a_tick() {
             if let Ok(handle) = Handle::start_parked(rt.clone(), site, kind, Wake::unarmed(), due) {
                 return Sleep {
                     handle: Some(handle),

@@ -11,7 +11,7 @@
 //! handles) is the same code on both.
 
 use crate::sync::{AtomicU64, Ordering::SeqCst};
-use crate::wheel::MAX_DEADLINE;
+use crate::wheel::{MAX_DEADLINE, RESOLUTION_NS};
 use std::time::{Duration, Instant};
 
 /// Sleeps shorter than this yield in a loop instead of sleeping in the kernel; see
@@ -151,4 +151,15 @@ impl Timeline {
 pub(crate) enum Due {
     In(Duration),
     At(Instant),
+}
+
+impl Due {
+    /// A wait of more than zero but less than one tick of the wheel (1.024 µs) from the time it is
+    /// made: it is likely over before whatever made it looks again, so filing it in the wheel at
+    /// once would only make the driver wake its waiter, where a second clock read finds it due.
+    /// (A zero wait is due when it is made, and fires then without the lock.)
+    #[inline]
+    pub(crate) fn is_under_a_tick(self) -> bool {
+        matches!(self, Due::In(d) if !d.is_zero() && d.as_nanos() < u128::from(RESOLUTION_NS))
+    }
 }
