@@ -11,7 +11,9 @@
 //! `Ticker::new(1 ns)`, then `c().recv()` per operation (the tick fired by `c()` itself);
 //! `ticker_reset`: `Ticker::reset(2 ns)` on one ticker; `after_func_now`: `after_func(0)` from a
 //! callback thread, each running the next, the chain of Go's BenchmarkAfterFunc;
-//! `sleep_poll_drop`: `future::sleep(1 h)`, one poll, drop (a task's timeout that lost its race). The operations
+//! `sleep_poll_drop`: `future::sleep(1 h)`, one poll, drop (a task's timeout that lost its race);
+//! `sleep_1ns_ready`: `future::sleep(1 ns)`, one poll (ready: the deadline passed), drop (Go's
+//! `Sleep(1ns)` in a task, BenchmarkSleep1000's body). The operations
 //! are `benches/ops/mod.rs`, shared with the criterion bench and the lab. Each first warms up
 //! (runtime started, site interned, slab page allocated), then runs `n` operations; compare two
 //! builds by the difference of the totals for two values of `n`, which leaves the start-up out.
@@ -45,6 +47,7 @@ fn main() {
         "timer_armed" => run(&|| ops::timer_armed!(HOUR)),
         "after_func" => run(&|| ops::after_func!(HOUR)),
         "sleep_poll_drop" => run(&|| ops::sleep_poll_drop!(HOUR)),
+        "sleep_1ns_ready" => run(&|| ops::sleep_poll_drop!(std::time::Duration::from_nanos(1))),
         "ticker_recv" => {
             let t = gotimer::Ticker::new(TICK);
             run(&|| ops::ticker_recv!(t))
@@ -57,7 +60,7 @@ fn main() {
         "after_func_now" => ops::chain!(1000 + n),
         other => panic!(
             "unknown op {other:?}: timer, timer_armed, reset, after_func, ticker_recv, \
-             ticker_reset, after_func_now or sleep_poll_drop"
+             ticker_reset, after_func_now, sleep_poll_drop or sleep_1ns_ready"
         ),
     }
 }

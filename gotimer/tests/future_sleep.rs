@@ -373,7 +373,8 @@ fn a_dropped_sleep_lets_its_waker_go() {
 
 /// A sleep shorter than a tick of the wheel (Go's `Sleep(1ns)`) is parked until its first poll, as
 /// a timeout's is: made, it holds no wheel node (fewer bytes than a filed sleep); its first poll
-/// after the deadline is ready at once; dropped, nothing is left.
+/// after the deadline is ready at once (without the lock: only the sleep holds it); dropped, nothing
+/// is left.
 #[cfg(feature = "profile")]
 #[test]
 fn a_sleep_under_a_tick_is_parked_until_its_first_poll() {
@@ -395,8 +396,13 @@ fn a_sleep_under_a_tick_is_parked_until_its_first_poll() {
     let mut cx = Context::from_waker(Waker::noop());
     let due = short.deadline();
     assert_eq!(Pin::new(&mut short).poll(&mut cx), Poll::Ready(due));
-    drop((filed, short));
-    for line in [filed_line, short_line] {
+    // Reset to never before its first poll, it is not fired by that poll for its old deadline.
+    let (mut never, never_line) = (sleep(Duration::from_nanos(500)), line!());
+    assert!(never.reset(Duration::MAX));
+    std::thread::sleep(Duration::from_millis(1));
+    assert_eq!(Pin::new(&mut never).poll(&mut cx), Poll::Pending);
+    drop((filed, short, never));
+    for line in [filed_line, short_line, never_line] {
         let s = site(line);
         assert_eq!((s.live, s.live_bytes), (0, 0), "{s:?}");
     }

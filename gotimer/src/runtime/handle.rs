@@ -141,6 +141,23 @@ impl<A: Delivery> Handle<A> {
         }
     }
 
+    /// Arms the parked entry of a handle that alone holds it (a `Sleep`'s, before its first poll),
+    /// counted armed in the profile: fires it on the calling thread if its deadline has passed,
+    /// without the lock as a timer made due does (`fire_new`), or else files it in its wheel. An
+    /// entry reset to never stays as it is.
+    #[inline(never)]
+    pub(crate) fn arm_unshared(&self) {
+        self.entry.origin.on_arm();
+        let time = &self.rt.core().time;
+        let now = time.unlocked_now();
+        let done = match now.and_then(|now| self.entry.arm_unshared(now, time)) {
+            Some(Ok(done)) => done,
+            Some(Err(again)) => self.shard().lock().file_new(&self.entry, Some(again)),
+            None => self.shard().lock().arm(&self.entry, now, time),
+        };
+        self.rt.after_unlock(done);
+    }
+
     /// The same handle, no longer typed by kind.
     pub(crate) fn erase(self) -> Handle {
         Handle {
@@ -209,15 +226,10 @@ impl<A: Share + ?Sized> Handle<A> {
         self.rt.after_unlock(done);
     }
 
-    /// Arms a parked entry whose kind can now deliver (`Delivery::armed` is true): under the shard
-    /// lock, fires it if its deadline has passed (on the calling thread), or else files it in its
-    /// wheel. An entry that is stopped, or never due, stays as it is.
-    pub(crate) fn arm(&self) {
-        self.entry.origin.on_arm();
-        self.arm_locked();
-    }
-
-    /// `arm` without counting the entry as armed in the profile.
+    /// Arms a parked entry whose kind can now deliver (`Delivery::armed` is true), without counting
+    /// it as armed in the profile: under the shard lock, fires it if its deadline has passed (on
+    /// the calling thread), or else files it in its wheel. An entry that is stopped, or never due,
+    /// stays as it is.
     fn arm_locked(&self) {
         let time = &self.rt.core().time;
         let now = time.unlocked_now();

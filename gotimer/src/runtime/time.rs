@@ -160,6 +160,7 @@ impl Due {
     /// (A zero wait is due when it is made, and fires then without the lock.)
     #[inline]
     pub(crate) fn is_under_a_tick(self) -> bool {
-        matches!(self, Due::In(d) if !d.is_zero() && d.as_nanos() < u128::from(RESOLUTION_NS))
+        // Compared as parts: `as_nanos` multiplies in 128 bits, on every sleep made.
+        matches!(self, Due::In(d) if d.as_secs() == 0 && (1..RESOLUTION_NS as u32).contains(&d.subsec_nanos()))
     }
 }

@@ -98,6 +98,30 @@ impl<A: Delivery> Entry<A> {
             Fired::Again(due) | Fired::NotifyAgain(due) => Err(due),
         }
     }
+
+    /// Arms a parked entry that nothing else can reach (a `Sleep`'s: only its handle holds it,
+    /// and no wheel) and fires it at `now`, its true deadline having passed: `Locked::arm` without
+    /// the lock. `None`, the entry untouched, if it is not due or not parked: it is then armed
+    /// under the lock.
+    pub(crate) fn arm_unshared(
+        self: &Arc<Self>,
+        now: u64,
+        time: &Timeline,
+    ) -> Option<Result<AfterUnlock, u64>> {
+        debug_assert_eq!(
+            Arc::strong_count(self),
+            1,
+            "gotimer: a shared entry armed unlocked"
+        );
+        let held = Held::new();
+        // Reset to never before its first poll, it stays as it is (as under the lock).
+        if self.state(&held) != State::Parked {
+            return None;
+        }
+        let due = self.action.true_when().filter(|&due| due <= now)?;
+        self.set_state(&held, State::Idle);
+        Some(self.fire_unshared(due, now, time))
+    }
 }
 
 pub(crate) struct Locked<'a> {
