@@ -229,6 +229,25 @@ fn loom_timeout_sleep_first_poll_vs_fire() {
     first_poll_vs_fire(Kind::Timeout);
 }
 
+/// A timeout's sleep, parked, whose deadline passed before its first poll: that poll fires it
+/// without the lock (only the sleep holds a parked entry: `Entry::arm_unshared`) and is ready with
+/// its deadline while the driver polls a wheel it was never in, so the task is never woken.
+#[test]
+fn loom_parked_sleep_due_at_first_poll_fires_unlocked() {
+    model(|| {
+        let w = World::new();
+        let mut s = sleep_of(Kind::Timeout, &w, T1);
+        let alive = s.entry_probe();
+        w.set_now(POLL1);
+        let driver = spawn_drive(&w, POLL1);
+        let task = Task::new();
+        assert_eq!(task.race_poll(&w, &mut s), Poll::Ready(w.at(T1)));
+        driver.join().unwrap();
+        assert_eq!(task.wakes(), 0, "ready at its first poll, never woken");
+        ends_ready(&w, &task, s, alive, T1);
+    });
+}
+
 /// A sleep filed and polled once is polled again from another thread of its executor (a new
 /// waker), then reset to `target`, then polled again, while the driver fires the old deadline.
 /// `reset` is true exactly when the sleep had not returned `Ready` (Go's `Reset`); no poll after it
