@@ -3,11 +3,11 @@
 //! by a task (`recv_async`), or both; and its true deadline, kept apart from the wheel node's
 //! registered one.
 
+use super::outlets::Outlets;
 use super::tasks::Tasks;
 use crate::runtime::entry::{Delivery, Held};
 use crate::sync::{AtomicU64, Ordering::Release};
 use crossbeam_channel::{Sender, TrySendError};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 /// What `crossbeam_channel::bounded::<Instant>(1)` allocates with crossbeam-channel 0.5 on a 64-bit
@@ -64,11 +64,10 @@ pub(super) struct Sent {
 }
 
 pub(crate) struct Chan {
-    /// Set once, when the channel is first asked for (arming), under the shard lock or before the
-    /// entry is shared.
-    tx: OnceLock<Sender<Instant>>,
-    /// Set once, by the first task's `recv_async` poll, before it arms the entry.
-    tasks: OnceLock<Box<Tasks>>,
+    /// The sender, set once, when the channel is first asked for (arming), under the shard lock or
+    /// before the entry is shared; and the tasks' slot, set once, by the first task's `recv_async`
+    /// poll, before it arms the entry.
+    outlets: Outlets,
     /// The true deadline (a tick's next tick) while the entry is parked or in the wheel, else
     /// `NOT_IN_WHEEL`. Written under the shard lock, and a one-shot timer's is also moved later
     /// without it (`Channel::reset_later`). Read without the lock by `c()`, to see whether the
@@ -79,8 +78,7 @@ pub(crate) struct Chan {
 impl Chan {
     pub(super) fn unarmed() -> Self {
         Chan {
-            tx: OnceLock::new(),
-            tasks: OnceLock::new(),
+            outlets: Outlets::new(),
             true_when: AtomicU64::new(NOT_IN_WHEEL),
         }
     }
@@ -93,7 +91,7 @@ impl Chan {
 
     /// Gives a timer that nothing else can reach yet its channel.
     pub(crate) fn arm(&self, tx: Sender<Instant>) {
-        assert!(self.tx.set(tx).is_ok(), "gotimer: a timer armed twice");
+        self.outlets.set_sender(tx);
     }
 
     /// Gives the timer its channel, under the shard lock, and moves into it the value waiting in the
@@ -101,7 +99,7 @@ impl Chan {
     /// wait, to be woken (`wake_tasks`) once the lock is released; tasks waiting for a value not
     /// sent yet are woken by its send, as before.
     pub(crate) fn arm_locked(&self, held: &Held, tx: Sender<Instant>) -> bool {
-        let tasks = self.tasks.get();
+        let tasks = self.outlets.tasks();
         let moved = tasks.and_then(|t| t.drain_value(held));
         if let Some(value) = moved {
             let _ = tx.try_send(value);
@@ -113,46 +111,41 @@ impl Chan {
     /// True if the timer can deliver: it has its channel, or tasks wait on it.
     #[inline]
     pub(crate) fn is_armed(&self) -> bool {
-        self.tx.get().is_some() || self.tasks.get().is_some()
+        self.outlets.sender().is_some() || self.outlets.tasks().is_some()
     }
 
     /// True if the channel was made (a thread called `c()`).
     #[inline]
     pub(crate) fn has_channel(&self) -> bool {
-        self.tx.get().is_some()
+        self.outlets.sender().is_some()
     }
 
     /// The tasks' slot, made by the first call, and whether this call made it (and so must arm
     /// the entry).
     pub(crate) fn tasks(&self) -> (&Tasks, bool) {
-        let mut made = false;
-        let tasks = self.tasks.get_or_init(|| {
-            made = true;
-            Box::new(Tasks::new())
-        });
-        (tasks, made)
+        self.outlets.tasks_or_make()
     }
 
     /// The tasks' slot, if a task ever waited.
     pub(crate) fn tasks_if_any(&self) -> Option<&Tasks> {
-        self.tasks.get().map(|t| &**t)
+        self.outlets.tasks()
     }
 
     /// Empties the tasks' slot under the shard lock (`stop`, `reset`): true if a value waited.
     pub(crate) fn drain_tasks(&self, held: &Held) -> bool {
-        self.tasks.get().is_some_and(|t| t.drain(held))
+        self.outlets.tasks().is_some_and(|t| t.drain(held))
     }
 
     /// Wakes the tasks waiting, after the shard lock (`Delivery::notify`).
     pub(crate) fn wake_tasks(&self) {
-        if let Some(tasks) = self.tasks.get() {
+        if let Some(tasks) = self.outlets.tasks() {
             tasks.wake_all();
         }
     }
 
     /// A sender of the channel, if it was made.
     pub(super) fn sender(&self) -> Option<Sender<Instant>> {
-        self.tx.get().cloned()
+        self.outlets.sender().cloned()
     }
 
     /// The true deadline, if parked or in the wheel.
@@ -173,8 +166,8 @@ impl Chan {
     /// so that does not happen).
     #[inline(always)]
     pub(super) fn send(&self, held: &Held, value: Instant) -> Sent {
-        let tasks = self.tasks.get();
-        let connected = match (self.tx.get(), tasks) {
+        let tasks = self.outlets.tasks();
+        let connected = match (self.outlets.sender(), tasks) {
             (Some(tx), _) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
             (None, Some(tasks)) => {
                 tasks.put(held, value);

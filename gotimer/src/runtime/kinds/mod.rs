@@ -10,7 +10,8 @@
 //! | [`Wake`](wake::Wake) | `future::sleep`, `timeout` | a wake of the waker of its latest poll, on the firing thread |
 //!
 //! `chan.rs` is what the channel kinds share: the channel, made when the timer is armed, and the
-//! true deadline kept apart from the wheel node's; `tasks.rs` is where they deliver to tasks that
+//! true deadline kept apart from the wheel node's; `outlets.rs` holds its sender and the tasks'
+//! slot, each made once, in one word and the sender; `tasks.rs` is where they deliver to tasks that
 //! wait through `recv_async` when there is no channel, and the wakers of those tasks.
 //!
 //! A new kind is a file here that implements `Delivery` (its `fire` answers under the shard lock:
@@ -23,6 +24,7 @@ pub(crate) mod after;
 pub(crate) mod callback;
 pub(crate) mod chan;
 pub(crate) mod channel;
+mod outlets;
 pub(crate) mod tasks;
 pub(crate) mod tick;
 pub(crate) mod wake;

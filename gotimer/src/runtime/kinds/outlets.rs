@@ -1,0 +1,195 @@
+//! `Outlets`: where a channel kind's values go, each made once and never replaced: the channel's
+//! sender (a thread's first `c()`) and the tasks' slot (the first `recv_async` poll, `tasks.rs`).
+//!
+//! It is two `OnceLock`s packed into 24 bytes: the sender in place, and the slot's pointer in one
+//! word whose lowest bit says whether the sender is set. As two `OnceLock`s (40 bytes, each with a
+//! 4-byte state padded to 8) a channel timer's entry was 56 bytes, and its `Arc` took glibc's 80-byte
+//! class. At 40 bytes it is in the 64-byte class, and that difference measured 17 instructions per
+//! `Timer::new` + stop and 215 per armed timer (BENCHMARKS.md, issue 19's table).
+
+use super::tasks::Tasks;
+use crate::sync::{
+    AtomicUsize,
+    Ordering::{AcqRel, Acquire, Release},
+};
+use crossbeam_channel::Sender;
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::time::Instant;
+
+/// In `Outlets::word`: the sender is set.
+const HAS_SENDER: usize = 1;
+
+// The slot's pointer leaves `HAS_SENDER` free.
+const _: () = assert!(std::mem::align_of::<Tasks>() > HAS_SENDER);
+
+pub(crate) struct Outlets {
+    /// Written once, by `set_sender`, before `HAS_SENDER` is set in `word` (Release); read only
+    /// after `HAS_SENDER` is seen (Acquire); dropped only by `drop`.
+    sender: UnsafeCell<MaybeUninit<Sender<Instant>>>,
+    /// The address of the tasks' slot (from `Box::into_raw`; 0 until made, then never changed), or'd
+    /// with `HAS_SENDER`.
+    word: AtomicUsize,
+}
+
+// SAFETY: `Outlets` owns a `Sender<Instant>` and a `Box<Tasks>`, both `Send + Sync`. Shared, the
+// sender's cell is written once before it is published and only read after (`set_sender`), and the
+// slot is reached only through `&Tasks`. So `&Outlets` on several threads gives them shared
+// references to `Sync` values only.
+unsafe impl Sync for Outlets {}
+// SAFETY: as above; moving `Outlets` moves the sender and the slot's ownership, both `Send`.
+unsafe impl Send for Outlets {}
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Sender<Instant>>();
+    send_sync::<Tasks>();
+};
+
+impl Outlets {
+    pub(crate) fn new() -> Self {
+        Outlets {
+            sender: UnsafeCell::new(MaybeUninit::uninit()),
+            word: AtomicUsize::new(0),
+        }
+    }
+
+    /// The channel's sender, if it was made.
+    #[inline]
+    pub(crate) fn sender(&self) -> Option<&Sender<Instant>> {
+        if self.word.load(Acquire) & HAS_SENDER == 0 {
+            return None;
+        }
+        // SAFETY: `HAS_SENDER` is set only after the cell was written, with Release, and this load
+        // is Acquire, so the write happened before; the cell is never written again, and is dropped
+        // only with `&mut self`.
+        Some(unsafe { (*self.sender.get()).assume_init_ref() })
+    }
+
+    /// Sets the sender, once. Its callers do not race each other: they hold the shard lock, or the
+    /// entry is not shared yet. Panics if it is set.
+    pub(crate) fn set_sender(&self, tx: Sender<Instant>) {
+        assert!(
+            self.word.load(Acquire) & HAS_SENDER == 0,
+            "gotimer: a timer armed twice"
+        );
+        // SAFETY: nothing reads the cell before `HAS_SENDER` is set below, and no other
+        // `set_sender` runs at the same time (the callers' rule above), so this write is the only
+        // access.
+        unsafe { (*self.sender.get()).write(tx) };
+        self.word.fetch_or(HAS_SENDER, Release);
+    }
+
+    /// The tasks' slot, if a task ever waited.
+    #[inline]
+    pub(crate) fn tasks(&self) -> Option<&Tasks> {
+        let addr = self.word.load(Acquire) & !HAS_SENDER;
+        if addr == 0 {
+            return None;
+        }
+        // SAFETY: a non-zero address was published (Release, in `tasks_or_make`) from
+        // `Box::into_raw`, with its provenance exposed, and is never replaced; the box is freed only
+        // by `drop`, with `&mut self`, so it outlives `&self`.
+        Some(unsafe { &*std::ptr::with_exposed_provenance::<Tasks>(addr) })
+    }
+
+    /// The tasks' slot, made by the first call, and whether this call made it.
+    pub(crate) fn tasks_or_make(&self) -> (&Tasks, bool) {
+        if let Some(tasks) = self.tasks() {
+            return (tasks, false);
+        }
+        let made = Box::into_raw(Box::new(Tasks::new()));
+        let addr = made.expose_provenance();
+        let mut word = self.word.load(Acquire);
+        loop {
+            if word & !HAS_SENDER != 0 {
+                // SAFETY: `made` is from `Box::into_raw` above and was never published.
+                drop(unsafe { Box::from_raw(made) });
+                let tasks = self
+                    .tasks()
+                    .expect("gotimer: a published slot is never removed");
+                return (tasks, false);
+            }
+            // The sender may be set meanwhile: its bit is kept.
+            match self
+                .word
+                .compare_exchange_weak(word, word | addr, AcqRel, Acquire)
+            {
+                // SAFETY: published just now from a live box, freed only by `drop`.
+                Ok(_) => return (unsafe { &*made }, true),
+                Err(now) => word = now,
+            }
+        }
+    }
+}
+
+impl Drop for Outlets {
+    fn drop(&mut self) {
+        let word = self.word.load(Acquire);
+        if word & HAS_SENDER != 0 {
+            // SAFETY: the cell was written (`HAS_SENDER` is set), and `&mut self` excludes every
+            // other access; it is not used again.
+            unsafe { self.sender.get_mut().assume_init_drop() };
+        }
+        let addr = word & !HAS_SENDER;
+        if addr != 0 {
+            // SAFETY: the address came from `Box::into_raw` (provenance exposed) in
+            // `tasks_or_make`, was published once, and is freed only here.
+            drop(unsafe { Box::from_raw(std::ptr::with_exposed_provenance_mut::<Tasks>(addr)) });
+        }
+    }
+}
+
+#[cfg(all(test, not(gotimer_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Each outlet is set once, in either order, and both are freed with it: a sender whose
+    /// receiver sees the disconnect, and a slot made by one of several racing threads.
+    #[test]
+    fn each_outlet_is_made_once_and_freed_with_it() {
+        let (tx, rx) = crossbeam_channel::bounded::<Instant>(1);
+        let outlets = Arc::new(Outlets::new());
+        assert!(outlets.sender().is_none() && outlets.tasks().is_none());
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let outlets = outlets.clone();
+                std::thread::spawn(move || {
+                    let (tasks, made) = outlets.tasks_or_make();
+                    (tasks as *const Tasks as usize, made)
+                })
+            })
+            .collect();
+        outlets.set_sender(tx);
+        let made: Vec<_> = racers.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(made.iter().filter(|(_, m)| *m).count(), 1, "{made:?}");
+        let slot = outlets.tasks().unwrap() as *const Tasks as usize;
+        assert!(made.iter().all(|(addr, _)| *addr == slot));
+        let now = Instant::now();
+        outlets.sender().unwrap().send(now).unwrap();
+        assert_eq!(rx.recv(), Ok(now));
+        assert!(
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let (tx2, _rx2) = crossbeam_channel::bounded(1);
+                outlets.set_sender(tx2)
+            }))
+            .is_err(),
+            "armed twice"
+        );
+        drop(outlets);
+        assert!(
+            rx.recv().is_err(),
+            "the sender was dropped with the outlets"
+        );
+    }
+
+    #[test]
+    fn unset_outlets_drop_cleanly_and_are_small() {
+        drop(Outlets::new());
+        let o = Outlets::new();
+        let _ = o.tasks_or_make();
+        drop(o);
+        assert_eq!(std::mem::size_of::<Outlets>(), 24);
+    }
+}
