@@ -111,7 +111,8 @@ impl Chan {
     /// True if the timer can deliver: it has its channel, or tasks wait on it.
     #[inline]
     pub(crate) fn is_armed(&self) -> bool {
-        self.outlets.sender().is_some() || self.outlets.tasks().is_some()
+        let (sender, tasks) = self.outlets.both();
+        sender.is_some() || tasks.is_some()
     }
 
     /// True if the channel was made (a thread called `c()`).
@@ -166,8 +167,8 @@ impl Chan {
     /// so that does not happen).
     #[inline(always)]
     pub(super) fn send(&self, held: &Held, value: Instant) -> Sent {
-        let tasks = self.outlets.tasks();
-        let connected = match (self.outlets.sender(), tasks) {
+        let (sender, tasks) = self.outlets.both();
+        let connected = match (sender, tasks) {
             (Some(tx), _) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
             (None, Some(tasks)) => {
                 tasks.put(held, value);

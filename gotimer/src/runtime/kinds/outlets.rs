@@ -57,13 +57,20 @@ impl Outlets {
     /// The channel's sender, if it was made.
     #[inline]
     pub(crate) fn sender(&self) -> Option<&Sender<Instant>> {
-        if self.word.load(Acquire) & HAS_SENDER == 0 {
-            return None;
-        }
-        // SAFETY: `HAS_SENDER` is set only after the cell was written, with Release, and this load
-        // is Acquire, so the write happened before; the cell is never written again, and is dropped
-        // only with `&mut self`.
-        Some(unsafe { (*self.sender.get()).assume_init_ref() })
+        self.both().0
+    }
+
+    /// The sender and the tasks' slot, each if it was made, from one load: what a send needs.
+    #[inline]
+    pub(crate) fn both(&self) -> (Option<&Sender<Instant>>, Option<&Tasks>) {
+        let word = self.word.load(Acquire);
+        let sender = (word & HAS_SENDER != 0).then(|| {
+            // SAFETY: `HAS_SENDER` is set only after the cell was written, with Release, and this
+            // load is Acquire, so the write happened before; the cell is never written again, and
+            // is dropped only with `&mut self`.
+            unsafe { (*self.sender.get()).assume_init_ref() }
+        });
+        (sender, self.tasks_at(word & !HAS_SENDER))
     }
 
     /// Sets the sender, once. Its callers do not race each other: they hold the shard lock, or the
@@ -83,7 +90,12 @@ impl Outlets {
     /// The tasks' slot, if a task ever waited.
     #[inline]
     pub(crate) fn tasks(&self) -> Option<&Tasks> {
-        let addr = self.word.load(Acquire) & !HAS_SENDER;
+        self.tasks_at(self.word.load(Acquire) & !HAS_SENDER)
+    }
+
+    /// The slot at `addr`, read from `word` with Acquire (0: none).
+    #[inline]
+    fn tasks_at(&self, addr: usize) -> Option<&Tasks> {
         if addr == 0 {
             return None;
         }
