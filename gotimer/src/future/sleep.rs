@@ -58,8 +58,8 @@ impl Sleep {
         }
     }
 
-    /// `start` parked, on a clock that allows it. Kept out of line: inlined, it cost every filed
-    /// sleep 20 instructions (create + poll + drop, callgrind).
+    /// `start` parked, on a clock that allows it. Kept out of line: inlined into `future::sleep`,
+    /// it cost every filed sleep 17 instructions (create + poll + drop, callgrind: 1050 to 1033).
     #[inline(never)]
     fn start_parked(rt: Rt, site: &'static Location<'static>, kind: Kind, due: Due) -> Sleep {
         let handle = match Handle::start_parked(rt, site, kind, Wake::unarmed(), due) {

@@ -145,7 +145,6 @@ impl<A: Delivery> Handle<A> {
     /// counted armed in the profile: fires it on the calling thread if its deadline has passed,
     /// without the lock as a timer made due does (`fire_new`), or else files it in its wheel. An
     /// entry reset to never stays as it is.
-    #[inline(never)]
     pub(crate) fn arm_unshared(&self) {
         self.entry.origin.on_arm();
         let time = &self.rt.core().time;
