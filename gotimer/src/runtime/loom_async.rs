@@ -230,7 +230,7 @@ fn loom_timeout_sleep_first_poll_vs_fire() {
 }
 
 /// A timeout's sleep, parked, whose deadline passed before its first poll: that poll fires it
-/// without the lock (only the sleep holds a parked entry: `Entry::arm_unshared`) and is ready with
+/// without the lock (only the sleep holds a parked entry: `Entry::unpark_if_due`) and is ready with
 /// its deadline while the driver polls a wheel it was never in, so the task is never woken.
 #[test]
 fn loom_parked_sleep_due_at_first_poll_fires_unlocked() {

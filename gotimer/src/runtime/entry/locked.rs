@@ -99,15 +99,11 @@ impl<A: Delivery> Entry<A> {
         }
     }
 
-    /// Arms a parked entry that nothing else can reach (a `Sleep`'s: only its handle holds it,
-    /// and no wheel) and fires it at `now`, its true deadline having passed: `Locked::arm` without
-    /// the lock. `None`, the entry untouched, if it is not due or not parked: it is then armed
-    /// under the lock.
-    pub(crate) fn arm_unshared(
-        self: &Arc<Self>,
-        now: u64,
-        time: &Timeline,
-    ) -> Option<Result<AfterUnlock, u64>> {
+    /// Takes a parked entry that nothing else can reach (a `Sleep`'s: only its handle holds it,
+    /// and no wheel) out of parking if its true deadline has passed at `now`, returning that
+    /// deadline: it is then a new entry due, for `fire_unshared`. `None`, the entry untouched, if it
+    /// is not due or not parked: it is then armed under the lock (`Locked::arm`).
+    pub(crate) fn unpark_if_due(self: &Arc<Self>, now: u64) -> Option<u64> {
         debug_assert_eq!(
             Arc::strong_count(self),
             1,
@@ -120,7 +116,7 @@ impl<A: Delivery> Entry<A> {
         }
         let due = self.action.true_when().filter(|&due| due <= now)?;
         self.set_state(&held, State::Idle);
-        Some(self.fire_unshared(due, now, time))
+        Some(due)
     }
 }
 
