@@ -132,7 +132,7 @@ impl<A: Delivery> Handle<A> {
     #[inline]
     pub(crate) fn free(self) {
         let mut entry = self.entry;
-        if let (Some(store), Some(unique)) = (A::spares(), Arc::get_mut(&mut entry)) {
+        if let (Some(store), Some(unique)) = (A::spares(), spare::unique(&mut entry)) {
             unique.retire();
             spare::give(store, entry);
         }

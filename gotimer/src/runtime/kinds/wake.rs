@@ -104,11 +104,12 @@ impl Wake {
         self.is_elapsed() && self.word.load(Acquire) & FIRED == 0
     }
 
-    /// Marks the entry armed, before the caller arms it under the lock (`Handle::arm`). False if it
-    /// already was.
+    /// Marks the entry armed, before the caller arms it (`Handle::arm_unshared`). False if it
+    /// already was: then it only loads, since every poll asks, and a filed sleep's first poll finds
+    /// it armed already (an atomic read-modify-write costs 7.6 ns on the benchmark machine).
     #[inline]
     pub(crate) fn set_armed(&self) -> bool {
-        self.word.fetch_or(ARMED, AcqRel) & ARMED == 0
+        self.word.load(Acquire) & ARMED == 0 && self.word.fetch_or(ARMED, AcqRel) & ARMED == 0
     }
 
     /// The poll's reading: ready (clearing `FIRED`, so that a later `reset` knows it was seen), or
