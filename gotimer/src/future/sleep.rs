@@ -201,6 +201,11 @@ impl Future for Sleep {
 impl Drop for Sleep {
     /// Cancels a pending sleep, freeing its wheel node at once. One never polled is parked (only
     /// this `Sleep` holds it) and one that fired is in no wheel: neither takes a lock.
+    ///
+    /// The wheel holds a filed sleep's entry without a count of its own (`Wake::wheel_borrows`),
+    /// so this takes it out under the lock before letting go of the handle's count, whenever it
+    /// may be filed; `stop` cannot unwind (the shard lock ignores poisoning, and a corrupt wheel
+    /// aborts).
     fn drop(&mut self) {
         if let Some(handle) = self.handle.take() {
             if handle.action().is_filed() {

@@ -16,7 +16,7 @@
 //! cannot be started, it retries every [`RETRY`] instead of sleeping until the next deadline, so a
 //! callback runs as soon as a thread can be had again.
 
-use super::entry::{Batch, EntryRef};
+use super::entry::{Batch, Filed};
 #[cfg(not(gotimer_loom))]
 use super::fatal::{fatal, panic_message};
 use super::time::SPIN_BELOW;
@@ -37,7 +37,7 @@ pub(crate) trait Driven: Sync + 'static {
     /// Fires what is due at `now` (what that leaves for after the locks through `batch`, which the
     /// runtime hands on) and
     /// returns the earliest deadline left, for the driver to sleep until.
-    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, EntryRef)>, batch: &mut Batch) -> u64;
+    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, Filed)>, batch: &mut Batch) -> u64;
     /// Retries starting a callback thread that could not be started; true while callbacks still
     /// wait for one.
     fn retry_callback_threads(&'static self) -> bool;

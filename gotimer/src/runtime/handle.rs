@@ -87,6 +87,7 @@ impl<A: Delivery> Handle<A> {
 
     /// Fires the new entry, registered at `registered`, at `now`: without the lock, unless its kind
     /// files it again (in the wheel, which takes the lock).
+    #[inline]
     fn fire_new(&self, registered: u64, now: u64, time: &Timeline) -> AfterUnlock {
         match self.entry.fire_unshared(registered, now, time) {
             Ok(done) => done,
@@ -132,6 +133,8 @@ impl<A: Delivery> Handle<A> {
     #[inline]
     pub(crate) fn free(self) {
         let mut entry = self.entry;
+        #[cfg(gotimer_loom)]
+        entry.let_go.store(true, crate::sync::Ordering::SeqCst);
         if let (Some(store), Some(unique)) = (A::spares(), spare::unique(&mut entry)) {
             unique.retire();
             spare::give(store, entry);

@@ -372,7 +372,9 @@ fn loom_sleep_reset_wakes_the_task_that_polled_last() {
 /// A filed sleep polled again from another thread of its executor, then dropped, while the driver
 /// fires it: whoever wins, its entry is freed once the driver's poll is done, no waker is woken
 /// twice, and a wake that comes after the drop (the driver fired first and notifies after its
-/// lock) still finds the entry allocated.
+/// lock) still finds the entry allocated. The wheel borrows the entry (`entry/filed.rs`): the
+/// driver must count it before it fires, and `Filed::into_ref` asserts that the sleep had not let
+/// go of it yet. With the count taken after the fire instead, this model fails on that assertion.
 #[test]
 fn loom_sleep_drop_vs_fire() {
     model(|| {

@@ -19,7 +19,7 @@
 
 use super::callback;
 use super::core::Core;
-use super::entry::{AfterUnlock, Batch, EntryRef};
+use super::entry::{AfterUnlock, Batch, EntryRef, Filed};
 use super::kinds::after::Kept;
 use super::settle::{AsSettle, Settle};
 use super::stats::Stats;
@@ -204,7 +204,7 @@ impl ManualRuntime {
         &self,
         target: u64,
         settled: impl FnOnce() -> bool,
-        buf: &mut Vec<(u64, EntryRef)>,
+        buf: &mut Vec<(u64, Filed)>,
         fired: &mut Batch,
     ) -> Step {
         self.run_queued();

@@ -10,7 +10,7 @@
 //! state machine (`entry/locked.rs`), which this composes into a handle's `stop` and `reset`, the
 //! driver's `poll` and the manual runtime's `step`.
 
-use super::entry::{AfterUnlock, Batch, Delivery, Entry, EntryRef, Held, Locked, Share};
+use super::entry::{AfterUnlock, Batch, Delivery, Entry, Filed, Held, Locked, Share};
 use super::faults;
 use super::time::{Due, Timeline};
 use crate::sync::{lock, AtomicU64, Mutex, Ordering::SeqCst};
@@ -18,7 +18,7 @@ use crate::wheel::{Wheel, RESOLUTION_NS};
 use std::sync::Arc;
 
 pub(crate) struct Shard {
-    wheel: Mutex<Wheel<EntryRef>>,
+    wheel: Mutex<Wheel<Filed>>,
     /// A time at or before the earliest deadline in the wheel (`u64::MAX`: empty). Lowered by
     /// whoever inserts, recomputed by the driver after each poll.
     next: AtomicU64,
@@ -102,7 +102,7 @@ impl Shard {
         &self,
         now: u64,
         time: &Timeline,
-        buf: &mut Vec<(u64, EntryRef)>,
+        buf: &mut Vec<(u64, Filed)>,
         batch: &mut Batch,
     ) {
         let mut locked = self.lock();
@@ -110,7 +110,7 @@ impl Shard {
         locked.wheel().poll(now, buf);
         for (due, entry) in buf.drain(..) {
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
-            batch.push(locked.fire_polled(&entry, due, now, time));
+            batch.push(locked.fire_polled(entry, due, now, time));
         }
         locked.publish_next();
     }
@@ -131,7 +131,7 @@ impl Shard {
         limit: u64,
         settle: bool,
         time: &Timeline,
-        buf: &mut Vec<(u64, EntryRef)>,
+        buf: &mut Vec<(u64, Filed)>,
         batch: &mut Batch,
     ) -> Option<u64> {
         let mut locked = self.lock();
@@ -157,10 +157,10 @@ impl Shard {
             for (due, entry) in buf.drain(..) {
                 match entry.true_when(due) {
                     when if Some(when) == at => {
-                        batch.push(locked.fire_polled(&entry, due, when, time));
+                        batch.push(locked.fire_polled(entry, due, when, time));
                     }
                     when => {
-                        let _ = locked.refile_polled(&entry, when);
+                        let _ = locked.refile_polled(entry, when);
                     }
                 }
             }
@@ -186,7 +186,7 @@ impl Shard {
 
     /// Calls `f(true deadline, entry)` for every pending entry with a deadline, under the lock.
     #[cfg(any(feature = "profile", all(test, gotimer_loom)))]
-    pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &EntryRef)) {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &Entry<dyn Delivery>)) {
         self.lock()
             .wheel()
             .for_each(|registered, entry| f(entry.true_when(registered), entry));

@@ -8,7 +8,7 @@
 use super::callback;
 use super::core::Core;
 use super::driver::{Driven, Driver};
-use super::entry::{AfterUnlock, Batch, EntryRef};
+use super::entry::{AfterUnlock, Batch, Filed};
 use super::pool::Pool;
 use super::stats::Stats;
 use super::time::Timeline;
@@ -143,7 +143,7 @@ impl Driven for SystemRuntime {
 
     /// Fires what is due at `now` in every due shard, makes the notifications a shard's poll left
     /// as soon as its lock is released, and hands the callbacks to the pool.
-    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, EntryRef)>, batch: &mut Batch) -> u64 {
+    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, Filed)>, batch: &mut Batch) -> u64 {
         let pool = &self.pool;
         for shard in self.core.shards() {
             if shard.next() <= now {

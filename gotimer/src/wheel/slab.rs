@@ -64,6 +64,7 @@ impl<T> Slab<T> {
         self.len
     }
 
+    #[inline(always)]
     pub(super) fn insert(&mut self, node: Node<T>) -> u32 {
         if self.partial == NIL {
             self.add_page();

@@ -14,7 +14,8 @@ use crate::runtime::spare::Store;
 use crate::runtime::time::Timeline;
 use std::sync::Arc;
 
-/// The wheel's payload: a type-erased entry.
+/// A type-erased entry, counted: what a firing hands on for after the lock (a callback to run, a
+/// task to wake). The wheel's own payload is a [`Filed`](super::Filed).
 pub(crate) type EntryRef = Arc<Entry<dyn Delivery>>;
 
 /// What a kind decided, under the shard lock, when its entry came due.
@@ -92,6 +93,16 @@ pub(crate) trait Delivery: Send + Sync + 'static {
     /// The work `fire` left for right after the lock (`Fired::Notify`), on the firing thread.
     fn notify(&self) {}
 
+    /// True if the wheel may hold the entry without a count of its own (`entry/filed.rs`): the
+    /// kind's handle takes it out of the wheel, under the lock, before it lets go of it, whatever
+    /// happens (`Sleep`'s drop), and only finds it no longer filed without the lock once it was
+    /// fired, which takes a count first. False, the default, for a kind that stays filed without
+    /// its handle (a callback, an `after` channel), or whose handle lets go without the lock.
+    #[inline]
+    fn wheel_borrows(&self) -> bool {
+        false
+    }
+
     /// Where the calling thread keeps freed entries of this kind for reuse (`runtime/spare.rs`):
     /// for a kind made and dropped at a high rate. `None`, the default, frees them.
     #[inline]
@@ -121,7 +132,10 @@ pub(crate) trait Delivery: Send + Sync + 'static {
 /// transitions be written once for both (static dispatch on a handle's path, dynamic on the
 /// driver's).
 pub(crate) trait Share: Delivery {
+    /// Another count of the entry, type-erased.
     fn share(entry: &Arc<Entry<Self>>) -> EntryRef;
+    /// The entry's address, type-erased, with no count (`Arc::as_ptr`).
+    fn erased(entry: &Arc<Entry<Self>>) -> *const Entry<dyn Delivery>;
 }
 
 impl<A: Delivery> Share for A {
@@ -129,12 +143,22 @@ impl<A: Delivery> Share for A {
     fn share(entry: &Arc<Entry<A>>) -> EntryRef {
         entry.clone()
     }
+
+    #[inline]
+    fn erased(entry: &Arc<Entry<A>>) -> *const Entry<dyn Delivery> {
+        Arc::as_ptr(entry) as *const Entry<dyn Delivery>
+    }
 }
 
 impl Share for dyn Delivery {
     #[inline]
     fn share(entry: &EntryRef) -> EntryRef {
         entry.clone()
+    }
+
+    #[inline]
+    fn erased(entry: &EntryRef) -> *const Entry<dyn Delivery> {
+        Arc::as_ptr(entry)
     }
 }
 

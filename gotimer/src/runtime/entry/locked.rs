@@ -9,6 +9,7 @@
 //! owns the shard consumes.
 
 use super::delivery::{Delivery, EntryRef, Fired, Share};
+use super::filed::Filed;
 use super::state::{Entry, Held, State};
 use crate::runtime::time::Timeline;
 use crate::sync::{AtomicU64, MutexGuard, Ordering::SeqCst};
@@ -124,7 +125,7 @@ pub(crate) struct Locked<'a> {
     /// Whether the thread was already unwinding when it took the lock (dropping a `Timer` during a
     /// panic, say): only a panic that starts under the lock is a broken invariant.
     unwinding: bool,
-    wheel: MutexGuard<'a, Wheel<EntryRef>>,
+    wheel: MutexGuard<'a, Wheel<Filed>>,
     /// The shard's lower bound of its earliest deadline, read by the driver without the lock.
     next: &'a AtomicU64,
     held: Held,
@@ -143,7 +144,7 @@ impl Drop for Locked<'_> {
 impl<'a> Locked<'a> {
     /// The shard's lock taken: its wheel's guard, and its published `next`.
     #[inline]
-    pub(crate) fn new(wheel: MutexGuard<'a, Wheel<EntryRef>>, next: &'a AtomicU64) -> Self {
+    pub(crate) fn new(wheel: MutexGuard<'a, Wheel<Filed>>, next: &'a AtomicU64) -> Self {
         Locked {
             unwinding: std::thread::panicking(),
             wheel,
@@ -164,8 +165,20 @@ impl<'a> Locked<'a> {
     /// and publishes `due` if it is the shard's earliest. Its true deadline is the caller's to set.
     #[inline]
     fn file<A: Share + ?Sized>(&mut self, entry: &Arc<Entry<A>>, due: u64) -> Option<u64> {
-        let key = self.wheel.insert(due, A::share(entry));
+        let key = self.wheel.insert(due, Filed::new(entry));
         entry.set_state(&self.held, State::InWheel(key));
+        self.lower_next(due)
+    }
+
+    /// Files again at `due` an entry that came out of the wheel (`Wheel::poll`), as `file` does: a
+    /// ticker's next tick, a lazily moved one, or a later nanosecond of the polled tick on a
+    /// manual step.
+    #[inline]
+    pub(crate) fn refile_polled(&mut self, filed: Filed, due: u64) -> Option<u64> {
+        let key = self.wheel.insert(due, filed);
+        self.wheel
+            .get(key)
+            .set_state(&self.held, State::InWheel(key));
         self.lower_next(due)
     }
 
@@ -403,30 +416,47 @@ impl<'a> Locked<'a> {
     }
 
     /// The driver's and the manual step's way out of the wheel: fires an entry the wheel gave out
-    /// (its node is gone; registered at `registered`) at `now`.
+    /// (its node is gone; registered at `registered`) at `now`, and applies what its kind decided
+    /// as `apply` does. The entry is counted before it fires (`Filed::into_ref`), so what is handed
+    /// on for after the lock holds its own count, and a ticker filed again keeps the node's.
     #[inline]
     pub(crate) fn fire_polled(
         &mut self,
-        entry: &EntryRef,
+        filed: Filed,
         registered: u64,
         now: u64,
         time: &Timeline,
     ) -> AfterUnlock {
-        entry.set_state(&self.held, State::Idle);
-        self.fire(entry, registered, now, time)
-    }
-
-    /// Files back an entry the wheel gave out before its true deadline `when` (a lazily moved one,
-    /// or a later nanosecond of the polled tick, on a manual step).
-    #[inline]
-    pub(crate) fn refile_polled(&mut self, entry: &EntryRef, when: u64) -> Option<u64> {
-        entry.set_state(&self.held, State::Idle);
-        self.file(entry, when)
+        filed.set_state(&self.held, State::Idle);
+        let (entry, borrowed) = filed.into_ref();
+        match entry.action.fire(&self.held, registered, now, time) {
+            Fired::Done => AfterUnlock::default(),
+            Fired::Run => {
+                entry.set_queued();
+                AfterUnlock {
+                    run: Some(entry),
+                    ..AfterUnlock::default()
+                }
+            }
+            Fired::Notify => AfterUnlock {
+                notify: Some(entry),
+                ..AfterUnlock::default()
+            },
+            Fired::Again(due) => AfterUnlock {
+                deadline: self.refile_polled(Filed::refile(entry, borrowed), due),
+                ..AfterUnlock::default()
+            },
+            Fired::NotifyAgain(due) => AfterUnlock {
+                deadline: self.refile_polled(Filed::refile(entry.clone(), borrowed), due),
+                notify: Some(entry),
+                ..AfterUnlock::default()
+            },
+        }
     }
 
     // The wheel, for the shard's polls.
 
-    pub(crate) fn wheel(&mut self) -> &mut Wheel<EntryRef> {
+    pub(crate) fn wheel(&mut self) -> &mut Wheel<Filed> {
         &mut self.wheel
     }
 

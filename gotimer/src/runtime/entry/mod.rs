@@ -2,7 +2,8 @@
 //! this module changes.
 //!
 //! An entry is an `Arc` shared by the user's handle (if any) and, while it is pending, by its node
-//! in a shard's wheel. Its state is one word (`state.rs`: idle, never, parked, queued, or its wheel
+//! in a shard's wheel (which borrows it instead, for a kind whose handle unfiles it before letting
+//! go: `filed.rs`). Its state is one word (`state.rs`: idle, never, parked, queued, or its wheel
 //! key), which changes only under the lock of the shard the entry belongs to, but for one
 //! transition; the accessors take the lock's token ([`Held`]) to say so. Delivery (sending on the
 //! channel, or queueing a callback to run) happens under that same lock, which is what makes
@@ -51,13 +52,16 @@
 //! `SPIN_BELOW` out.
 //!
 //! The files, in the order they depend on each other: `state.rs` (the entry, its state word and the
-//! lock token), `delivery.rs` (the interface each kind of timer implements, in `../kinds/`), and
-//! `locked.rs` (a locked shard and the transitions, each written once).
+//! lock token), `delivery.rs` (the interface each kind of timer implements, in `../kinds/`),
+//! `filed.rs` (what a wheel node holds: the entry, counted or borrowed) and `locked.rs` (a locked
+//! shard and the transitions, each written once).
 
 mod delivery;
+mod filed;
 mod locked;
 mod state;
 
 pub(crate) use delivery::{Delivery, EntryRef, Fired, Share};
+pub(crate) use filed::Filed;
 pub(crate) use locked::{AfterUnlock, Batch, Locked};
 pub(crate) use state::{Entry, Held};

@@ -44,6 +44,11 @@ pub(crate) struct Entry<A: ?Sized> {
     state: AtomicU32,
     /// Where the timer was created (`#[track_caller]`), for the profile and reports. Immutable.
     pub(crate) origin: Origin,
+    /// Set by the handle as it lets go of its count (`Handle::free`), for the loom models: a
+    /// loom atomic, so that they try the firing thread's count (`Filed::into_ref`, on `std`'s
+    /// `Arc`, which loom cannot see) against that, and find it if it could come after.
+    #[cfg(gotimer_loom)]
+    pub(crate) let_go: crate::sync::AtomicBool,
     /// The kind of timer: what firing does (`Delivery`). Its fields state their own locking rules.
     pub(crate) action: A,
 }
@@ -72,6 +77,8 @@ impl<A> Entry<A> {
         Entry {
             state: AtomicU32::new(bits(state)),
             origin,
+            #[cfg(gotimer_loom)]
+            let_go: crate::sync::AtomicBool::new(false),
             action,
         }
     }

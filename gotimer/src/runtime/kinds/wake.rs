@@ -208,6 +208,13 @@ impl Delivery for Wake {
         false
     }
 
+    /// The `Sleep` takes its entry out of the wheel under the lock before it lets go of it, unless
+    /// it finds it fired (`is_filed`), which a firing does only once it took its count.
+    #[inline]
+    fn wheel_borrows(&self) -> bool {
+        true
+    }
+
     /// A thread keeps its freed sleeps for its next: a `timeout` per call makes and drops one each.
     /// Not in the loom models, whose threads share one OS thread's thread-locals, and which check
     /// that a dropped sleep's entry is freed.
