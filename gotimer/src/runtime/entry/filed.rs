@@ -122,3 +122,52 @@ impl Drop for Filed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Filed;
+    use crate::origin::{Kind, Origin};
+    use crate::runtime::entry::{Delivery, Entry, EntryRef, Fired, Held};
+    use crate::runtime::time::Timeline;
+    use std::panic::Location;
+    use std::sync::Arc;
+
+    /// A kind that the wheel borrows, or not.
+    struct Lends(bool);
+
+    impl Delivery for Lends {
+        fn fire(&self, _: &Held, _: u64, _: u64, _: &Timeline) -> Fired {
+            Fired::Done
+        }
+
+        fn wheel_borrows(&self) -> bool {
+            self.0
+        }
+    }
+
+    fn entry(borrows: bool) -> Arc<Entry<Lends>> {
+        let origin = Origin::new(Location::caller(), Kind::Timer, 0);
+        Arc::new(Entry::new(origin, Lends(borrows)))
+    }
+
+    /// Counted, a node holds a count of its own, hands it on (`into_ref`) and takes it back
+    /// (`refile`), and gives it back when dropped; borrowed, it never holds one, and what it hands
+    /// on is a count of its own.
+    #[test]
+    fn a_node_counts_its_entry_unless_its_kind_lends_it() {
+        for borrows in [false, true] {
+            let handle = entry(borrows);
+            let own = usize::from(!borrows);
+            let filed = Filed::new(&handle);
+            assert_eq!(Arc::strong_count(&handle), 1 + own);
+            assert!(std::ptr::addr_eq(&*filed, Arc::as_ptr(&handle)));
+            assert!(filed.action.wheel_borrows() == borrows, "the entry itself");
+            let (fired, borrowed): (EntryRef, _) = filed.into_ref();
+            assert_eq!(Arc::strong_count(&handle), 2, "handed on with a count");
+            let filed = Filed::refile(fired, borrowed);
+            assert_eq!(Arc::strong_count(&handle), 1 + own, "filed again as before");
+            drop(filed);
+            assert_eq!(Arc::strong_count(&handle), 1, "unfiled");
+        }
+    }
+}
