@@ -371,7 +371,7 @@ impl Clock {
             return;
         }
         assert!(
-            !matches!(&self.rt, Rt::Manual(m) if m.in_own_callback()),
+            !matches!(&self.rt, Rt::Manual(m, ()) if m.in_own_callback()),
             "gotimer: Clock::sleep on a fake clock from one of its own callbacks would never return"
         );
         let timer = self.timer(d);
@@ -579,8 +579,8 @@ impl Clock {
 impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.rt {
-            Rt::System(_) => f.write_str("Clock::system()"),
-            Rt::Manual(_) => f
+            Rt::System(..) => f.write_str("Clock::system()"),
+            Rt::Manual(..) => f
                 .debug_struct("Clock")
                 .field("fake", &true)
                 .field("now", &self.now())
@@ -616,7 +616,7 @@ impl Eq for Clock {}
 /// ```
 pub fn sleep(d: Duration) {
     match current_rt() {
-        Rt::System(_) => sleep_os(d),
+        Rt::System(..) => sleep_os(d),
         fake => Clock::from_rt(fake).sleep(d),
     }
 }

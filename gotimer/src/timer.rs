@@ -464,12 +464,12 @@ pub fn at(deadline: Instant) -> Receiver<Instant> {
 /// system cannot wait for, a channel timer with no handle (`kinds/after.rs`), freed when it fires.
 pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> Receiver<Instant> {
     match (rt, due) {
-        (Rt::System(_), Due::In(d)) => crossbeam_channel::after(d),
-        (Rt::System(_), Due::At(t)) => crossbeam_channel::at(t),
+        (Rt::System(..), Due::In(d)) => crossbeam_channel::after(d),
+        (Rt::System(..), Due::At(t)) => crossbeam_channel::at(t),
         // Nothing would ever be sent: a channel that never delivers, as on the system clock (not
         // one that is disconnected when the handle-less entry goes).
-        (Rt::Manual(fake), due) if !fake.core().fires_within_range(due) => never(),
-        (Rt::Manual(fake), due) => {
+        (Rt::Manual(fake, ()), due) if !fake.core().fires_within_range(due) => never(),
+        (Rt::Manual(fake, ()), due) => {
             let keep = fake.kept();
             let after = |tx| After::new(tx, keep.clone());
             match due {

@@ -24,8 +24,8 @@ const ENTRY_OVERHEAD: u64 = 16 + 32;
 /// longer needs to know which.
 pub(crate) struct Handle<A: ?Sized = dyn Delivery> {
     entry: Arc<Entry<A>>,
-    shard: u32,
-    rt: Rt,
+    /// The runtime, and beside it the index of the shard the entry lives in (in 16 bytes).
+    rt: Rt<u32>,
 }
 
 impl<A: Delivery> Handle<A> {
@@ -43,10 +43,10 @@ impl<A: Delivery> Handle<A> {
             Some(spare) => spare.revived(Entry::new(origin, action)),
             None => Arc::new(Entry::new(origin, action)),
         };
+        let shard = rt.core().local_shard();
         Handle {
             entry,
-            shard: rt.core().local_shard(),
-            rt,
+            rt: rt.with(shard),
         }
     }
 
@@ -121,10 +121,10 @@ impl<A: Delivery> Handle<A> {
             Some(spare) => spare.revived(Entry::parked(origin, action, deadline)),
             None => Arc::new(Entry::parked(origin, action, deadline)),
         };
+        let shard = rt.core().local_shard();
         Ok(Handle {
             entry,
-            shard: rt.core().local_shard(),
-            rt,
+            rt: rt.with(shard),
         })
     }
 
@@ -166,7 +166,6 @@ impl<A: Delivery> Handle<A> {
     pub(crate) fn erase(self) -> Handle {
         Handle {
             entry: self.entry,
-            shard: self.shard,
             rt: self.rt,
         }
     }
@@ -186,7 +185,7 @@ impl<A: Share + ?Sized> Handle<A> {
 
     #[inline]
     fn shard(&self) -> &Shard {
-        self.rt.core().shard(self.shard)
+        self.rt.core().shard(self.rt.beside())
     }
 
     /// Cancels the entry. `under_lock(held, was_pending)` runs while the entry cannot fire, to
