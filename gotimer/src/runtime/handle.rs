@@ -151,12 +151,7 @@ impl<A: Delivery> Handle<A> {
         let now = time.unlocked_now();
         let due = now.and_then(|now| Some((self.entry.unpark_if_due(now)?, now)));
         let done = match due {
-            // `fire_new`'s body, written out: called from here, it cost a `sleep(1ns)` 28
-            // instructions (callgrind, `sleep_1ns_ready`).
-            Some((due, now)) => match self.entry.fire_unshared(due, now, time) {
-                Ok(done) => done,
-                Err(again) => self.shard().lock().file_new(&self.entry, Some(again)),
-            },
+            Some((due, now)) => self.fire_new(due, now, time),
             None => self.shard().lock().arm(&self.entry, now, time),
         };
         self.rt.after_unlock(done);
