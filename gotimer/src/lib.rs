@@ -205,6 +205,11 @@
 //! O(1); a reset to a later deadline is a single store, as in Go. One driver thread sleeps until the
 //! earliest deadline of any shard, locking only the shards that are due; it sends channel values
 //! under the shard lock (which is what makes `stop`/`reset` exact) and hands callbacks to the pool.
+//! It wakes for each deadline, early by the few microseconds its wake-ups have come late, to be on
+//! time. Only while the process keeps every core busy and deadlines come more often than every
+//! 250 µs does it sleep up to 250 µs past the earliest, and fire everything due by then in one
+//! wake-up, so that its wake-ups do not take the cores from the work
+//! ([`Stats::batched_wakeups`](crate::Stats::batched_wakeups)).
 //!
 //! A `Timer` or `Ticker` enters its wheel only when somebody can receive from it: its channel is
 //! made, and the timer filed, the first time [`Timer::c`] (or [`Ticker::c`]) is called. Until then

@@ -54,3 +54,92 @@ fn short_sleeps_are_exact_and_not_early() {
         }
     }
 }
+
+/// The process's CPU time, all threads together.
+#[cfg(target_os = "linux")]
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `timespec` for the call, which writes only it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// While the process keeps every core busy and deadlines come every 50 µs, the driver fires them
+/// in batches (`Stats::batched_wakeups`): every tick still comes, with Go's value, none before it
+/// is due, and none later than the batching allows beyond the machine's own delays. Whether the
+/// process got its cores is measured, not assumed: on a machine that other processes keep busy, it
+/// does not, the driver does not batch, and only the ticks are checked.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_busy_process_gets_dense_ticks_in_batches_none_early() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::time::Instant;
+    const TICKERS: usize = 20;
+    const TICKS: usize = 100;
+    let period = Duration::from_millis(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let stop = AtomicBool::new(false);
+    let (wall, cpu, batched) = std::thread::scope(|s| {
+        for _ in 0..cores {
+            s.spawn(|| {
+                while !stop.load(Relaxed) {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        let (batched0, cpu0, start) = (
+            gotimer::stats().batched_wakeups,
+            process_cpu(),
+            Instant::now(),
+        );
+        let receivers: Vec<_> = (0..TICKERS)
+            .map(|_| {
+                s.spawn(move || {
+                    let ticker = gotimer::Ticker::new(period);
+                    let mut last = None;
+                    for _ in 0..TICKS {
+                        let tick = ticker.c().recv().expect("a ticker's channel stays open");
+                        let seen = Instant::now();
+                        assert!(seen >= tick, "a tick came {:?} early", tick - seen);
+                        if let Some(last) = last {
+                            assert!(tick >= last + period, "ticks {last:?} then {tick:?}");
+                        }
+                        last = Some(tick);
+                    }
+                })
+            })
+            .collect();
+        let joined: Vec<_> = receivers.into_iter().map(|r| r.join()).collect();
+        let out = (
+            start.elapsed(),
+            process_cpu() - cpu0,
+            gotimer::stats().batched_wakeups - batched0,
+        );
+        // Before any receiver's panic is passed on: the scope waits for the spinners.
+        stop.store(true, Relaxed);
+        for r in joined {
+            if let Err(panic) = r {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        out
+    });
+    let busy = cpu.as_secs_f64() / (wall.as_secs_f64() * cores as f64);
+    if busy >= 0.95 {
+        assert!(
+            batched > 0,
+            "the process used {:.0} % of {cores} cores for {wall:?} with {TICKERS} tickers every \
+             {period:?}, and the driver never batched",
+            busy * 100.0
+        );
+    } else {
+        eprintln!(
+            "the process got only {:.0} % of {cores} cores: the driver need not batch (it did {batched} times)",
+            busy * 100.0
+        );
+    }
+}

@@ -20,7 +20,11 @@ use super::entry::{Batch, Filed};
 #[cfg(not(gotimer_loom))]
 use super::fatal::{fatal, panic_message};
 use super::time::SPIN_BELOW;
-use crate::sync::{fence, AtomicU64, Ordering::SeqCst, Thread};
+use crate::sync::{
+    fence, AtomicU64,
+    Ordering::{Relaxed, SeqCst},
+    Thread,
+};
 #[cfg(not(gotimer_loom))]
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
@@ -35,15 +39,23 @@ pub(crate) trait Driven: Sync + 'static {
     /// The runtime's time, in its time line's nanoseconds.
     fn now(&self) -> u64;
     /// Fires what is due at `now` (what that leaves for after the locks through `batch`, which the
-    /// runtime hands on) and
-    /// returns the earliest deadline left, for the driver to sleep until.
-    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, Filed)>, batch: &mut Batch) -> u64;
+    /// runtime hands on) and returns the earliest deadline left, for the driver to sleep until.
+    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, Filed)>, batch: &mut Batch) -> Swept;
     /// Retries starting a callback thread that could not be started; true while callbacks still
     /// wait for one.
     fn retry_callback_threads(&'static self) -> bool;
     /// The earliest deadline anything published, read without locks: the driver's rescan before it
     /// parks.
     fn earliest(&self) -> u64;
+}
+
+/// What a driver's poll did (`Driven::poll_due`).
+pub(crate) struct Swept {
+    /// The earliest deadline left.
+    pub(crate) next: u64,
+    /// How many entries came out of the wheels: what tells the driver how dense deadlines are
+    /// (`Coalesce`).
+    pub(crate) given: usize,
 }
 
 /// How often the driver retries starting a callback thread while none can be started.
@@ -62,6 +74,9 @@ pub(crate) struct Driver {
     /// nobody to wake: the thread scans every shard when it starts (`sleep_until` is `AWAKE`, so no
     /// `notify` even tries).
     thread: OnceLock<Thread>,
+    /// Sleeps that batched deadlines (`Coalesce`), for `Stats::batched_wakeups`. Only the driver
+    /// thread writes it.
+    batched: AtomicU64,
 }
 
 impl Driver {
@@ -70,6 +85,7 @@ impl Driver {
         Driver {
             sleep_until: AtomicU64::new(AWAKE),
             thread: OnceLock::new(),
+            batched: AtomicU64::new(0),
         }
     }
 
@@ -135,6 +151,11 @@ impl Driver {
         self.sleep_until.store(AWAKE, SeqCst);
     }
 
+    /// How many of the driver's sleeps batched deadlines (`Coalesce`).
+    pub(crate) fn batched_wakeups(&self) -> u64 {
+        self.batched.load(Relaxed)
+    }
+
     /// The inserter's half: called after a shard's `next` was lowered to `deadline`.
     pub(crate) fn notify(&self, deadline: u64) {
         fence(SeqCst);
@@ -172,8 +193,12 @@ fn run<D: Driven>(rt: &'static D) {
     let mut buf = Vec::new();
     let mut batch = Batch::default();
     let mut lead = Lead::default();
+    let mut coalesce = Coalesce::new(rt.now());
     loop {
-        let mut next = rt.poll_due(rt.now(), &mut buf, &mut batch);
+        let now = rt.now();
+        let swept = rt.poll_due(now, &mut buf, &mut batch);
+        coalesce.observe(now, swept.given, process_cpu_time);
+        let mut next = swept.next;
         if rt.retry_callback_threads() {
             next = next.min(rt.now().saturating_add(RETRY.as_nanos() as u64));
         }
@@ -188,8 +213,15 @@ fn run<D: Driven>(rt: &'static D) {
         }
         if next == u64::MAX {
             std::thread::park();
+        } else if coalesce.on() {
+            // `next` is what is published: an earlier deadline still wakes the driver, and a
+            // later one within the slack is fired by the same wake-up. No spinning: every
+            // core is busy with the process's own work.
+            driver.batched.fetch_add(1, Relaxed);
+            sleep_until(rt, driver, next.saturating_add(SLACK), 0, &mut lead);
         } else {
-            sleep_until(rt, driver, next, &mut lead);
+            let early = lead.before(rt.now());
+            sleep_until(rt, driver, next, early, &mut lead);
         }
         driver.woke();
     }
@@ -242,13 +274,12 @@ impl Lead {
 
 /// Sleeps until `next` (runtime time), or until an earlier deadline is notified. A timed park
 /// returns late by the kernel's wake-up latency, tens of microseconds on a virtual machine, and
-/// every timer due then is that late: so the driver parks until `lead` before the deadline, `lead`
-/// being how late its parks have returned, and spins out the rest. The cost is bounded and paid
-/// only when a deadline comes: at most `MAX_LEAD` (50 µs) of spinning per wake-up, at most
-/// `1 / SPIN_SHARE` of a core in all, and nothing while no deadline is near.
+/// every timer due then is that late: so the driver parks until `early` before the deadline
+/// (`Lead::before`: how late its parks have returned) and spins out the rest. The cost is bounded
+/// and paid only when a deadline comes: at most `MAX_LEAD` (50 µs) of spinning per wake-up, at
+/// most `1 / SPIN_SHARE` of a core in all, and nothing while no deadline is near.
 #[cfg_attr(gotimer_loom, allow(dead_code))]
-fn sleep_until<D: Driven>(rt: &D, driver: &Driver, next: u64, lead: &mut Lead) {
-    let early = lead.before(rt.now());
+fn sleep_until<D: Driven>(rt: &D, driver: &Driver, next: u64, early: u64, lead: &mut Lead) {
     loop {
         let now = rt.now();
         if now >= next || driver.notified() {
@@ -264,6 +295,184 @@ fn sleep_until<D: Driven>(rt: &D, driver: &Driver, next: u64, lead: &mut Lead) {
         } else {
             // Not `yield_now`: with a busy thread on this core, a yield can cost a whole time
             // slice, milliseconds, which is what waking early was to avoid.
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// How late the driver may fire a deadline while it batches them (`Coalesce`): Linux's timer
+/// slack, at a size that lets one wake-up serve the deadlines of a busy process's tickers.
+const SLACK: u64 = 250_000;
+
+/// How often, at most, the driver looks again at whether to batch deadlines (`Coalesce`). The
+/// kernel adds a running thread's time to the process's at its scheduler ticks (4 ms at 250 Hz),
+/// so a shorter window reads busy cores as idle, or more than busy.
+const WINDOW: u64 = 20_000_000;
+
+/// The share of every core, in hundredths, that the process must use for the driver to batch.
+const BUSY_PERCENT: u64 = 85;
+
+/// Whether the driver batches deadlines: waking at most `SLACK` after the earliest one and firing
+/// every deadline due by then in one wake-up, instead of waking for each.
+///
+/// A driver wake-up is two context switches. On an idle core they cost nothing that anything else
+/// wanted; but when the process keeps every core busy, each one preempts one of the process's own
+/// threads, and a task woken then waits for a worker that was parked to wake up, while its core
+/// idles. With deadlines every 150 µs (Go's StaggeredTickerLatency with 10 tickers per P, whose
+/// tickers' work fills both cores), that lost time makes ticks late, and a ticker that falls a whole
+/// period behind drops a tick; batching fires a tick at most 250 µs late but drops fewer.
+///
+/// So the driver batches only while, over the last window (at least `WINDOW`), the process used at
+/// least `BUSY_PERCENT` of every core (its CPU time, read once a window) and the wheels gave out an
+/// entry every `SLACK` or more often. A single timer, a sparse one (ParallelTimerLatency's, which
+/// fire while spinning callbacks keep the cores busy), or any timer of a process that leaves a core
+/// free, is fired as precisely as ever; without a way to read the process's CPU time, never.
+struct Coalesce {
+    on: bool,
+    /// When the window started (runtime time).
+    since: u64,
+    /// The process's CPU time then.
+    cpu: Option<Duration>,
+    /// Entries the wheels gave out since.
+    given: u64,
+    /// The cores the process may use.
+    cores: u64,
+}
+
+impl Coalesce {
+    #[cfg_attr(gotimer_loom, allow(dead_code))]
+    fn new(now: u64) -> Coalesce {
+        Coalesce {
+            on: false,
+            since: now,
+            cpu: process_cpu_time(),
+            given: 0,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        }
+    }
+
+    /// Counts a poll at `now` that gave out `given` entries; at the end of a window, decides from
+    /// the process's CPU time `cpu` whether to batch in the next.
+    fn observe(&mut self, now: u64, given: usize, cpu: impl FnOnce() -> Option<Duration>) {
+        self.given = self.given.saturating_add(given as u64);
+        let elapsed = now.saturating_sub(self.since);
+        if elapsed < WINDOW {
+            return;
+        }
+        let cpu = cpu();
+        let used = match (self.cpu, cpu) {
+            (Some(then), Some(now)) => now.saturating_sub(then).as_nanos() as u64,
+            _ => 0,
+        };
+        let busy = used.saturating_mul(100) >= elapsed.saturating_mul(self.cores * BUSY_PERCENT);
+        let dense = self.given.saturating_mul(SLACK) >= elapsed;
+        self.on = busy && dense;
+        self.since = now;
+        self.cpu = cpu;
+        self.given = 0;
+    }
+
+    fn on(&self) -> bool {
+        self.on
+    }
+}
+
+/// The CPU time the process has used, all its threads together; `None` where it cannot be read.
+#[cfg_attr(gotimer_loom, allow(dead_code))]
+fn process_cpu_time() -> Option<Duration> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable `timespec` for the duration of the call, which writes
+        // only it; `CLOCK_PROCESS_CPUTIME_ID` needs no other argument. On failure `ts` is unused.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+#[cfg(all(test, not(gotimer_loom)))]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    /// A policy for two cores whose window started at 0 with `cpu` used.
+    fn two_cores(cpu: Duration) -> Coalesce {
+        Coalesce {
+            on: false,
+            since: 0,
+            cpu: Some(cpu),
+            given: 0,
+            cores: 2,
+        }
+    }
+
+    /// At the end of a window, at `at`, whether to batch in the next, after `given` entries in the
+    /// window and with the process's CPU time at `cpu`.
+    fn decide(c: &mut Coalesce, at: u64, given: usize, cpu: Option<Duration>) -> bool {
+        c.observe(at, given, || cpu);
+        c.on()
+    }
+
+    #[test]
+    fn batches_only_while_every_core_is_busy_and_deadlines_are_dense() {
+        let w = Duration::from_nanos(WINDOW);
+        let dense = (WINDOW / SLACK) as usize;
+        // Both cores busy (95 %), an entry every `SLACK`: batch.
+        let mut c = two_cores(Duration::ZERO);
+        assert!(decide(&mut c, WINDOW, dense, Some(w * 19 / 10)));
+        // Then one core idle half the time (75 %): stop.
+        let cpu = w * 19 / 10 + w * 3 / 2;
+        assert!(!decide(&mut c, 2 * WINDOW, dense, Some(cpu)));
+        // Busy, but sparse deadlines (ParallelTimerLatency's, fired while callbacks spin): no.
+        let cpu = cpu + w * 2;
+        assert!(!decide(&mut c, 3 * WINDOW, dense - 1, Some(cpu)));
+        // Dense and busy again: batch; the decision holds until the window ends.
+        let cpu = cpu + w * 2;
+        assert!(decide(&mut c, 4 * WINDOW, dense, Some(cpu)));
+        c.observe(5 * WINDOW - 1, 0, || panic!("read before the window ends"));
+        assert!(c.on());
+        // No CPU time to read, then or now: never.
+        let mut c = two_cores(Duration::ZERO);
+        assert!(!decide(&mut c, WINDOW, dense, None));
+        assert!(!decide(&mut c, 2 * WINDOW, dense, Some(w * 4)));
+        // A long window (the driver parked for a while) is judged over its whole length: 40 ms of
+        // CPU time over 100 ms of two cores is not busy, though it would fill one window.
+        let mut c = two_cores(Duration::from_secs(1));
+        let many = 100 * dense;
+        assert!(!decide(
+            &mut c,
+            100 * MS,
+            many,
+            Some(Duration::from_secs(1) + w * 2)
+        ));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn process_cpu_time_counts_the_work_of_this_thread() {
+        let start = process_cpu_time().expect("Linux reads a process's CPU time");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        // Spin until 5 ms of CPU time are counted: on a loaded machine that takes longer, never
+        // forever, unless the clock does not count this process's work.
+        loop {
+            let now = process_cpu_time().expect("still readable");
+            assert!(now >= start, "CPU time went back: {start:?} then {now:?}");
+            if now - start >= Duration::from_millis(5) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "30 s of spinning counted {:?} of CPU time",
+                now - start
+            );
             std::hint::spin_loop();
         }
     }

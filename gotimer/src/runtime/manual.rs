@@ -158,6 +158,7 @@ impl ManualRuntime {
             callback_panics: self.panics.load(SeqCst),
             callback_spawn_failures: 0,
             shards: 1,
+            batched_wakeups: 0,
         }
     }
 

@@ -97,22 +97,24 @@ impl Shard {
     }
 
     /// The driver's step: fires everything due at `now`; what that leaves for after the lock goes
-    /// to `batch`.
+    /// to `batch`. Returns how many entries the wheel gave out.
     pub(crate) fn poll(
         &self,
         now: u64,
         time: &Timeline,
         buf: &mut Vec<(u64, Filed)>,
         batch: &mut Batch,
-    ) {
+    ) -> usize {
         let mut locked = self.lock();
         faults::under_poll_lock();
         locked.wheel().poll(now, buf);
+        let given = buf.len();
         for (due, entry) in buf.drain(..) {
             // The driver recomputes `next` below and rescans before it sleeps: no notify needed.
             batch.push(locked.fire_polled(entry, due, now, time));
         }
         locked.publish_next();
+        given
     }
 
     /// A manual runtime's step: finds the earliest true deadline in the wheel; if it is at or

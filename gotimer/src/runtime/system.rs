@@ -7,7 +7,7 @@
 
 use super::callback;
 use super::core::Core;
-use super::driver::{Driven, Driver};
+use super::driver::{Driven, Driver, Swept};
 use super::entry::{AfterUnlock, Batch, Filed};
 use super::pool::Pool;
 use super::stats::Stats;
@@ -102,6 +102,7 @@ impl SystemRuntime {
             callback_panics: self.pool.panics(),
             callback_spawn_failures: self.pool.spawn_failures(),
             shards: self.core.shard_count(),
+            batched_wakeups: self.driver.batched_wakeups(),
         }
     }
 
@@ -143,11 +144,12 @@ impl Driven for SystemRuntime {
 
     /// Fires what is due at `now` in every due shard, makes the notifications a shard's poll left
     /// as soon as its lock is released, and hands the callbacks to the pool.
-    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, Filed)>, batch: &mut Batch) -> u64 {
+    fn poll_due(&'static self, now: u64, buf: &mut Vec<(u64, Filed)>, batch: &mut Batch) -> Swept {
         let pool = &self.pool;
+        let mut given = 0;
         for shard in self.core.shards() {
             if shard.next() <= now {
-                shard.poll(now, &self.core.time, buf, batch);
+                given += shard.poll(now, &self.core.time, buf, batch);
                 // The shard's lock is released: its notifications first, then the next shard.
                 for entry in batch.notify.drain(..) {
                     callback::notify(entry, pool.panic_count());
@@ -161,7 +163,10 @@ impl Driven for SystemRuntime {
         if pool.watch() <= now {
             pool.hand_off_stale(now);
         }
-        self.earliest()
+        Swept {
+            next: self.earliest(),
+            given,
+        }
     }
 
     fn retry_callback_threads(&'static self) -> bool {
