@@ -12,6 +12,10 @@
 //! fences, `loom_driver_park_vs_insert` checks the handshake.) Of the inserters that see an earlier
 //! deadline, the one whose compare-exchange wins unparks, so a burst of inserts costs one syscall.
 //!
+//! It wakes for each deadline, and spins out the last microseconds before it (`Lead`), unless the
+//! process keeps every core busy with deadlines more often than every 250 µs: then it batches
+//! them, up to 250 µs late, so that its wake-ups do not take the cores from the work (`Coalesce`).
+//!
 //! The driver never dies quietly: a panic on it is fatal (see `fatal.rs`). While a callback thread
 //! cannot be started, it retries every [`RETRY`] instead of sleeping until the next deadline, so a
 //! callback runs as soon as a thread can be had again.
