@@ -63,6 +63,10 @@ enum Command {
     /// (internal) One of `tasks`' measurements of one library, in its own process.
     #[command(hide = true)]
     TasksChild(tasks::ChildArgs),
+    /// (internal) Where one library's crowd of `tasks` spends its time: spawning, the sleeps'
+    /// creation, how late tasks resume after their deadlines.
+    #[command(hide = true)]
+    CrowdPhases(tasks::PhasesArgs),
 }
 
 /// A `--seconds`-like argument: a positive, finite number.
@@ -81,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         Command::MemChild(args) => return mem::child(args),
         Command::ScaleChild(args) => return scale::child(args),
         Command::TasksChild(args) => return tasks::child(args),
+        Command::CrowdPhases(args) => return tasks::phases(args),
         _ => std::fs::create_dir_all(&cli.out)?,
     }
     match cli.command {
@@ -99,7 +104,8 @@ fn main() -> anyhow::Result<()> {
         Command::SeedChild(_)
         | Command::MemChild(_)
         | Command::ScaleChild(_)
-        | Command::TasksChild(_) => unreachable!(),
+        | Command::TasksChild(_)
+        | Command::CrowdPhases(_) => unreachable!(),
     }
 }
 

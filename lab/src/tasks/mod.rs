@@ -70,6 +70,41 @@ pub struct ChildArgs {
     sizes: Sizes,
 }
 
+/// Arguments of the hidden `crowd-phases` subcommand: where one library's crowd spends its time.
+#[derive(clap::Args)]
+pub struct PhasesArgs {
+    #[arg(value_enum)]
+    lib: Lib,
+    /// How long each task sleeps, in ms: at 500 the sleeps come due after the spawning is over.
+    #[arg(long, default_value_t = 50)]
+    nap_ms: u64,
+    #[command(flatten)]
+    sizes: Sizes,
+}
+
+/// `crowd-phases`: one crowd of one library, with each task's marks (`crowd::phases`): when the
+/// spawning and the sleeps' creation ended, how late the first task and the average task resumed
+/// after their deadlines, and the wall time. A diagnostic of the crowd row, printed as
+/// `figure,value` lines in ms.
+pub fn phases(args: &PhasesArgs) -> anyhow::Result<()> {
+    let s = &args.sizes;
+    let nap = std::time::Duration::from_millis(args.nap_ms);
+    let p =
+        with_timer!(args.lib, T => crowd::phases::<T>(s.tasks as usize, s.workers as usize, nap));
+    println!("{HEADER}");
+    for (name, d) in [
+        ("spawned_ms", p.spawned),
+        ("created_last_ms", p.created_last),
+        ("first_wake_late_ms", p.first_wake_late),
+        ("late_avg_ms", p.late_avg),
+        ("late_max_ms", p.late_max),
+        ("wall_ms", p.wall),
+    ] {
+        println!("{name},{}", d.as_secs_f64() * 1e3);
+    }
+    Ok(())
+}
+
 /// What a child measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Kind {
