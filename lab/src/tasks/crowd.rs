@@ -8,6 +8,7 @@
 //! has the memory of a crowd before the clock starts.
 
 use crate::async_timer::{spawn_sleepers, tokio_mt, AsyncTimer, Countdown};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,17 +19,24 @@ pub const NAP: Duration = Duration::from_millis(50);
 /// The wall time of `tasks` tasks each sleeping [`NAP`] on `T`, spawned on `workers` workers and
 /// waited for.
 pub fn measure<T: AsyncTimer>(tasks: usize, workers: usize) -> Duration {
+    after_a_smaller_crowd(tasks, workers, |n| async move {
+        let start = Instant::now();
+        spawn_sleepers::<T>(n, NAP).await;
+        start.elapsed()
+    })
+}
+
+/// Runs `crowd(n)` as a task on a new runtime of `workers` workers, first untimed with a tenth of
+/// `tasks`, then with `tasks`, and returns what the second run gave.
+fn after_a_smaller_crowd<R, F>(tasks: usize, workers: usize, crowd: impl Fn(usize) -> F) -> R
+where
+    F: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
     let rt = tokio_mt(workers);
-    let crowd = |n: usize| {
-        rt.block_on(rt.spawn(async move {
-            let start = Instant::now();
-            spawn_sleepers::<T>(n, NAP).await;
-            start.elapsed()
-        }))
-        .expect("the crowd's task")
-    };
-    crowd(tasks.div_ceil(10));
-    crowd(tasks)
+    let run = |n: usize| rt.block_on(rt.spawn(crowd(n))).expect("the crowd's task");
+    run(tasks.div_ceil(10));
+    run(tasks)
 }
 
 /// Where a crowd's wall time goes, from marks each task leaves (`crowd-phases`): a diagnostic,
@@ -67,51 +75,45 @@ impl Marks {
 
 /// [`measure`]'s crowd of `tasks` tasks each sleeping `nap`, with each task's marks.
 pub fn phases<T: AsyncTimer>(tasks: usize, workers: usize, nap: Duration) -> Phases {
-    let rt = tokio_mt(workers);
-    let crowd = |n: usize| {
-        rt.block_on(rt.spawn(async move {
-            let marks = Arc::new(Marks {
-                start: Instant::now(),
-                created_last: AtomicU64::new(0),
-                first_wake: AtomicU64::new(u64::MAX),
-                late_sum: AtomicU64::new(0),
-                late_max: AtomicU64::new(0),
+    after_a_smaller_crowd(tasks, workers, |n| async move {
+        let marks = Arc::new(Marks {
+            start: Instant::now(),
+            created_last: AtomicU64::new(0),
+            first_wake: AtomicU64::new(u64::MAX),
+            late_sum: AtomicU64::new(0),
+            late_max: AtomicU64::new(0),
+        });
+        let nap_us = nap.as_micros() as u64;
+        let wg = Countdown::new(n);
+        for _ in 0..n {
+            let (wg, marks) = (wg.clone(), marks.clone());
+            tokio::spawn(async move {
+                let made = marks.us();
+                marks.created_last.fetch_max(made, Relaxed);
+                T::sleep(nap).await;
+                let woke = marks.us();
+                let late = woke.saturating_sub(made + nap_us);
+                let low = |v: u64| v.min(u32::MAX as u64);
+                marks
+                    .first_wake
+                    .fetch_min(low(woke) << 32 | low(late), Relaxed);
+                marks.late_sum.fetch_add(late, Relaxed);
+                marks.late_max.fetch_max(late, Relaxed);
+                wg.done();
             });
-            let nap_us = nap.as_micros() as u64;
-            let wg = Countdown::new(n);
-            for _ in 0..n {
-                let (wg, marks) = (wg.clone(), marks.clone());
-                tokio::spawn(async move {
-                    let made = marks.us();
-                    marks.created_last.fetch_max(made, Relaxed);
-                    T::sleep(nap).await;
-                    let woke = marks.us();
-                    let late = woke.saturating_sub(made + nap_us);
-                    let low = |v: u64| v.min(u32::MAX as u64);
-                    marks
-                        .first_wake
-                        .fetch_min(low(woke) << 32 | low(late), Relaxed);
-                    marks.late_sum.fetch_add(late, Relaxed);
-                    marks.late_max.fetch_max(late, Relaxed);
-                    wg.done();
-                });
-            }
-            let spawned = marks.us();
-            wg.wait().await;
-            let us = Duration::from_micros;
-            Phases {
-                spawned: us(spawned),
-                created_last: us(marks.created_last.load(Relaxed)),
-                first_wake_late: us(marks.first_wake.load(Relaxed) & u32::MAX as u64),
-                late_avg: us(marks.late_sum.load(Relaxed) / n as u64),
-                late_max: us(marks.late_max.load(Relaxed)),
-                wall: marks.start.elapsed(),
-            }
-        }))
-        .expect("the crowd's task")
-    };
-    crowd(tasks.div_ceil(10));
-    crowd(tasks)
+        }
+        let spawned = marks.us();
+        wg.wait().await;
+        let us = Duration::from_micros;
+        Phases {
+            spawned: us(spawned),
+            created_last: us(marks.created_last.load(Relaxed)),
+            first_wake_late: us(marks.first_wake.load(Relaxed) & u32::MAX as u64),
+            late_avg: us(marks.late_sum.load(Relaxed) / n as u64),
+            late_max: us(marks.late_max.load(Relaxed)),
+            wall: marks.start.elapsed(),
+        }
+    })
 }
 
 #[cfg(test)]
