@@ -32,12 +32,18 @@ impl Filed {
     #[inline]
     pub(super) fn new<A: Share + ?Sized>(entry: &Arc<Entry<A>>) -> Filed {
         if entry.action.wheel_borrows() {
-            let ptr = A::erased(entry).map_addr(|a| a | BORROWED);
-            // SAFETY: `erased` is `Arc::as_ptr` of a live `Arc`: not null, nor with its low bit set.
-            Filed(unsafe { NonNull::new_unchecked(ptr.cast_mut()) })
+            Filed::lent(A::erased(entry))
         } else {
             Filed::counted(A::share(entry))
         }
+    }
+
+    /// An entry held without a count: `ptr` is `Arc::as_ptr` of an `Arc` its handle keeps.
+    #[inline]
+    fn lent(ptr: *const Entry<dyn Delivery>) -> Filed {
+        let ptr = ptr.map_addr(|a| a | BORROWED);
+        // SAFETY: `Arc::as_ptr` of a live `Arc` is not null, nor is it with its low bit set.
+        Filed(unsafe { NonNull::new_unchecked(ptr.cast_mut()) })
     }
 
     /// An entry that holds the count it comes with.
@@ -88,11 +94,10 @@ impl Filed {
         if !borrowed.0 {
             return Filed::counted(entry);
         }
-        let ptr = Arc::as_ptr(&entry).map_addr(|a| a | BORROWED);
+        let filed = Filed::lent(Arc::as_ptr(&entry));
         // Not the last count: the handle holds its own for as long as the entry is filed.
         drop(entry);
-        // SAFETY: `Arc::as_ptr` is not null.
-        Filed(unsafe { NonNull::new_unchecked(ptr.cast_mut()) })
+        filed
     }
 }
 
