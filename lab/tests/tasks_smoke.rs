@@ -32,7 +32,7 @@ fn every_measurement_runs_for_every_library() {
         assert!(stdout.contains(row), "{row} missing:\n{stdout}");
     }
     assert!(stdout.contains("<= 1x tokio: "), "{stdout}");
-    assert!(stdout.contains("<= 1x best peer: "), "{stdout}");
+    assert!(stdout.contains("<= 1x best peer ("), "{stdout}"); // it names the library
     assert!(stdout.contains("<= 250 µs: "), "{stdout}");
 
     let csv = std::fs::read_to_string(out.join("tasks.csv")).unwrap();
