@@ -122,13 +122,15 @@ fn value(results: &Results, row: &Row, lib: Lib, round: u32) -> Option<f64> {
         .copied()
 }
 
+/// A row's figures for one library over the rounds (None if it has none).
+fn over_rounds(results: &Results, row: &Row, lib: Lib, rounds: u32) -> Option<MedianRange> {
+    MedianRange::of((0..rounds).filter_map(|r| value(results, row, lib, r)))
+}
+
 /// The peer whose median over the rounds is the lowest (None if no peer has a figure).
 fn best_peer(results: &Results, row: &Row, rounds: u32) -> Option<Lib> {
-    let median = |lib: Lib| {
-        MedianRange::of((0..rounds).filter_map(|r| value(results, row, lib, r))).map(|m| m.median)
-    };
     (Lib::ALL.into_iter().filter(|&l| l != Lib::Gotimer))
-        .filter_map(|l| Some((l, median(l)?)))
+        .filter_map(|l| Some((l, over_rounds(results, row, l, rounds)?.median)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(l, _)| l)
 }
@@ -163,7 +165,7 @@ fn judged(results: &Results, row: &Row, rounds: u32) -> (String, String) {
             ratio_cells(round_ratios(gotimer, peer, rounds), &versus, must, None)
         }
         Judge::AtMost(max) => {
-            let median = MedianRange::of((0..rounds).filter_map(gotimer)).map(|m| m.median);
+            let median = over_rounds(results, row, Lib::Gotimer, rounds).map(|m| m.median);
             let verdict = Target { max }.judge(median);
             ("-".into(), format!("<= {max} µs: {verdict}"))
         }
@@ -200,8 +202,7 @@ pub fn write(
     for row in &rows {
         let mut cells = vec![row.name.clone()];
         cells.extend(Lib::ALL.iter().map(|&lib| {
-            MedianRange::of((0..args.count).filter_map(|r| value(results, row, lib, r)))
-                .map_or("-".into(), |m| m.show(row.decimals))
+            over_rounds(results, row, lib, args.count).map_or("-".into(), |m| m.show(row.decimals))
         }));
         let (ratio, target) = judged(results, row, args.count);
         cells.extend([ratio, target]);
@@ -277,10 +278,7 @@ fn draw_chart(rows: &[Row], results: &Results, rounds: u32, path: &Path) -> anyh
             name: lib.label().into(),
             colour: chart::color(i),
             values: (mine.iter())
-                .map(|row| {
-                    MedianRange::of((0..rounds).filter_map(|r| value(results, row, lib, r)))
-                        .map(|m| m.median)
-                })
+                .map(|row| over_rounds(results, row, lib, rounds).map(|m| m.median))
                 .collect(),
         });
         Some(Bars {
@@ -363,14 +361,12 @@ mod tests {
         let (ratio, target) = judged(&results, &row, 3);
         assert_eq!(ratio, "0.56 [0.45–1.20]");
         assert_eq!(target, "<= 1x best peer (async-io): met");
-        let slower = |lib, v| {
-            let mut r = results.clone();
-            r.insert((m, lib, 1), HashMap::from([("wall_ms".to_string(), v)]));
-            r
-        };
         // gotimer 200 in round 1: 1.2, 2.22, 0.45, median above 1.
+        let mut slower = results.clone();
+        let f = HashMap::from([("wall_ms".to_string(), 200.0)]);
+        slower.insert((m, Lib::Gotimer, 1), f);
         assert_eq!(
-            judged(&slower(Lib::Gotimer, 200.0), &row, 3).1,
+            judged(&slower, &row, 3).1,
             "<= 1x best peer (async-io): MISSED"
         );
         assert_eq!(
