@@ -172,7 +172,7 @@ impl<T> Wheel<T> {
                 break;
             }
             self.elapsed = start;
-            self.process(level, slot, out);
+            self.process(level, slot, now, out);
         }
         self.elapsed = self.elapsed.max(now);
     }
@@ -198,15 +198,18 @@ impl<T> Wheel<T> {
         best
     }
 
-    /// Empties one slot that `elapsed` has reached: due entries go out, the rest are relinked lower.
-    fn process(&mut self, level: usize, slot: usize, out: &mut Vec<(u64, T)>) {
+    /// Empties one slot that `elapsed` has reached: entries due by `now` (a tick) go out, the rest
+    /// are relinked lower. Due by `now`, not by the slot's start: a poll that comes after a whole
+    /// slot has passed (a driver that batches, or one that fell behind) takes its entries out at
+    /// once instead of cascading them level by level first.
+    fn process(&mut self, level: usize, slot: usize, now: u64, out: &mut Vec<(u64, T)>) {
         let mut key = self.levels[level].head(slot);
         self.levels[level].set_head(slot, NIL);
         self.note_level(level);
         while key != NIL {
             let node = self.nodes.get(key);
             let (next, tick) = (node.next, tick_of(node.deadline));
-            if tick <= self.elapsed {
+            if tick <= now {
                 let node = self.nodes.remove(key);
                 out.push((node.deadline, node.value));
             } else {
