@@ -62,6 +62,9 @@ pub struct Wheel<T> {
     /// Bit `l` is set when level `l` has an occupied slot.
     nonempty: u16,
     nodes: Slab<T>,
+    /// How many times an entry moved to another slot (cascades and earlier reschedules).
+    #[cfg(test)]
+    relinks: u64,
 }
 
 impl<T> Default for Wheel<T> {
@@ -78,6 +81,8 @@ impl<T> Wheel<T> {
             levels: [const { Level::new() }; LEVELS],
             nonempty: 0,
             nodes: Slab::new(),
+            #[cfg(test)]
+            relinks: 0,
         }
     }
 
@@ -235,6 +240,10 @@ impl<T> Wheel<T> {
 
     /// Puts node `key` at the front of the slot for `tick` (past ticks count as `elapsed`).
     fn link(&mut self, key: u32, tick: u64) {
+        #[cfg(test)]
+        {
+            self.relinks += 1;
+        }
         let (level, slot) = self.place(tick);
         let old = self.levels[level].head(slot);
         {

@@ -245,3 +245,28 @@ fn million_entries_drain_in_order_and_free_everything() {
     assert!(polls <= n, "polls {polls}");
     assert!(w.is_empty());
 }
+
+#[test]
+fn a_poll_past_a_whole_slot_takes_its_entries_out_without_cascading() {
+    // Deadlines 50 ms ahead sit at level 2 (slots of 4096 ticks). Polled once the whole slot has
+    // passed, they are all due: they come out at once instead of moving to level 1 and then 0.
+    let mut w = Wheel::new();
+    let base = 50_000_000u64;
+    for i in 0..100u64 {
+        w.insert(base + i * 10 * RESOLUTION_NS, i);
+    }
+    let mut out = Vec::new();
+    w.poll(base + 4096 * 2 * RESOLUTION_NS, &mut out);
+    assert_eq!(out.len(), 100);
+    assert_eq!(w.relinks, 0, "a wholly past slot's entries were cascaded");
+    // Polled as each comes due, the same entries cascade level by level.
+    for i in 0..100u64 {
+        w.insert(2 * base + i * 10 * RESOLUTION_NS, i);
+    }
+    let mut out = Vec::new();
+    while let Some(t) = w.next_expiration() {
+        w.poll(t, &mut out);
+    }
+    assert_eq!(out.len(), 100);
+    assert!(w.relinks >= 100, "relinks {}", w.relinks);
+}
