@@ -528,8 +528,25 @@ impl Clock {
     ///   again (its executor is gone), keeps an advance waiting. After a limit of real time
     ///   (10 s; [`FakeClock::set_settle_limit`](crate::FakeClock::set_settle_limit)) the advance
     ///   panics, naming the creation site of each task it waited for.
-    /// - A blocking `advance` on the thread of a current-thread executor would wait for tasks that
-    ///   thread can no longer run: use `advance_async` there.
+    /// - A wake that an executor makes after a poll has returned is seen only once it is made,
+    ///   and an advance can step on in between. Three such wakes are common:
+    ///   - a `JoinHandle`'s: the task awaiting it is woken after the awaited task's last poll;
+    ///   - tokio's `yield_now`;
+    ///   - tokio's cooperative budget: a tokio channel that returns `Pending` because the budget
+    ///     is spent.
+    ///
+    ///   Both tokio cases hand the waker to the scheduler, which wakes it after the poll. So
+    ///   inside a scope:
+    ///   - have a task send its result on a channel as its last act, and await that, when the
+    ///     receiver's time matters;
+    ///   - yield with a future that wakes inside its poll (`futures_lite::future::yield_now`, as
+    ///     smol's);
+    ///   - wrap a task that drains a busy tokio channel in `tokio::task::unconstrained`.
+    /// - A blocking `advance` on a thread of an executor waits for tasks that thread may be the
+    ///   only one to run. The thread of a current-thread runtime is one. A multi-thread tokio
+    ///   worker is another: the task it woke last sits in a slot that no other worker takes. Use
+    ///   `advance_async` there, or on tokio's multi-thread runtime wrap the `advance` in
+    ///   `tokio::task::block_in_place`.
     ///
     /// The scope binds what runs inside it: a future made by the caller binds when it is made, so
     /// `clock.scope(future::sleep(d))` sleeps on the caller's clock; write

@@ -98,7 +98,8 @@ impl FakeClock {
     /// Before each step, and before it returns, it waits until every task scoped to this clock
     /// ([`Clock::scope`]) is idle, so that the tasks a step woke run, and make their next timers,
     /// before time moves on (see `Clock::scope` for what it can and cannot see, and
-    /// [`advance_async`](FakeClock::advance_async) for a test on an executor's own thread).
+    /// [`advance_async`](FakeClock::advance_async) for a test on an executor's thread: a
+    /// current-thread runtime's, or a multi-thread runtime's worker).
     ///
     /// It returns once the clock reads `now + d` and every callback that came due within it has
     /// returned, including callbacks due at once (`after_func(ZERO)`) made before or during it. A
@@ -139,9 +140,11 @@ impl FakeClock {
     /// [`advance`](FakeClock::advance) for a test that runs on an executor's thread: a task on a
     /// current-thread runtime, where a blocking advance would keep the scoped tasks it waits for
     /// from running. Between steps it waits without blocking the thread; if the calling task is
-    /// itself scoped to this clock, it leaves its own scope out of the wait. Its steps take the
-    /// clock's advance lock one at a time, so a blocking advance on another thread can come in
-    /// between them.
+    /// itself scoped to this clock (directly or through nested scopes), it leaves its own scopes
+    /// out of the wait. Its steps take the clock's advance lock one at a time, and wait for it
+    /// without blocking, so an advance from another thread can come in between them: that
+    /// advance's time adds to this one's, and this one still moves the clock by `d` of its own.
+    /// Nothing happens until the future is first polled, as with an `async fn`.
     ///
     /// # Panics
     /// When called from a callback of the same clock, and, as `advance`, when scoped tasks stay
@@ -165,27 +168,35 @@ impl FakeClock {
     /// ```
     pub fn advance_async(&self, d: Duration) -> impl Future<Output = ()> + Send + 'static {
         let rt = self.rt.clone();
-        let target = rt.target(d);
+        // Counted from where the clock is at each step, as an `async fn`'s body runs when polled:
+        // an advance that comes in between adds to this one.
+        let mut remaining = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         async move {
             let mut limit: Option<(Instant, Sleep)> = None;
             loop {
                 poll_fn(|cx| {
                     let settle = rt.settle();
-                    let own = settle.own_task();
-                    if settle.poll_idle(own, cx).is_ready() {
+                    let own = settle.own_tasks();
+                    if settle.poll_idle(&own, cx).is_ready() {
                         return Poll::Ready(());
                     }
                     let (start, sleep) = limit.get_or_insert_with(|| {
                         (Instant::now(), Clock::system().sleep_async(settle.limit()))
                     });
                     if Pin::new(sleep).poll(cx).is_ready() {
-                        settle.stuck(own, start.elapsed());
+                        settle.stuck(&own, start.elapsed());
                     }
                     Poll::Pending
                 })
                 .await;
                 limit = None;
-                if let Step::Done = rt.step_once(target) {
+                let (step, moved) = poll_fn(|cx| match rt.step_once(remaining, cx) {
+                    Some(stepped) => Poll::Ready(stepped),
+                    None => Poll::Pending,
+                })
+                .await;
+                remaining = remaining.saturating_sub(moved);
+                if let Step::Done = step {
                     return;
                 }
             }

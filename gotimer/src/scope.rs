@@ -7,6 +7,7 @@ use crate::runtime::settle::TaskWaker;
 use crate::runtime::Rt;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,8 +32,8 @@ use std::task::{Context, Poll, Waker};
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Scoped<F> {
-    /// Structurally pinned: see `poll`.
-    future: F,
+    /// Structurally pinned: see `poll`. Dropped by `Drop`, in place, before the task is removed.
+    future: ManuallyDrop<F>,
     rt: Rt,
     /// On a fake clock: the task's entry among the clock's scoped tasks, and the waker built on it
     /// that the future is polled with.
@@ -50,7 +51,11 @@ impl<F> Scoped<F> {
             }
             Rt::System(..) => None,
         };
-        Scoped { future, rt, task }
+        Scoped {
+            future: ManuallyDrop::new(future),
+            rt,
+            task,
+        }
     }
 }
 
@@ -58,11 +63,27 @@ impl<F> Scoped<F> {
 struct Polling<'a> {
     task: &'a TaskWaker,
     done: bool,
+    /// The thread was unwinding already when the poll began (a future polled by a destructor).
+    panicking: bool,
+}
+
+impl<'a> Polling<'a> {
+    fn begin(task: &'a TaskWaker) -> Self {
+        task.settle().begin_poll(task.id());
+        Polling {
+            task,
+            done: false,
+            panicking: std::thread::panicking(),
+        }
+    }
 }
 
 impl Drop for Polling<'_> {
     fn drop(&mut self) {
-        self.task.settle().end_poll(self.task.id(), self.done);
+        let unwound = !self.panicking && std::thread::panicking();
+        self.task
+            .settle()
+            .end_poll(self.task.id(), self.done, unwound);
     }
 }
 
@@ -71,20 +92,19 @@ impl<F: Future> Future for Scoped<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is pinned structurally, and nothing else is. Nothing moves it out of a
-        // pinned `Scoped`: no method takes it by value, and `Drop` touches only `task`, leaving the
-        // future to be dropped in place; `Scoped` is `Unpin` only when `F` is (`Rt`, `Arc` and
-        // `Waker` are `Unpin`). Exercised by the tests with `async` blocks, which are `!Unpin`
-        // (`tests/scope.rs`).
+        // pinned `Scoped`: no method takes it by value, and `Drop` drops it in place;
+        // `Scoped` is `Unpin` only when `F` is (`ManuallyDrop<F>` is `Unpin` when `F` is, and
+        // `Rt`, `Arc` and `Waker` are `Unpin`). Exercised by the tests with `async` blocks, which
+        // are `!Unpin` (`tests/scope.rs`).
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: as above: `this.future` stays where it is until it is dropped in place.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        // SAFETY: as above: `this.future` stays where it is until `Drop` drops it in place.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         let _clock = context::enter(this.rt.clone());
         let Some((task, waker)) = &this.task else {
             return future.poll(cx);
         };
         task.set_inner(cx.waker());
-        task.settle().begin_poll(task.id());
-        let mut polling = Polling { task, done: false };
+        let mut polling = Polling::begin(task);
         let out = future.poll(&mut Context::from_waker(waker));
         polling.done = out.is_ready();
         out
@@ -92,10 +112,20 @@ impl<F: Future> Future for Scoped<F> {
 }
 
 impl<F> Drop for Scoped<F> {
+    /// Drops the future as it is polled: with the clock entered, and the task counted as running
+    /// until it is gone, so that what its destructor does (a sender dropped, a timer stopped) binds
+    /// to the clock and wakes the other scoped tasks before an advance can step on.
     fn drop(&mut self) {
-        if let Some((task, _)) = &self.task {
-            task.settle().remove(task.id());
-        }
+        let _clock = context::enter(self.rt.clone());
+        let _polling = self.task.as_ref().map(|(task, _)| {
+            let mut polling = Polling::begin(task);
+            polling.done = true;
+            polling
+        });
+        // SAFETY: `future` is dropped here once, in place (where `poll` pinned it), and never used
+        // again: this is `Scoped`'s drop. Exercised by `tests/scope.rs`, whose scoped `async`
+        // blocks are dropped done, undone and while an advance waits for them.
+        unsafe { ManuallyDrop::drop(&mut self.future) };
     }
 }
 

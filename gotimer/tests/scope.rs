@@ -284,3 +284,265 @@ fn scoped_is_send_static_and_unpin_when_its_future_is() {
     check(&s);
     assert_eq!(pollster::block_on(s), 1);
 }
+
+#[test]
+fn nested_scopes_of_one_clock_are_all_left_out_of_their_own_advance() {
+    // A helper that scopes its own work, awaited inside a scoped test body: both scopes wait for
+    // the advance the inner one makes, so neither may hold it.
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(5));
+    let start = fake.now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let clock = fake.clock();
+    let (outer_clock, f2) = (clock.clone(), fake.clone());
+    let woke = rt.block_on(clock.scope(async move {
+        outer_clock
+            .scope(async move {
+                let worker = tokio::spawn(Clock::current().scope(async {
+                    sleep(SEC).await;
+                    Clock::current().now()
+                }));
+                f2.advance_async(SEC).await;
+                worker.await.unwrap()
+            })
+            .await
+    }));
+    assert_eq!(woke - start, SEC);
+
+    // The blocking advance, from nested scopes polled by `block_on`, with a scoped sleeper on
+    // another thread.
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(5));
+    let start = fake.now();
+    let clock = fake.clock();
+    let sleeper = clock.scope(async {
+        sleep(SEC).await;
+        Clock::current().now()
+    });
+    let sleeper = std::thread::spawn(move || pollster::block_on(sleeper));
+    let (inner_clock, f2) = (clock.clone(), fake.clone());
+    futures::executor::block_on(
+        clock.scope(async move { inner_clock.scope(async move { f2.advance(SEC) }).await }),
+    );
+    assert_eq!(sleeper.join().unwrap() - start, SEC);
+}
+
+#[test]
+fn a_scoped_future_dropped_while_an_advance_waits_wakes_its_peers_first() {
+    // A's future holds a sender whose drop tells B that A is gone; the drop takes a while. The
+    // advance waits for A (never polled, so runnable) until it is dropped: it must then see B
+    // woken by that drop, and let it run before time moves, so that B's timeout does not fire.
+    struct SlowDrop {
+        tx: Option<futures::channel::oneshot::Sender<()>>,
+        saw_fake: Arc<Mutex<Option<bool>>>,
+    }
+    impl Drop for SlowDrop {
+        fn drop(&mut self) {
+            std::thread::sleep(Duration::from_millis(50));
+            *self.saw_fake.lock().unwrap() = Some(Clock::current().is_fake());
+            drop(self.tx.take());
+        }
+    }
+    let rt = tokio_mt();
+    for _ in 0..3 {
+        let fake = FakeClock::new();
+        fake.set_settle_limit(Duration::from_secs(30));
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let b = rt.spawn(
+            fake.clock()
+                .scope(async move { timeout(SEC, rx).await.is_ok() }),
+        );
+        let saw_fake = Arc::new(Mutex::new(None));
+        let guard = SlowDrop {
+            tx: Some(tx),
+            saw_fake: saw_fake.clone(),
+        };
+        let a = fake.clock().scope(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        let dropper = std::thread::spawn(move || drop(a));
+        fake.advance(5 * SEC);
+        dropper.join().unwrap();
+        assert!(
+            rt.block_on(b).unwrap(),
+            "B's timeout fired: the advance stepped on before A's drop woke B"
+        );
+        assert_eq!(
+            *saw_fake.lock().unwrap(),
+            Some(true),
+            "A's destructor ran outside its clock"
+        );
+    }
+}
+
+#[test]
+fn advance_async_counts_from_its_first_poll_and_adds_to_other_advances() {
+    // Made, then another advance, then awaited: it still moves the clock its own 5 s.
+    let fake = FakeClock::new();
+    let start = fake.now();
+    let later = fake.advance_async(5 * SEC);
+    fake.advance(3 * SEC);
+    futures::executor::block_on(later);
+    assert_eq!(fake.now() - start, 8 * SEC);
+
+    // Blocking advances from two threads at once run one after the other, each its own second.
+    let fake = FakeClock::new();
+    let start = fake.now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| fake.advance(SEC));
+        }
+    });
+    assert_eq!(fake.now() - start, 2 * SEC);
+}
+
+#[test]
+fn an_async_advance_waits_for_the_clock_without_blocking_its_executor() {
+    // A current-thread runtime runs a scoped task that sleeps 1 ms at a time and an async advance
+    // of 500 ms, while another thread makes fifty blocking advances of 10 ms, each waiting for
+    // that task: the async advance must not hold the runtime's thread while it waits its turn.
+    let ms = Duration::from_millis(1);
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(10));
+    let start = fake.now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sleeper = tokio::spawn(fake.clock().scope(async move {
+            loop {
+                sleep(ms).await;
+            }
+        }));
+        tokio::task::yield_now().await;
+        let other = fake.clone();
+        let other = std::thread::spawn(move || {
+            for _ in 0..50 {
+                other.advance(10 * ms);
+            }
+        });
+        fake.advance_async(500 * ms).await;
+        // The other thread's advances need the runtime to poll the sleeper too.
+        while !other.is_finished() {
+            tokio::task::yield_now().await;
+        }
+        other.join().unwrap();
+        sleeper.abort();
+    });
+    assert_eq!(fake.now() - start, SEC);
+}
+
+#[test]
+fn a_scoped_poll_that_woke_itself_and_panicked_leaves_the_task_idle() {
+    // Kept by `catch_unwind` and never polled again, it must not hold the next advance.
+    use futures::FutureExt;
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(5));
+    let wake_then_panic = async {
+        std::future::poll_fn(|cx| {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Ready(())
+        })
+        .await;
+        panic!("a scoped task that woke itself, then panicked");
+    };
+    let mut kept = Box::pin(AssertUnwindSafe(fake.clock().scope(wake_then_panic)).catch_unwind());
+    assert!(futures::executor::block_on(&mut kept).is_err());
+    fake.advance(SEC);
+}
+
+/// The documented ways around wakes an executor makes after a poll returns (`Clock::scope`'s
+/// limits), each exact where the executor's own wake is not.
+#[test]
+fn a_result_sent_on_a_channel_as_the_last_act_is_seen_before_time_moves() {
+    // Where awaiting the child's `JoinHandle` is woken only after the child's last poll, a
+    // oneshot sent inside that poll wakes the parent while the child still counts as running.
+    let ms = Duration::from_millis(1);
+    let rt = tokio_mt();
+    for _ in 0..50 {
+        let fake = FakeClock::new();
+        fake.set_settle_limit(Duration::from_secs(30));
+        let start = fake.now();
+        let parent = rt.spawn(fake.clock().scope(async move {
+            let (tx, rx) = futures::channel::oneshot::channel();
+            tokio::spawn(Clock::current().scope(async move {
+                sleep(ms).await;
+                let _ = tx.send(());
+            }));
+            rx.await.unwrap();
+            Clock::current().now() - start
+        }));
+        // Other timers every millisecond, so that the advance has steps to take meanwhile.
+        let ticker = rt.spawn(fake.clock().scope(async move {
+            for _ in 0..50 {
+                sleep(ms).await;
+            }
+        }));
+        fake.advance(50 * ms);
+        assert_eq!(rt.block_on(parent).unwrap(), ms);
+        rt.block_on(ticker).unwrap();
+    }
+}
+
+#[test]
+fn a_yield_that_wakes_inside_its_poll_keeps_the_clock_still() {
+    let rt = tokio_mt();
+    for _ in 0..20 {
+        let fake = FakeClock::new();
+        fake.set_settle_limit(Duration::from_secs(30));
+        let start = fake.now();
+        let yielder = rt.spawn(fake.clock().scope(async move {
+            for _ in 0..200 {
+                smol::future::yield_now().await;
+            }
+            Clock::current().now() - start
+        }));
+        fake.advance(SEC);
+        assert_eq!(rt.block_on(yielder).unwrap(), Duration::ZERO);
+    }
+}
+
+#[test]
+fn an_unconstrained_task_drains_a_busy_tokio_channel_before_time_moves() {
+    let rt = tokio_mt();
+    for _ in 0..10 {
+        let fake = FakeClock::new();
+        fake.set_settle_limit(Duration::from_secs(30));
+        let start = fake.now();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        for i in 0..2000 {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        let drain = rt.spawn(fake.clock().scope(tokio::task::unconstrained(async move {
+            let mut n = 0;
+            while rx.recv().await.is_some() {
+                n += 1;
+            }
+            (n, Clock::current().now() - start)
+        })));
+        fake.advance(SEC);
+        assert_eq!(rt.block_on(drain).unwrap(), (2000, Duration::ZERO));
+    }
+}
+
+#[test]
+fn a_blocking_advance_on_a_tokio_worker_runs_in_block_in_place() {
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(30));
+    let start = fake.now();
+    let rt = tokio_mt();
+    let (f2, clock) = (fake.clone(), fake.clock());
+    let woke = rt.block_on(rt.spawn(async move {
+        let worker = tokio::spawn(clock.scope(async {
+            sleep(2 * SEC).await;
+            Clock::current().now()
+        }));
+        tokio::task::block_in_place(|| f2.advance(2 * SEC));
+        worker.await.unwrap()
+    }));
+    assert_eq!(woke.unwrap() - start, 2 * SEC);
+}

@@ -28,13 +28,16 @@ use crate::sync::lock;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 pub(crate) struct ManualRuntime {
     core: Core,
-    /// Held for the whole of an advance.
+    /// Held for the whole of a blocking advance, and for each step of an async one.
     advancing: Mutex<()>,
+    /// The async advances waiting for `advancing` (`step_once`), woken when it is let go.
+    advance_waiters: Mutex<Vec<Waker>>,
     /// Callbacks that came due outside an advance, in the order they did.
     jobs: Mutex<VecDeque<EntryRef>>,
     /// Callbacks that panicked on this clock.
@@ -68,12 +71,18 @@ thread_local! {
 /// Removes its drive from `ADVANCING` when the advance ends, by return or by panic.
 struct Advancing<'a> {
     id: usize,
-    _serial: MutexGuard<'a, ()>,
+    serial: Option<MutexGuard<'a, ()>>,
+    waiters: &'a Mutex<Vec<Waker>>,
 }
 
 impl Drop for Advancing<'_> {
     fn drop(&mut self) {
         ADVANCING.with(|a| a.borrow_mut().retain(|&id| id != self.id));
+        drop(self.serial.take());
+        // After the lock is let go: an async advance woken now can take it.
+        for w in std::mem::take(&mut *lock(self.waiters)) {
+            w.wake();
+        }
     }
 }
 
@@ -89,6 +98,7 @@ impl ManualRuntime {
         ManualRuntime {
             core: Core::new(time, 1),
             advancing: Mutex::new(()),
+            advance_waiters: Mutex::new(Vec::new()),
             jobs: Mutex::new(VecDeque::new()),
             panics: AtomicUsize::new(0),
             kept: Kept::default(),
@@ -123,16 +133,36 @@ impl ManualRuntime {
     }
 
     fn begin(&self, what: &str) -> Advancing<'_> {
+        self.check_not_own_callback(what);
+        self.advancing_with(lock(&self.advancing))
+    }
+
+    /// `begin` without blocking, for a step of an async advance, which must not block the thread
+    /// of the executor its scoped tasks may run on: `None` while another advance holds the clock.
+    fn try_begin(&self, what: &str) -> Option<Advancing<'_>> {
+        self.check_not_own_callback(what);
+        let serial = match self.advancing.try_lock() {
+            Ok(serial) => serial,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        Some(self.advancing_with(serial))
+    }
+
+    fn check_not_own_callback(&self, what: &str) {
         assert!(
             !self.in_own_callback(),
             "gotimer: FakeClock::{what} called from a callback of the same fake clock: the advance \
              that runs the callback would wait for itself"
         );
-        let serial = lock(&self.advancing);
+    }
+
+    fn advancing_with<'a>(&'a self, serial: MutexGuard<'a, ()>) -> Advancing<'a> {
         ADVANCING.with(|a| a.borrow_mut().push(self.id()));
         Advancing {
             id: self.id(),
-            _serial: serial,
+            serial: Some(serial),
+            waiters: &self.advance_waiters,
         }
     }
 
@@ -164,12 +194,14 @@ impl ManualRuntime {
 
     /// A fake clock's `advance(d)`.
     pub(crate) fn advance(&self, d: Duration) {
-        let target = self.target(d);
-        let own = self.settle.own_task();
+        let own = self.settle.own_tasks();
         let _advancing = self.begin("advance");
+        // From the time the lock was taken: an advance that waited for another moves the clock
+        // `d` past where that one left it.
+        let target = self.target(d);
         let (mut buf, mut fired) = (Vec::new(), Batch::default());
         let settled = || {
-            self.settle.wait_idle(own);
+            self.settle.wait_idle(&own);
             true
         };
         while !matches!(
@@ -178,14 +210,34 @@ impl ManualRuntime {
         ) {}
     }
 
-    /// One step of an async advance (`FakeClock::advance_async`), which waits for the scoped tasks
-    /// between steps itself: `Busy` if one is runnable.
-    pub(crate) fn step_once(&self, target: u64) -> Step {
-        let own = self.settle.own_task();
-        let _advancing = self.begin("advance_async");
+    /// One step of an async advance (`FakeClock::advance_async`) that has `remaining` ns of its
+    /// `d` left to move, and waits for the scoped tasks between steps itself: what the step found
+    /// (`Busy` if a scoped task is runnable) and how far it moved the clock. `None`, with the waker
+    /// kept for when the clock is let go, while another advance holds it: a step waits for the
+    /// advance lock without blocking, since a blocking advance on another thread may be waiting for
+    /// tasks of the executor this step runs on. The target is taken from the time of each step, so
+    /// the advances of other threads that come in between add to this one rather than shorten it.
+    pub(crate) fn step_once(&self, remaining: u64, cx: &mut Context<'_>) -> Option<(Step, u64)> {
+        let own = self.settle.own_tasks();
+        let advancing = match self.try_begin("advance_async") {
+            Some(advancing) => advancing,
+            None => {
+                lock(&self.advance_waiters).push(cx.waker().clone());
+                // The holder may have let go before the waker was kept.
+                self.try_begin("advance_async")?
+            }
+        };
+        let time = &self.core.time;
+        let from = time.now();
+        let target = from
+            .saturating_add(remaining)
+            .min(crate::wheel::MAX_DEADLINE);
         let (mut buf, mut fired) = (Vec::new(), Batch::default());
-        let settled = || self.settle.is_idle(own);
-        self.step_toward(target, settled, &mut buf, &mut fired)
+        let settled = || self.settle.is_idle(&own);
+        let step = self.step_toward(target, settled, &mut buf, &mut fired);
+        let moved = time.now() - from;
+        drop(advancing);
+        Some((step, moved))
     }
 
     /// The time `d` from now, as an advance's target.
@@ -273,10 +325,10 @@ impl ManualRuntime {
     /// Jumps to the earliest deadline, fires it and runs its callbacks; returns the time it moved
     /// from, or `None` (moving nothing) if no timer is pending.
     fn step_to_next(&self) -> Option<u64> {
-        let own = self.settle.own_task();
+        let own = self.settle.own_tasks();
         let _advancing = self.begin("advance_to_next");
         self.run_queued();
-        self.settle.wait_idle(own);
+        self.settle.wait_idle(&own);
         let time = &self.core.time;
         let from = time.now();
         let mut fired = Batch::default();
@@ -287,7 +339,7 @@ impl ManualRuntime {
         stepped?;
         self.deliver(&mut fired);
         self.run_queued();
-        self.settle.wait_idle(own);
+        self.settle.wait_idle(&own);
         Some(from)
     }
 

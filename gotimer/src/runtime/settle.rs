@@ -10,8 +10,8 @@
 //! returned `Pending` and nothing has woken it since: what it waits for can only be a timer of the
 //! clock (or something outside every scope, which it cannot see).
 //!
-//! An advance waits for the count to reach zero, its own task left out when it runs inside a scope
-//! of the same clock (`advance_async` from a test's task). A task that never returns from a poll, or
+//! An advance waits for the count to reach zero, its own tasks left out when it runs inside scopes
+//! of the same clock (`advance_async` from a test's task, perhaps through a scoped helper). A task that never returns from a poll, or
 //! is woken and never polled again, would keep it waiting forever: after a limit of real time the
 //! wait panics with the creation site of each task still runnable.
 
@@ -79,11 +79,13 @@ struct State {
 
 impl State {
     /// Runnable tasks, `own` left out.
-    fn busy(&self, own: Option<u64>) -> usize {
-        let own_counts = own
-            .and_then(|id| self.tasks.get(&id))
-            .is_some_and(|t| t.run != Run::Idle);
-        self.runnable - usize::from(own_counts)
+    fn busy(&self, own: &[u64]) -> usize {
+        let own_count = own
+            .iter()
+            .filter_map(|id| self.tasks.get(id))
+            .filter(|t| t.run != Run::Idle)
+            .count();
+        self.runnable - own_count
     }
 
     fn set(&mut self, id: u64, run: Run) {
@@ -101,7 +103,7 @@ impl State {
     }
 
     /// What keeps an advance waiting, for its panic message.
-    fn report(&self, own: Option<u64>, waited: Duration) -> String {
+    fn report(&self, own: &[u64], waited: Duration) -> String {
         let mut msg = format!(
             "gotimer: FakeClock::advance waited {waited:?} of real time for the tasks scoped to its \
              clock to go idle, and these never did:"
@@ -109,7 +111,7 @@ impl State {
         let mut stuck: Vec<_> = self
             .tasks
             .iter()
-            .filter(|(id, t)| t.run != Run::Idle && Some(**id) != own)
+            .filter(|(id, t)| t.run != Run::Idle && !own.contains(id))
             .collect();
         stuck.sort_by_key(|(id, _)| **id);
         for (_, t) in stuck {
@@ -150,15 +152,17 @@ impl Settle {
         lock(&self.state).limit = Some(limit);
     }
 
-    /// The task of this clock the calling thread is polling, if any.
-    pub(crate) fn own_task(&self) -> Option<u64> {
+    /// The tasks of this clock the calling thread is polling: more than one when scopes of the
+    /// clock nest (a scoped helper awaited inside a scoped task), and all of them wait for the
+    /// caller's advance, so all are left out of its wait.
+    pub(crate) fn own_tasks(&self) -> Vec<u64> {
         let me = self.addr();
         POLLING.with(|p| {
             p.borrow()
                 .iter()
-                .rev()
-                .find(|(s, _)| *s == me)
+                .filter(|(s, _)| *s == me)
                 .map(|&(_, id)| id)
+                .collect()
         })
     }
 
@@ -190,8 +194,10 @@ impl Settle {
         POLLING.with(|p| p.borrow_mut().push((self.addr(), id)));
     }
 
-    /// The task's poll returned (or unwound): idle if nothing woke it meanwhile, gone if it is done.
-    pub(crate) fn end_poll(&self, id: u64, done: bool) {
+    /// The task's poll returned: idle if nothing woke it meanwhile, gone if it is done. A poll that
+    /// unwound leaves it idle whatever woke it: the executor drops a future that panicked, and one
+    /// kept by a `catch_unwind` runs again only if polled, which marks it again.
+    pub(crate) fn end_poll(&self, id: u64, done: bool, unwound: bool) {
         POLLING.with(|p| {
             let mut p = p.borrow_mut();
             if let Some(i) = p.iter().rposition(|&e| e == (self.addr(), id)) {
@@ -203,7 +209,7 @@ impl Settle {
         }
         let mut state = lock(&self.state);
         let run = match state.tasks.get(&id).map(|t| t.run) {
-            Some(Run::PollingWoken) => Run::Woken,
+            Some(Run::PollingWoken) if !unwound => Run::Woken,
             _ => Run::Idle,
         };
         state.set(id, run);
@@ -241,7 +247,7 @@ impl Settle {
     }
 
     /// Blocks until no scoped task but `own` is runnable. Panics after the limit, naming them.
-    pub(crate) fn wait_idle(&self, own: Option<u64>) {
+    pub(crate) fn wait_idle(&self, own: &[u64]) {
         let limit = self.limit();
         let start = Instant::now();
         let mut state = lock(&self.state);
@@ -263,7 +269,7 @@ impl Settle {
     /// `wait_idle` as a poll, for `advance_async`: `Ready` once no scoped task but `own` is
     /// runnable; else the waker is kept for the next drop of the count. The caller keeps the time
     /// limit (`limit`, `stuck`).
-    pub(crate) fn poll_idle(&self, own: Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_idle(&self, own: &[u64], cx: &mut Context<'_>) -> Poll<()> {
         let mut state = lock(&self.state);
         if state.busy(own) == 0 {
             return Poll::Ready(());
@@ -273,7 +279,7 @@ impl Settle {
     }
 
     /// True if no scoped task but `own` is runnable.
-    pub(crate) fn is_idle(&self, own: Option<u64>) -> bool {
+    pub(crate) fn is_idle(&self, own: &[u64]) -> bool {
         lock(&self.state).busy(own) == 0
     }
 
@@ -283,7 +289,7 @@ impl Settle {
     }
 
     /// Panics with the tasks that kept a wait of `waited` from ending.
-    pub(crate) fn stuck(&self, own: Option<u64>, waited: Duration) -> ! {
+    pub(crate) fn stuck(&self, own: &[u64], waited: Duration) -> ! {
         let msg = lock(&self.state).report(own, waited);
         panic!("{msg}");
     }
