@@ -220,3 +220,217 @@ fn the_futures_are_send() {
     let k = Ticker::new(SEC);
     send(&k.recv_async());
 }
+
+/// A waker that panics when woken.
+struct Panics;
+
+impl std::task::Wake for Panics {
+    fn wake(self: std::sync::Arc<Self>) {
+        panic!("a task waker that panics on purpose");
+    }
+}
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct Counts(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Counts {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
+    use std::sync::Arc;
+    let _serial = serial();
+    let fake = FakeClock::new();
+    let clock = fake.clock();
+    let panics = Waker::from(Arc::new(Panics));
+    let counts = Arc::new(Counts::default());
+    let good = Waker::from(counts.clone());
+    let t = clock.timer(SEC);
+    let mut first = pin!(t.recv_async());
+    let mut second = pin!(t.recv_async());
+    assert!(first
+        .as_mut()
+        .poll(&mut Context::from_waker(&panics))
+        .is_pending());
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&good))
+        .is_pending());
+    fake.advance(SEC);
+    assert_eq!(clock.stats().callback_panics, 1, "counted");
+    assert_eq!(
+        counts.0.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "woken all the same"
+    );
+    assert_eq!(
+        second.as_mut().poll(&mut Context::from_waker(&good)),
+        Poll::Ready(fake.now())
+    );
+
+    // A ticker's next tick still wakes the task that waits again.
+    let ticker = clock.ticker(SEC);
+    let mut first = pin!(ticker.recv_async());
+    let mut second = pin!(ticker.recv_async());
+    assert!(first
+        .as_mut()
+        .poll(&mut Context::from_waker(&panics))
+        .is_pending());
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&good))
+        .is_pending());
+    fake.advance(SEC);
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&good))
+        .is_ready());
+    let mut again = pin!(ticker.recv_async());
+    assert!(again
+        .as_mut()
+        .poll(&mut Context::from_waker(&good))
+        .is_pending());
+    fake.advance(SEC);
+    assert_eq!(counts.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(clock.stats().callback_panics >= 2);
+}
+
+#[test]
+fn a_first_c_that_wakes_the_tasks_keeps_their_wakers_panics_off_the_caller() {
+    // Two timers due at the same instant fire in one batch of the driver, each awaited by two
+    // tasks: one whose waker blocks the driver the first time any is woken, one whose waker
+    // panics. While the first timer's notification blocks, the other's value waits in its tasks'
+    // slot with its tasks registered; its first `c()` moves the value to the channel and wakes
+    // those tasks, and a panic there is counted and reported, not raised from `c()`.
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::{mpsc, Arc};
+    struct BlocksOnce {
+        index: usize,
+        blocked: Arc<AtomicBool>,
+        entered: mpsc::SyncSender<usize>,
+        release: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    }
+    impl std::task::Wake for BlocksOnce {
+        fn wake(self: Arc<Self>) {
+            if !self.blocked.swap(true, SeqCst) {
+                self.entered.send(self.index).unwrap();
+                let (lock, cv) = &*self.release;
+                let mut released = lock.lock().unwrap();
+                while !*released {
+                    released = cv.wait(released).unwrap();
+                }
+            }
+        }
+    }
+    let _serial = serial();
+    let panics_before = gotimer::stats().callback_panics;
+    let due = Instant::now() + Duration::from_millis(20);
+    let timers = [Timer::at(due), Timer::at(due)];
+    let blocked = Arc::new(AtomicBool::new(false));
+    let release = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let (entered, which) = mpsc::sync_channel(2);
+    let panics = Waker::from(Arc::new(Panics));
+    let mut waits: Vec<_> = timers.iter().map(|t| Box::pin(t.recv_async())).collect();
+    let mut more: Vec<_> = timers.iter().map(|t| Box::pin(t.recv_async())).collect();
+    for (index, (wait, more)) in waits.iter_mut().zip(&mut more).enumerate() {
+        let blocks = Waker::from(Arc::new(BlocksOnce {
+            index,
+            blocked: blocked.clone(),
+            entered: entered.clone(),
+            release: release.clone(),
+        }));
+        assert!(wait
+            .as_mut()
+            .poll(&mut Context::from_waker(&blocks))
+            .is_pending());
+        assert!(more
+            .as_mut()
+            .poll(&mut Context::from_waker(&panics))
+            .is_pending());
+    }
+    let first = which.recv_timeout(Duration::from_secs(30)).unwrap();
+    let other = &timers[1 - first];
+    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| other.c().try_recv()));
+    {
+        let (lock, cv) = &*release;
+        *lock.lock().unwrap() = true;
+        cv.notify_all();
+    }
+    assert_eq!(
+        got.expect("a task waker's panic came out of c()"),
+        Ok(due),
+        "the value moved to the channel"
+    );
+    // Both panicking wakers counted: the one `c()` woke, and the first timer's, once released.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gotimer::stats().callback_panics < panics_before + 2 {
+        assert!(Instant::now() < deadline, "the panics were not counted");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_stop_or_reset_racing_the_first_c_sees_the_value_wherever_it_waits() {
+    // A value waits in a timer's tasks' slot; one thread calls `c()` for the first time, which
+    // moves it to the channel, while another stops or resets the timer right then. Go 1.23: the
+    // stop (or reset) reports the value as not received, and nothing is received after it. A
+    // race, so a probe: before the fix (the receiver's cell was set after the lock that moved the
+    // value), this failed in one of three runs.
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Barrier};
+    let _serial = serial();
+    const BATCH: usize = 256;
+    for round in 0..160 {
+        let reset = round % 2 == 1;
+        let due = Instant::now() + Duration::from_millis(5);
+        let timers: Arc<Vec<Timer>> = Arc::new((0..BATCH).map(|_| Timer::at(due)).collect());
+        // Armed by a task's poll (one that finds its timer due already takes the value: that
+        // timer is left out).
+        let armed: Vec<bool> = timers
+            .iter()
+            .map(|t| poll(pin!(t.recv_async())).is_pending())
+            .collect();
+        // Fired by the driver by then, on an idle enough machine: the values wait in the tasks'
+        // slots (a timer the driver has not fired yet is fired by `c()` itself, which races no
+        // one).
+        std::thread::sleep(
+            due.saturating_duration_since(Instant::now()) + Duration::from_millis(2),
+        );
+        let announced = Arc::new(AtomicUsize::new(0));
+        let start = Arc::new(Barrier::new(2));
+        let first_c = {
+            let (timers, announced, start) = (timers.clone(), announced.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                for (k, t) in timers.iter().enumerate() {
+                    announced.store(k + 1, SeqCst);
+                    let _ = t.c();
+                }
+            })
+        };
+        start.wait();
+        let mut reported = [false; BATCH];
+        for (k, t) in timers.iter().enumerate() {
+            while announced.load(SeqCst) <= k {
+                std::hint::spin_loop();
+            }
+            reported[k] = if reset { t.reset(3600 * SEC) } else { t.stop() };
+        }
+        first_c.join().unwrap();
+        for (k, t) in timers.iter().enumerate().filter(|&(k, _)| armed[k]) {
+            let op = if reset { "reset" } else { "stop" };
+            assert!(reported[k], "round {round}, timer {k}: {op} returned false");
+            assert!(
+                t.c().try_recv().is_err(),
+                "round {round}, timer {k}: a value received after {op} returned"
+            );
+        }
+    }
+}

@@ -286,22 +286,28 @@ impl<A: ChannelKind> Handle<A> {
     /// follows sees what Go's would. A value already waiting is the one to receive.
     #[inline]
     pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
-        let (mut armed_now, mut moved) = (false, false);
+        let mut made = None;
         let rx = rx.get_or_init(|| {
             let (tx, rx) = bounded(1);
-            moved = self.arm_channel(tx);
-            armed_now = true;
+            made = Some(tx);
             rx
         });
-        // Outside the cell's initialisation: a task that receives polls `channel` too, and a waker
-        // that polls it inline would otherwise wait on the cell this thread is initialising.
-        if moved {
-            self.entry.action.chan().wake_tasks();
-        }
-        // A thread that found the channel made (or waited for another thread to make it) looks
-        // again: the deadline may have passed since the arming thread read the clock.
-        if !armed_now && rx.is_empty() {
-            self.fire_if_due();
+        // Armed once the receiver is in place: a `stop` or `reset` that takes the lock before the
+        // arming finds a waiting value in the tasks' slot, and one after finds it in the channel,
+        // which it can now drain. A thread that gets the receiver meanwhile finds the timer
+        // parked, and its receive waits for the arming.
+        match made.map(|tx| self.arm_channel(tx)) {
+            // A value the tasks waited for moved to the channel: they are woken as a firing wakes
+            // them, a waker's panic counted and reported, not raised here.
+            Some(true) => self.rt.after_unlock(AfterUnlock {
+                notify: Some(A::share(&self.entry)),
+                ..AfterUnlock::default()
+            }),
+            Some(false) => {}
+            // Another thread made the channel (or is arming it): look again, since the deadline
+            // may have passed since the arming thread read the clock.
+            None if rx.is_empty() => self.fire_if_due(),
+            None => {}
         }
         rx
     }

@@ -12,6 +12,7 @@
 
 use crate::runtime::entry::Held;
 use crate::sync::{lock, Mutex};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -90,8 +91,21 @@ impl Tasks {
     /// Wakes every waiting task, outside the slot's lock; they register again if they find nothing.
     pub(crate) fn wake_all(&self) {
         let waiters = std::mem::take(&mut lock(&self.slot).waiters);
+        // A waker that panics must not cost the others their wake, since none of them is
+        // registered any more: all are woken, then the first panic goes on to the caller's guard
+        // (`callback::notify`), which counts and reports it.
+        let mut first_panic = None;
         for (_, waker) in waiters {
-            waker.wake();
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                match first_panic {
+                    None => first_panic = Some(payload),
+                    // A payload whose drop panics must not stop the others' wakes either.
+                    Some(_) => drop(catch_unwind(AssertUnwindSafe(move || drop(payload)))),
+                }
+            }
+        }
+        if let Some(payload) = first_panic {
+            resume_unwind(payload);
         }
     }
 }
