@@ -407,3 +407,62 @@ fn a_sleep_under_a_tick_is_parked_until_its_first_poll() {
         assert_eq!((s.live, s.live_bytes), (0, 0), "{s:?}");
     }
 }
+
+#[test]
+fn a_short_sleep_first_polled_after_its_deadline_is_ready_at_that_poll_whatever_the_driver_does() {
+    // The driver is held inside a task's waker (what a waker that blocks costs); meanwhile a short
+    // sleep is made, and first polled after its deadline: parked until that poll, the poll reads
+    // the clock and fires it.
+    struct Holds {
+        entered: std::sync::mpsc::SyncSender<()>,
+        release: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    }
+    impl Wake for Holds {
+        fn wake(self: Arc<Self>) {
+            let _ = self.entered.try_send(());
+            let (lock, cv) = &*self.release;
+            let mut released = lock.lock().unwrap();
+            while !*released {
+                released = cv.wait(released).unwrap();
+            }
+        }
+    }
+    /// Lets the driver go however the test ends.
+    struct Release(Arc<(Mutex<bool>, std::sync::Condvar)>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            *self.0 .0.lock().unwrap() = true;
+            self.0 .1.notify_all();
+        }
+    }
+    let _serial = serial();
+    let release = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let _release = Release(release.clone());
+    let (entered, held) = std::sync::mpsc::sync_channel(1);
+    let holds = Waker::from(Arc::new(Holds {
+        entered,
+        release: release.clone(),
+    }));
+    let mut holder = sleep(2 * MS);
+    assert!(poll_with(&mut holder, &holds).is_pending());
+    held.recv_timeout(PATIENCE)
+        .expect("the driver woke the holder");
+
+    let (count, waker) = counter();
+    let mut short = sleep(Duration::from_micros(200));
+    std::thread::sleep(MS);
+    assert!(short.is_elapsed(), "due, and its next poll is Ready");
+    assert_eq!(poll_with(&mut short, &waker), Poll::Ready(short.deadline()));
+    drop(_release);
+    // Ready, it kept this poll's waker: a reset wakes it at the new deadline with no new poll.
+    assert!(!short.reset(2 * MS), "it had returned Ready");
+    let start = Instant::now();
+    while count.0.load(SeqCst) == 0 {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the reset's deadline woke nobody"
+        );
+        std::thread::sleep(MS);
+    }
+    assert_eq!(poll_with(&mut short, &waker), Poll::Ready(short.deadline()));
+}

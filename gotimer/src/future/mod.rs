@@ -76,7 +76,9 @@ pub fn sleep(d: Duration) -> Sleep {
     Sleep::start(current_rt(), Location::caller(), Kind::Sleep, Due::In(d))
 }
 
-/// A future that completes at `deadline`, with `deadline`: ready at the first poll if it is past.
+/// A future that completes at `deadline`, with `deadline`: ready at the first poll if it is past
+/// when the sleep is made. (One made earlier and first polled after its deadline is ready once the
+/// runtime has fired it: at once on an idle machine, up to 250 µs later while every core is busy.)
 /// On a fake clock, build the deadline from that clock's [`now`](crate::Clock::now).
 ///
 /// One case is inexact, as for [`Timer::reset_at`](crate::Timer::reset_at): a deadline from

@@ -4,7 +4,11 @@
 //! A timeout's `Sleep` is parked until its first poll, as a channel timer is until its first `c()`:
 //! made and dropped unpolled (a `timeout` whose future was ready at once) it takes no lock and
 //! touches no wheel, and its first poll arms it (fired there if its deadline has passed, else
-//! filed). A plain `sleep` is filed when it is made. The kind is `runtime/kinds/wake.rs`.
+//! filed). So is a sleep shorter than a millisecond, so that a first poll after its deadline finds
+//! it ready whatever the driver is doing. A longer plain `sleep` is filed when it is made, and a
+//! first poll after its deadline finds it ready once the driver has fired it: at once on an idle
+//! machine, up to 250 µs later while every core is busy (the driver then batches deadlines). The
+//! kind is `runtime/kinds/wake.rs`.
 
 use crate::origin::Kind;
 use crate::runtime::kinds::wake::{Polled, Wake};
@@ -50,11 +54,11 @@ impl Sleep {
     /// first poll (on a clock read without the lock): its future is polled first, and when that
     /// is ready at once the sleep is never polled, and costs no lock. A plain sleep is made to be
     /// awaited, so it is filed at once, which spares its first poll a second clock read and the
-    /// arming; unless it is shorter than a tick of the wheel (Go's `Sleep(1ns)`): parked, its first
-    /// poll most likely finds it due and returns `Ready`, where filed it would wait for the driver
-    /// to wake its task.
+    /// arming; unless it is short (`Due::is_short`): parked, its first poll reads the clock and
+    /// fires it if it is due, as Go's `Sleep(1ns)` most likely is by then, and as any short sleep
+    /// made now and first polled later may be, whatever the driver is doing.
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, kind: Kind, due: Due) -> Sleep {
-        if kind == Kind::Timeout || due.is_under_a_tick() {
+        if kind == Kind::Timeout || due.is_short() {
             return Sleep::start_parked(rt, site, kind, due);
         }
         Sleep {
@@ -90,9 +94,9 @@ impl Sleep {
         self.handle().instant(self.handle().action().deadline())
     }
 
-    /// True once the deadline has passed and the runtime has fired the sleep (its next poll is
-    /// `Ready`), and after it returned `Ready`, until a reset. A sleep made already due fired as it
-    /// was made, and reads true at once.
+    /// True once the deadline has passed and the sleep was fired, or would be by its next poll (its
+    /// next poll is `Ready`), and after it returned `Ready`, until a reset. A sleep made already
+    /// due fired as it was made, and reads true at once.
     ///
     /// ```
     /// use gotimer::FakeClock;
@@ -104,7 +108,10 @@ impl Sleep {
     /// assert!(s.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.handle().action().is_elapsed()
+        let wake = self.handle().action();
+        // Parked until its first poll (a timeout's, or a short sleep's), it is fired by that poll
+        // if its deadline has passed: due is elapsed.
+        wake.is_elapsed() || (wake.is_parked() && self.handle().is_due())
     }
 
     /// Makes the sleep due `d` from now, whether it is pending, elapsed or already returned: Go's
@@ -189,6 +196,8 @@ impl Future for Sleep {
             // Unarmed, it was parked (or never due): only this sleep holds its entry.
             self.handle().arm_unshared();
             if let Polled::Ready(at) = wake.poll() {
+                // As on any `Ready`: a reset after it wakes this poll's task.
+                wake.register(cx.waker());
                 return self.ready(at);
             }
         }

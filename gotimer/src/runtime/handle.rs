@@ -128,6 +128,15 @@ impl<A: Delivery> Handle<A> {
         })
     }
 
+    /// True if the entry's true deadline has passed, on a clock read now.
+    pub(crate) fn is_due(&self) -> bool {
+        let now = self.rt.core().time.now();
+        self.entry
+            .action
+            .true_when()
+            .is_some_and(|when| when <= now)
+    }
+
     /// Lets the handle go, its timer done (stopped, or fired): its entry goes to the thread's
     /// spares if its kind keeps them and nothing else holds it (`runtime/spare.rs`).
     #[inline]
