@@ -546,3 +546,30 @@ fn a_blocking_advance_on_a_tokio_worker_runs_in_block_in_place() {
     }));
     assert_eq!(woke.unwrap() - start, 2 * SEC);
 }
+
+#[test]
+fn a_task_waiting_for_something_outside_every_scope_does_not_hold_an_advance() {
+    // The documented limit: a scoped task blocked on I/O, or on a thread outside every scope, is
+    // idle as far as the clock can tell. The advance runs to its end meanwhile, and the task's
+    // next timers start from where it left the clock.
+    let fake = FakeClock::new();
+    fake.set_settle_limit(Duration::from_secs(30));
+    let start = fake.now();
+    let rt = tokio_mt();
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let task = rt.spawn(fake.clock().scope(async move {
+        rx.await.unwrap();
+        let woke = Clock::current().now();
+        sleep(SEC).await;
+        (woke, Clock::current().now())
+    }));
+    fake.advance(10 * SEC);
+    // The "I/O" completes only now, from a thread outside every scope.
+    std::thread::spawn(move || tx.send(()).unwrap())
+        .join()
+        .unwrap();
+    fake.advance(SEC);
+    let (woke, slept) = rt.block_on(task).unwrap();
+    assert_eq!(woke - start, 10 * SEC, "the clock moved while it waited");
+    assert_eq!(slept - start, 11 * SEC);
+}
