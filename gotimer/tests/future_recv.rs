@@ -25,7 +25,11 @@ fn serial() -> MutexGuard<'static, ()> {
 const SEC: Duration = Duration::from_secs(1);
 
 fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
+    poll_with(f, Waker::noop())
+}
+
+fn poll_with<F: Future>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(waker))
 }
 
 #[test]
@@ -255,14 +259,8 @@ fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
     let t = clock.timer(SEC);
     let mut first = pin!(t.recv_async());
     let mut second = pin!(t.recv_async());
-    assert!(first
-        .as_mut()
-        .poll(&mut Context::from_waker(&panics))
-        .is_pending());
-    assert!(second
-        .as_mut()
-        .poll(&mut Context::from_waker(&good))
-        .is_pending());
+    assert!(poll_with(first.as_mut(), &panics).is_pending());
+    assert!(poll_with(second.as_mut(), &good).is_pending());
     fake.advance(SEC);
     assert_eq!(clock.stats().callback_panics, 1, "counted");
     assert_eq!(
@@ -270,33 +268,18 @@ fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
         1,
         "woken all the same"
     );
-    assert_eq!(
-        second.as_mut().poll(&mut Context::from_waker(&good)),
-        Poll::Ready(fake.now())
-    );
+    assert_eq!(poll_with(second.as_mut(), &good), Poll::Ready(fake.now()));
 
     // A ticker's next tick still wakes the task that waits again.
     let ticker = clock.ticker(SEC);
     let mut first = pin!(ticker.recv_async());
     let mut second = pin!(ticker.recv_async());
-    assert!(first
-        .as_mut()
-        .poll(&mut Context::from_waker(&panics))
-        .is_pending());
-    assert!(second
-        .as_mut()
-        .poll(&mut Context::from_waker(&good))
-        .is_pending());
+    assert!(poll_with(first.as_mut(), &panics).is_pending());
+    assert!(poll_with(second.as_mut(), &good).is_pending());
     fake.advance(SEC);
-    assert!(second
-        .as_mut()
-        .poll(&mut Context::from_waker(&good))
-        .is_ready());
+    assert!(poll_with(second.as_mut(), &good).is_ready());
     let mut again = pin!(ticker.recv_async());
-    assert!(again
-        .as_mut()
-        .poll(&mut Context::from_waker(&good))
-        .is_pending());
+    assert!(poll_with(again.as_mut(), &good).is_pending());
     fake.advance(SEC);
     assert_eq!(counts.0.load(std::sync::atomic::Ordering::SeqCst), 3);
     assert!(clock.stats().callback_panics >= 2);
@@ -346,14 +329,8 @@ fn a_first_c_that_wakes_the_tasks_keeps_their_wakers_panics_off_the_caller() {
             entered: entered.clone(),
             release: release.clone(),
         }));
-        assert!(wait
-            .as_mut()
-            .poll(&mut Context::from_waker(&blocks))
-            .is_pending());
-        assert!(more
-            .as_mut()
-            .poll(&mut Context::from_waker(&panics))
-            .is_pending());
+        assert!(poll_with(wait.as_mut(), &blocks).is_pending());
+        assert!(poll_with(more.as_mut(), &panics).is_pending());
     }
     let first = which.recv_timeout(Duration::from_secs(30)).unwrap();
     let other = &timers[1 - first];

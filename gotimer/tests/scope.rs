@@ -18,6 +18,15 @@ fn tokio_mt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// A fake clock whose advances wait `limit` of real time at most for the scoped tasks, and its
+/// time now.
+fn fake_clock(limit: Duration) -> (FakeClock, Instant) {
+    let fake = FakeClock::new();
+    fake.set_settle_limit(limit);
+    let start = fake.now();
+    (fake, start)
+}
+
 /// A task that sleeps `n` times for a second and records the clock's time after each.
 async fn ticks(n: usize, seen: Arc<Mutex<Vec<Instant>>>) {
     for _ in 0..n {
@@ -289,9 +298,7 @@ fn scoped_is_send_static_and_unpin_when_its_future_is() {
 fn nested_scopes_of_one_clock_are_all_left_out_of_their_own_advance() {
     // A helper that scopes its own work, awaited inside a scoped test body: both scopes wait for
     // the advance the inner one makes, so neither may hold it.
-    let fake = FakeClock::new();
-    fake.set_settle_limit(Duration::from_secs(5));
-    let start = fake.now();
+    let (fake, start) = fake_clock(Duration::from_secs(5));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -313,9 +320,7 @@ fn nested_scopes_of_one_clock_are_all_left_out_of_their_own_advance() {
 
     // The blocking advance, from nested scopes polled by `block_on`, with a scoped sleeper on
     // another thread.
-    let fake = FakeClock::new();
-    fake.set_settle_limit(Duration::from_secs(5));
-    let start = fake.now();
+    let (fake, start) = fake_clock(Duration::from_secs(5));
     let clock = fake.clock();
     let sleeper = clock.scope(async {
         sleep(SEC).await;
@@ -405,9 +410,7 @@ fn an_async_advance_waits_for_the_clock_without_blocking_its_executor() {
     // of 500 ms, while another thread makes fifty blocking advances of 10 ms, each waiting for
     // that task: the async advance must not hold the runtime's thread while it waits its turn.
     let ms = Duration::from_millis(1);
-    let fake = FakeClock::new();
-    fake.set_settle_limit(Duration::from_secs(10));
-    let start = fake.now();
+    let (fake, start) = fake_clock(Duration::from_secs(10));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -463,9 +466,7 @@ fn a_result_sent_on_a_channel_as_the_last_act_is_seen_before_time_moves() {
     let ms = Duration::from_millis(1);
     let rt = tokio_mt();
     for _ in 0..50 {
-        let fake = FakeClock::new();
-        fake.set_settle_limit(Duration::from_secs(30));
-        let start = fake.now();
+        let (fake, start) = fake_clock(Duration::from_secs(30));
         let parent = rt.spawn(fake.clock().scope(async move {
             let (tx, rx) = futures::channel::oneshot::channel();
             tokio::spawn(Clock::current().scope(async move {
@@ -491,9 +492,7 @@ fn a_result_sent_on_a_channel_as_the_last_act_is_seen_before_time_moves() {
 fn a_yield_that_wakes_inside_its_poll_keeps_the_clock_still() {
     let rt = tokio_mt();
     for _ in 0..20 {
-        let fake = FakeClock::new();
-        fake.set_settle_limit(Duration::from_secs(30));
-        let start = fake.now();
+        let (fake, start) = fake_clock(Duration::from_secs(30));
         let yielder = rt.spawn(fake.clock().scope(async move {
             for _ in 0..200 {
                 smol::future::yield_now().await;
@@ -509,9 +508,7 @@ fn a_yield_that_wakes_inside_its_poll_keeps_the_clock_still() {
 fn an_unconstrained_task_drains_a_busy_tokio_channel_before_time_moves() {
     let rt = tokio_mt();
     for _ in 0..10 {
-        let fake = FakeClock::new();
-        fake.set_settle_limit(Duration::from_secs(30));
-        let start = fake.now();
+        let (fake, start) = fake_clock(Duration::from_secs(30));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
         for i in 0..2000 {
             tx.send(i).unwrap();
@@ -531,9 +528,7 @@ fn an_unconstrained_task_drains_a_busy_tokio_channel_before_time_moves() {
 
 #[test]
 fn a_blocking_advance_on_a_tokio_worker_runs_in_block_in_place() {
-    let fake = FakeClock::new();
-    fake.set_settle_limit(Duration::from_secs(30));
-    let start = fake.now();
+    let (fake, start) = fake_clock(Duration::from_secs(30));
     let rt = tokio_mt();
     let (f2, clock) = (fake.clone(), fake.clock());
     let woke = rt.block_on(rt.spawn(async move {
@@ -552,9 +547,7 @@ fn a_task_waiting_for_something_outside_every_scope_does_not_hold_an_advance() {
     // The documented limit: a scoped task blocked on I/O, or on a thread outside every scope, is
     // idle as far as the clock can tell. The advance runs to its end meanwhile, and the task's
     // next timers start from where it left the clock.
-    let fake = FakeClock::new();
-    fake.set_settle_limit(Duration::from_secs(30));
-    let start = fake.now();
+    let (fake, start) = fake_clock(Duration::from_secs(30));
     let rt = tokio_mt();
     let (tx, rx) = futures::channel::oneshot::channel::<()>();
     let task = rt.spawn(fake.clock().scope(async move {
