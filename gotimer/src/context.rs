@@ -29,6 +29,23 @@ pub(crate) fn current_rt() -> Rt {
 }
 
 /// Makes `rt` the runtime of the free functions on the calling thread until the guard is dropped.
+/// `enter`, or `None` once the thread's locals are being torn down (a future kept in a
+/// thread-local, dropped as the thread exits).
+pub(crate) fn try_enter(rt: Rt) -> Option<ClockGuard> {
+    let depth = ENTERED
+        .try_with(|e| {
+            let mut e = e.borrow_mut();
+            e.push(rt);
+            e.len()
+        })
+        .ok()?;
+    ANY_ENTERED.with(|a| a.set(true));
+    Some(ClockGuard {
+        depth,
+        _not_send: PhantomData,
+    })
+}
+
 pub(crate) fn enter(rt: Rt) -> ClockGuard {
     let depth = ENTERED.with(|e| {
         let mut e = e.borrow_mut();

@@ -116,7 +116,8 @@ impl<F> Drop for Scoped<F> {
     /// until it is gone, so that what its destructor does (a sender dropped, a timer stopped) binds
     /// to the clock and wakes the other scoped tasks before an advance can step on.
     fn drop(&mut self) {
-        let _clock = context::enter(self.rt.clone());
+        // At a thread's exit (a future kept in a thread-local executor), without the clock.
+        let _clock = context::try_enter(self.rt.clone());
         let _polling = self.task.as_ref().map(|(task, _)| {
             let mut polling = Polling::begin(task);
             polling.done = true;

@@ -411,3 +411,30 @@ fn a_stop_or_reset_racing_the_first_c_sees_the_value_wherever_it_waits() {
         }
     }
 }
+
+#[test]
+fn two_first_calls_of_c_at_once_both_see_what_was_due() {
+    // Go's `maybeRunChan`: a receive from the channel after the deadline finds the value, whichever
+    // of two threads calling `c()` for the first time at once made the channel. A race, so a probe.
+    use std::sync::{Arc, Barrier};
+    let _serial = serial();
+    for _ in 0..2000 {
+        let t = Arc::new(Timer::new(Duration::from_nanos(1)));
+        std::thread::sleep(Duration::from_micros(5));
+        let start = Arc::new(Barrier::new(2));
+        let other = {
+            let (t, start) = (t.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let _ = t.c();
+            })
+        };
+        start.wait();
+        let got = t.c().try_recv();
+        other.join().unwrap();
+        assert!(
+            got.is_ok(),
+            "c() returned before the due value was in its channel"
+        );
+    }
+}

@@ -409,10 +409,11 @@ fn a_sleep_under_a_tick_is_parked_until_its_first_poll() {
 }
 
 #[test]
-fn a_short_sleep_first_polled_after_its_deadline_is_ready_at_that_poll_whatever_the_driver_does() {
-    // The driver is held inside a task's waker (what a waker that blocks costs); meanwhile a short
-    // sleep is made, and first polled after its deadline: parked until that poll, the poll reads
-    // the clock and fires it.
+fn a_parked_sleep_due_at_its_first_poll_is_elapsed_ready_and_keeps_the_waker() {
+    // The driver is held inside a task's waker (what a waker that blocks costs); meanwhile a sleep
+    // shorter than a tick is made, parked until its first poll, which reads the clock and fires
+    // it: due before that poll, it reads as elapsed, and the poll is Ready whatever the driver
+    // does. Ready, it keeps the waker as every Ready poll does.
     struct Holds {
         entered: std::sync::mpsc::SyncSender<()>,
         release: Arc<(Mutex<bool>, std::sync::Condvar)>,
@@ -449,7 +450,7 @@ fn a_short_sleep_first_polled_after_its_deadline_is_ready_at_that_poll_whatever_
         .expect("the driver woke the holder");
 
     let (count, waker) = counter();
-    let mut short = sleep(Duration::from_micros(200));
+    let mut short = sleep(Duration::from_nanos(500));
     std::thread::sleep(MS);
     assert!(short.is_elapsed(), "due, and its next poll is Ready");
     assert_eq!(poll_with(&mut short, &waker), Poll::Ready(short.deadline()));

@@ -566,3 +566,86 @@ fn a_task_waiting_for_something_outside_every_scope_does_not_hold_an_advance() {
     assert_eq!(woke - start, 10 * SEC, "the clock moved while it waited");
     assert_eq!(slept - start, 11 * SEC);
 }
+
+#[test]
+fn a_scoped_future_dropped_as_its_thread_exits_does_not_abort() {
+    // Kept in a thread-local, as a thread-local executor keeps its tasks, it is dropped while the
+    // thread's locals are torn down: after gotimer's own, made later.
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::Pin;
+    type Held = RefCell<Option<Pin<Box<dyn Future<Output = ()>>>>>;
+    thread_local! {
+        static HELD: Held = const { RefCell::new(None) };
+    }
+    let fake = FakeClock::new();
+    for clock in [fake.clock(), Clock::system()] {
+        std::thread::spawn(move || {
+            HELD.with(|_| {});
+            let mut task: Pin<Box<dyn Future<Output = ()>>> = Box::pin(clock.scope(async {
+                sleep(60 * SEC).await;
+            }));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(task.as_mut().poll(&mut cx).is_pending());
+            HELD.with(|h| *h.borrow_mut() = Some(task));
+        })
+        .join()
+        .unwrap();
+    }
+    fake.advance(SEC); // the dropped task does not hold it
+}
+
+#[test]
+fn an_async_advance_woken_inline_by_the_advance_it_waited_for_goes_on() {
+    // A blocking advance holds the clock inside a callback; an async advance finds it held and
+    // waits. When the blocking one lets go it wakes the async one, whose waker polls it inline on
+    // that thread: it must take the clock there and run to its end.
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::mpsc;
+    type Advance = Pin<Box<dyn Future<Output = ()> + Send>>;
+    struct Inline(Mutex<Option<Advance>>, mpsc::SyncSender<()>);
+    impl std::task::Wake for Inline {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref()
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            let waker = std::task::Waker::from(self.clone());
+            let mut slot = self.0.lock().unwrap();
+            if let Some(f) = slot.as_mut() {
+                if f.as_mut()
+                    .poll(&mut std::task::Context::from_waker(&waker))
+                    .is_ready()
+                {
+                    *slot = None;
+                    let _ = self.1.try_send(());
+                }
+            }
+        }
+    }
+    let (fake, start) = fake_clock(Duration::from_secs(30));
+    let (entered, held) = mpsc::sync_channel(0);
+    let (release, go) = mpsc::sync_channel::<()>(0);
+    let go = Mutex::new(go);
+    fake.clock().after_func(SEC, move || {
+        entered.send(()).unwrap();
+        go.lock().unwrap().recv().unwrap();
+    });
+    let blocking = {
+        let fake = fake.clone();
+        std::thread::spawn(move || fake.advance(SEC))
+    };
+    held.recv().unwrap();
+    let (done, finished) = mpsc::sync_channel(1);
+    let task = Arc::new(Inline(
+        Mutex::new(Some(Box::pin(fake.advance_async(5 * SEC)))),
+        done,
+    ));
+    std::task::Wake::wake_by_ref(&task); // its first poll finds the clock held
+    release.send(()).unwrap();
+    finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the async advance, woken inline, never finished");
+    blocking.join().unwrap();
+    assert_eq!(fake.now() - start, 6 * SEC);
+}

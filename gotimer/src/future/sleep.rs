@@ -4,11 +4,11 @@
 //! A timeout's `Sleep` is parked until its first poll, as a channel timer is until its first `c()`:
 //! made and dropped unpolled (a `timeout` whose future was ready at once) it takes no lock and
 //! touches no wheel, and its first poll arms it (fired there if its deadline has passed, else
-//! filed). So is a sleep shorter than a millisecond, so that a first poll after its deadline finds
-//! it ready whatever the driver is doing. A longer plain `sleep` is filed when it is made, and a
-//! first poll after its deadline finds it ready once the driver has fired it: at once on an idle
-//! machine, up to 250 µs later while every core is busy (the driver then batches deadlines). The
-//! kind is `runtime/kinds/wake.rs`.
+//! filed). So is a sleep shorter than a tick of the wheel. A plain `sleep` is filed when it is
+//! made: a first poll after its deadline finds it ready once the driver has fired it, at once on
+//! an idle machine, up to 250 µs later while every core is busy (the driver then batches
+//! deadlines). Parking every sleep would spare that, at the cost of a second clock read on each.
+//! The kind is `runtime/kinds/wake.rs`.
 
 use crate::origin::Kind;
 use crate::runtime::kinds::wake::{Polled, Wake};
@@ -54,11 +54,11 @@ impl Sleep {
     /// first poll (on a clock read without the lock): its future is polled first, and when that
     /// is ready at once the sleep is never polled, and costs no lock. A plain sleep is made to be
     /// awaited, so it is filed at once, which spares its first poll a second clock read and the
-    /// arming; unless it is short (`Due::is_short`): parked, its first poll reads the clock and
-    /// fires it if it is due, as Go's `Sleep(1ns)` most likely is by then, and as any short sleep
-    /// made now and first polled later may be, whatever the driver is doing.
+    /// arming; unless it is shorter than a tick of the wheel (Go's `Sleep(1ns)`): parked, its first
+    /// poll most likely finds it due and returns `Ready`, where filed it would wait for the driver
+    /// to wake its task.
     pub(crate) fn start(rt: Rt, site: &'static Location<'static>, kind: Kind, due: Due) -> Sleep {
-        if kind == Kind::Timeout || due.is_short() {
+        if kind == Kind::Timeout || due.is_under_a_tick() {
             return Sleep::start_parked(rt, site, kind, due);
         }
         Sleep {

@@ -11,7 +11,7 @@ use super::shard::Shard;
 use super::spare;
 use super::time::{Due, Timeline};
 use crate::origin::{Kind, Origin};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver};
 use std::panic::Location;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -294,18 +294,19 @@ impl<A: ChannelKind> Handle<A> {
     /// calling thread rather than left to the driver (Go's `maybeRunChan`), so the receive that
     /// follows sees what Go's would. A value already waiting is the one to receive.
     #[inline]
-    pub(crate) fn channel<'a>(&self, rx: &'a OnceLock<Receiver<Instant>>) -> &'a Receiver<Instant> {
-        let mut made = None;
-        let rx = rx.get_or_init(|| {
-            let (tx, rx) = bounded(1);
-            made = Some(tx);
-            rx
-        });
-        // Armed once the receiver is in place: a `stop` or `reset` that takes the lock before the
-        // arming finds a waiting value in the tasks' slot, and one after finds it in the channel,
-        // which it can now drain. A thread that gets the receiver meanwhile finds the timer
-        // parked, and its receive waits for the arming.
-        match made.map(|tx| self.arm_channel(tx)) {
+    pub(crate) fn channel<'a>(
+        &self,
+        cell: &'a OnceLock<Receiver<Instant>>,
+    ) -> &'a Receiver<Instant> {
+        if let Some(rx) = cell.get() {
+            // Made by an earlier call: look again, since the deadline may have passed since the
+            // arming thread read the clock.
+            if rx.is_empty() {
+                self.fire_if_due();
+            }
+            return rx;
+        }
+        match self.arm_channel(cell) {
             // A value the tasks waited for moved to the channel: they are woken as a firing wakes
             // them, a waker's panic counted and reported, not raised here.
             Some(true) => self.rt.after_unlock(AfterUnlock {
@@ -313,30 +314,38 @@ impl<A: ChannelKind> Handle<A> {
                 ..AfterUnlock::default()
             }),
             Some(false) => {}
-            // Another thread made the channel (or is arming it): look again, since the deadline
-            // may have passed since the arming thread read the clock.
-            None if rx.is_empty() => self.fire_if_due(),
-            None => {}
+            // Another thread's first call armed it first.
+            None => return self.channel(cell),
         }
-        rx
+        cell.get()
+            .expect("gotimer: the channel is published as it is armed")
     }
 
-    /// Gives a channel timer its channel and arms it, under one shard lock: the timer's `c()` was
-    /// called for the first time. A parked timer is then fired if its deadline has passed, or else
-    /// filed (`Locked::arm`); one that tasks armed already keeps its place, and the value waiting in
-    /// the tasks' slot moves to the channel (`Chan::arm_locked`), under the lock that every send
-    /// takes, so that no value is left in the slot once the channel is there.
-    /// True if tasks wait, to be woken once the cell holding the channel is set.
-    fn arm_channel(&self, tx: Sender<Instant>) -> bool {
-        self.entry.origin.on_arm();
+    /// Makes a channel timer's channel, gives it to the timer and arms it, then publishes its
+    /// receiver in `cell`, all under one shard lock: the timer's `c()` was called for the first
+    /// time. A parked timer is fired if its deadline has passed, or else filed (`Locked::arm`);
+    /// one that tasks armed already keeps its place, and the value waiting in the tasks' slot
+    /// moves to the channel (`Chan::arm_locked`), under the lock that every send takes, so that
+    /// no value is left in the slot once the channel is there. Published last: a thread that
+    /// finds the receiver without the lock finds the timer armed and what was due in the channel,
+    /// and a `stop` or `reset` (under the lock) finds the value in the slot before, or in the
+    /// channel after, which it can then drain. `None` if another thread's call did it first;
+    /// else true if tasks wait, to be woken once the lock is released.
+    fn arm_channel(&self, cell: &OnceLock<Receiver<Instant>>) -> Option<bool> {
+        let (tx, rx) = bounded(1);
         let time = &self.rt.core().time;
         let now = time.unlocked_now();
         let mut locked = self.shard().lock();
+        if cell.get().is_some() {
+            return None;
+        }
+        self.entry.origin.on_arm();
         let moved = self.entry.action.chan().arm_locked(locked.held(), tx);
         let done = locked.arm(&self.entry, now, time);
+        let _ = cell.set(rx);
         drop(locked);
         self.rt.after_unlock(done);
-        moved
+        Some(moved)
     }
 
     /// A task's receive (`recv_async`, `Interval::tick`): the value waiting, if any, else the

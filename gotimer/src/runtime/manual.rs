@@ -79,8 +79,10 @@ impl Drop for Advancing<'_> {
     fn drop(&mut self) {
         ADVANCING.with(|a| a.borrow_mut().retain(|&id| id != self.id));
         drop(self.serial.take());
-        // After the lock is let go: an async advance woken now can take it.
-        for w in std::mem::take(&mut *lock(self.waiters)) {
+        // After the lock is let go, and outside the list's lock: an async advance woken now can
+        // take the clock, and a waker that polls it inline may come back to the list.
+        let waiters = std::mem::take(&mut *lock(self.waiters));
+        for w in waiters {
             w.wake();
         }
     }

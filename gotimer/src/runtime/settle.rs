@@ -157,13 +157,15 @@ impl Settle {
     /// caller's advance, so all are left out of its wait.
     pub(crate) fn own_tasks(&self) -> Vec<u64> {
         let me = self.addr();
-        POLLING.with(|p| {
-            p.borrow()
-                .iter()
-                .filter(|(s, _)| *s == me)
-                .map(|&(_, id)| id)
-                .collect()
-        })
+        POLLING
+            .try_with(|p| {
+                p.borrow()
+                    .iter()
+                    .filter(|(s, _)| *s == me)
+                    .map(|&(_, id)| id)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Records a new scoped task (runnable until its first poll) and returns its id.
@@ -191,14 +193,16 @@ impl Settle {
         };
         state.set(id, run);
         drop(state);
-        POLLING.with(|p| p.borrow_mut().push((self.addr(), id)));
+        // Not recorded once the thread's locals are torn down (a scoped future dropped at the
+        // thread's exit): nothing on that thread can advance a clock any more.
+        let _ = POLLING.try_with(|p| p.borrow_mut().push((self.addr(), id)));
     }
 
     /// The task's poll returned: idle if nothing woke it meanwhile, gone if it is done. A poll that
     /// unwound leaves it idle whatever woke it: the executor drops a future that panicked, and one
     /// kept by a `catch_unwind` runs again only if polled, which marks it again.
     pub(crate) fn end_poll(&self, id: u64, done: bool, unwound: bool) {
-        POLLING.with(|p| {
+        let _ = POLLING.try_with(|p| {
             let mut p = p.borrow_mut();
             if let Some(i) = p.iter().rposition(|&e| e == (self.addr(), id)) {
                 p.remove(i);

@@ -11,7 +11,7 @@
 //! handles) is the same code on both.
 
 use crate::sync::{AtomicU64, Ordering::SeqCst};
-use crate::wheel::MAX_DEADLINE;
+use crate::wheel::{MAX_DEADLINE, RESOLUTION_NS};
 use std::time::{Duration, Instant};
 
 /// Sleeps shorter than this yield in a loop instead of sleeping in the kernel; see
@@ -154,19 +154,13 @@ pub(crate) enum Due {
 }
 
 impl Due {
-    /// A wait of more than zero but less than [`SHORT_SLEEP`] from the time it is made: a task's
-    /// sleep this short is parked until its first poll, which reads the clock again and fires it
-    /// there if it is due. A wait under a tick of the wheel (Go's `Sleep(1ns)`) most likely is by
-    /// then, where filed it would wait for the driver to wake its task; and a short sleep made now
-    /// and first polled later is ready at that poll if its deadline has passed, whatever the
-    /// driver is doing (late, or batching deadlines on busy cores). (A zero wait is due when it is
-    /// made, and fires then without the lock.)
+    /// A wait of more than zero but less than one tick of the wheel (1.024 µs) from the time it is
+    /// made: it is likely over before whatever made it looks again, so filing it in the wheel at
+    /// once would only make the driver wake its waiter, where a second clock read finds it due.
+    /// (A zero wait is due when it is made, and fires then without the lock.)
     #[inline]
-    pub(crate) fn is_short(self) -> bool {
-        matches!(self, Due::In(d) if !d.is_zero() && d < SHORT_SLEEP)
+    pub(crate) fn is_under_a_tick(self) -> bool {
+        // Compared as parts: `as_nanos` multiplies in 128 bits, on every sleep made.
+        matches!(self, Due::In(d) if d.as_secs() == 0 && (1..RESOLUTION_NS as u32).contains(&d.subsec_nanos()))
     }
 }
-
-/// Below this, a task's sleep is parked until its first poll ([`Due::is_short`]); from it on, it is
-/// filed as it is made, sparing the first poll a second clock read.
-pub(crate) const SHORT_SLEEP: Duration = Duration::from_millis(1);
