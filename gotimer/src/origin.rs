@@ -105,7 +105,14 @@ impl Origin {
     #[inline]
     pub(crate) fn on_free(&self) {
         #[cfg(feature = "profile")]
-        sites::on_free_tag(self.tag.load(Relaxed));
+        {
+            // A retired origin (a spare's, or the fresh one a spare took its tag from, dropped as
+            // each sleep is made) counts nothing: looked at here, without the out-of-line call.
+            let tag = self.tag.load(Relaxed);
+            if tag != tag::RETIRED {
+                sites::on_free_tag(tag);
+            }
+        }
     }
 
     /// The site's id in `crate::sites`, dense from 0: an index into per-site arrays.
