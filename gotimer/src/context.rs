@@ -29,6 +29,10 @@ pub(crate) fn current_rt() -> Rt {
 }
 
 /// Makes `rt` the runtime of the free functions on the calling thread until the guard is dropped.
+pub(crate) fn enter(rt: Rt) -> ClockGuard {
+    try_enter(rt).expect("gotimer: a clock entered after the thread's locals were torn down")
+}
+
 /// `enter`, or `None` once the thread's locals are being torn down (a future kept in a
 /// thread-local, dropped as the thread exits).
 pub(crate) fn try_enter(rt: Rt) -> Option<ClockGuard> {
@@ -44,19 +48,6 @@ pub(crate) fn try_enter(rt: Rt) -> Option<ClockGuard> {
         depth,
         _not_send: PhantomData,
     })
-}
-
-pub(crate) fn enter(rt: Rt) -> ClockGuard {
-    let depth = ENTERED.with(|e| {
-        let mut e = e.borrow_mut();
-        e.push(rt);
-        e.len()
-    });
-    ANY_ENTERED.with(|a| a.set(true));
-    ClockGuard {
-        depth,
-        _not_send: PhantomData,
-    }
 }
 
 /// Returned by [`Clock::enter`](crate::Clock::enter): while it lives, the free functions on this thread use that clock.

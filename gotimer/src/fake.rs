@@ -170,7 +170,7 @@ impl FakeClock {
         let rt = self.rt.clone();
         // Counted from where the clock is at each step, as an `async fn`'s body runs when polled:
         // an advance that comes in between adds to this one.
-        let mut remaining = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let mut remaining = d;
         async move {
             let mut limit: Option<(Instant, Sleep)> = None;
             loop {

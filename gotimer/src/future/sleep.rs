@@ -109,8 +109,8 @@ impl Sleep {
     /// ```
     pub fn is_elapsed(&self) -> bool {
         let wake = self.handle().action();
-        // Parked until its first poll (a timeout's, or a short sleep's), it is fired by that poll
-        // if its deadline has passed: due is elapsed.
+        // Parked until its first poll (a timeout's, or one shorter than a tick), it is fired by
+        // that poll if its deadline has passed: due is elapsed.
         wake.is_elapsed() || (wake.is_parked() && self.handle().is_due())
     }
 

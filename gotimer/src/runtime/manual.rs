@@ -212,14 +212,18 @@ impl ManualRuntime {
         ) {}
     }
 
-    /// One step of an async advance (`FakeClock::advance_async`) that has `remaining` ns of its
-    /// `d` left to move, and waits for the scoped tasks between steps itself: what the step found
+    /// One step of an async advance (`FakeClock::advance_async`) that has `remaining` of its `d`
+    /// left to move, and waits for the scoped tasks between steps itself: what the step found
     /// (`Busy` if a scoped task is runnable) and how far it moved the clock. `None`, with the waker
     /// kept for when the clock is let go, while another advance holds it: a step waits for the
     /// advance lock without blocking, since a blocking advance on another thread may be waiting for
     /// tasks of the executor this step runs on. The target is taken from the time of each step, so
     /// the advances of other threads that come in between add to this one rather than shorten it.
-    pub(crate) fn step_once(&self, remaining: u64, cx: &mut Context<'_>) -> Option<(Step, u64)> {
+    pub(crate) fn step_once(
+        &self,
+        remaining: Duration,
+        cx: &mut Context<'_>,
+    ) -> Option<(Step, Duration)> {
         let own = self.settle.own_tasks();
         let advancing = match self.try_begin("advance_async") {
             Some(advancing) => advancing,
@@ -231,13 +235,11 @@ impl ManualRuntime {
         };
         let time = &self.core.time;
         let from = time.now();
-        let target = from
-            .saturating_add(remaining)
-            .min(crate::wheel::MAX_DEADLINE);
+        let target = self.target(remaining);
         let (mut buf, mut fired) = (Vec::new(), Batch::default());
         let settled = || self.settle.is_idle(&own);
         let step = self.step_toward(target, settled, &mut buf, &mut fired);
-        let moved = time.now() - from;
+        let moved = Duration::from_nanos(time.now() - from);
         drop(advancing);
         Some((step, moved))
     }

@@ -11,9 +11,10 @@
 //! clock (or something outside every scope, which it cannot see).
 //!
 //! An advance waits for the count to reach zero, its own tasks left out when it runs inside scopes
-//! of the same clock (`advance_async` from a test's task, perhaps through a scoped helper). A task that never returns from a poll, or
-//! is woken and never polled again, would keep it waiting forever: after a limit of real time the
-//! wait panics with the creation site of each task still runnable.
+//! of the same clock (`advance_async` from a test's task, perhaps through a scoped helper). A task
+//! that never returns from a poll, or is woken and never polled again, would keep it waiting
+//! forever: after a limit of real time the wait panics with the creation site of each task still
+//! runnable.
 
 use super::kinds::wake::keep_waker;
 use crate::sync::lock;

@@ -104,15 +104,16 @@ impl Wake {
         self.is_elapsed() && self.word.load(Acquire) & FIRED == 0
     }
 
-    /// Marks the entry armed, before the caller arms it (`Handle::arm_unshared`). False if it
-    /// already was: then it only loads, since every poll asks, and a filed sleep's first poll finds
-    /// it armed already (an atomic read-modify-write costs 7.6 ns on the benchmark machine).
-    /// True until its first poll arms it, for a sleep made parked (a timeout's, a short sleep's).
+    /// True until its first poll arms it, for a sleep made parked (a timeout's, or one shorter
+    /// than a tick).
     #[inline]
     pub(crate) fn is_parked(&self) -> bool {
         self.word.load(Acquire) & ARMED == 0
     }
 
+    /// Marks the entry armed, before the caller arms it (`Handle::arm_unshared`). False if it
+    /// already was: then it only loads, since every poll asks, and a filed sleep's first poll finds
+    /// it armed already (an atomic read-modify-write costs 7.6 ns on the benchmark machine).
     #[inline]
     pub(crate) fn set_armed(&self) -> bool {
         self.word.load(Acquire) & ARMED == 0 && self.word.fetch_or(ARMED, AcqRel) & ARMED == 0
