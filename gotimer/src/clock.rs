@@ -371,7 +371,7 @@ impl Clock {
             return;
         }
         assert!(
-            !matches!(&self.rt, Rt::Manual(m, ()) if m.in_own_callback()),
+            !matches!(&self.rt, Rt::Manual(m) if m.in_own_callback()),
             "gotimer: Clock::sleep on a fake clock from one of its own callbacks would never return"
         );
         let timer = self.timer(d);

@@ -76,7 +76,7 @@ impl FakeClock {
     /// assert_eq!(fake.clock(), fake.clock());
     /// ```
     pub fn clock(&self) -> Clock {
-        Clock::from_rt(Rt::Manual(self.rt.clone(), ()))
+        Clock::from_rt(Rt::Manual(self.rt.clone()))
     }
 
     /// The clock's current time.

@@ -43,7 +43,7 @@ pub struct Scoped<F> {
 impl<F> Scoped<F> {
     pub(crate) fn new(rt: Rt, site: &'static Location<'static>, future: F) -> Self {
         let task = match &rt {
-            Rt::Manual(manual, ()) => {
+            Rt::Manual(manual) => {
                 let id = manual.settle().add(site);
                 let task = Arc::new(TaskWaker::new(manual.clone(), id));
                 let waker = Waker::from(task.clone());

@@ -468,8 +468,8 @@ pub(crate) fn after_on(rt: &Rt, site: &'static Location<'static>, due: Due) -> R
         (Rt::System(..), Due::At(t)) => crossbeam_channel::at(t),
         // Nothing would ever be sent: a channel that never delivers, as on the system clock (not
         // one that is disconnected when the handle-less entry goes).
-        (Rt::Manual(fake, ()), due) if !fake.core().fires_within_range(due) => never(),
-        (Rt::Manual(fake, ()), due) => {
+        (Rt::Manual(fake), due) if !fake.core().fires_within_range(due) => never(),
+        (Rt::Manual(fake), due) => {
             let keep = fake.kept();
             let after = |tx| After::new(tx, keep.clone());
             match due {

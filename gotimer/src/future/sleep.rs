@@ -45,9 +45,9 @@ pub struct Sleep {
     handle: Option<Handle<Wake>>,
 }
 
-// A pending sleep's bytes are this, its entry and its wheel node: `Rt<u32>` keeps the handle at 24.
+// A pending sleep's bytes are this, its entry and its wheel node: `ShardRt` keeps the handle at 16.
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Sleep>() == 24);
+const _: () = assert!(std::mem::size_of::<Sleep>() == 16);
 
 impl Sleep {
     /// A sleep until `due` on `rt`, recorded at `site` as `kind`. A timeout's is parked until its

@@ -6,7 +6,7 @@
 
 use super::entry::{AfterUnlock, Delivery, Entry, Held, Share};
 use super::kinds::chan::ChannelKind;
-use super::rt::Rt;
+use super::rt::{Rt, ShardRt};
 use super::shard::Shard;
 use super::spare;
 use super::time::{Due, Timeline};
@@ -24,8 +24,8 @@ const ENTRY_OVERHEAD: u64 = 16 + 32;
 /// longer needs to know which.
 pub(crate) struct Handle<A: ?Sized = dyn Delivery> {
     entry: Arc<Entry<A>>,
-    /// The runtime, and beside it the index of the shard the entry lives in (in 16 bytes).
-    rt: Rt<u32>,
+    /// The runtime, and the index of the shard the entry lives in, in one word.
+    rt: ShardRt,
 }
 
 impl<A: Delivery> Handle<A> {
@@ -46,7 +46,7 @@ impl<A: Delivery> Handle<A> {
         let shard = rt.core().local_shard();
         Handle {
             entry,
-            rt: rt.with(shard),
+            rt: ShardRt::new(rt, shard),
         }
     }
 
@@ -124,7 +124,7 @@ impl<A: Delivery> Handle<A> {
         let shard = rt.core().local_shard();
         Ok(Handle {
             entry,
-            rt: rt.with(shard),
+            rt: ShardRt::new(rt, shard),
         })
     }
 
@@ -189,7 +189,7 @@ impl<A: Share + ?Sized> Handle<A> {
 
     #[inline]
     fn shard(&self) -> &Shard {
-        self.rt.core().shard(self.rt.beside())
+        self.rt.core().shard(self.rt.shard_index())
     }
 
     /// Cancels the entry. `under_lock(held, was_pending)` runs while the entry cannot fire, to

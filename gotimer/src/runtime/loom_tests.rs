@@ -99,17 +99,16 @@ impl World {
     /// A world on a manual runtime: its callbacks run on the polling thread, as a manual step
     /// runs them.
     pub(super) fn new() -> Arc<World> {
-        World::with(Rt::Manual(
-            Arc::new(ManualRuntime::on(Timeline::simulated())),
-            (),
-        ))
+        World::with(Rt::Manual(Arc::new(ManualRuntime::on(
+            Timeline::simulated(),
+        ))))
     }
 
     /// A world on a system runtime whose driver is the calling (model) thread, so that inserts
     /// notify it through the real handshake. Leaked, as the process's system runtime is static.
     fn with_driver() -> Arc<World> {
         let rt = SystemRuntime::with_driver_here(Timeline::simulated());
-        World::with(Rt::System(Box::leak(Box::new(rt)), ()))
+        World::with(Rt::System(Box::leak(Box::new(rt))))
     }
 
     fn with(rt: Rt) -> Arc<World> {
@@ -126,14 +125,14 @@ impl World {
 
     fn manual(&self) -> &ManualRuntime {
         match &self.rt {
-            Rt::Manual(rt, ()) => rt,
+            Rt::Manual(rt) => rt,
             Rt::System(..) => unreachable!("a world made by World::new"),
         }
     }
 
     fn system(&self) -> &'static SystemRuntime {
         match &self.rt {
-            Rt::System(rt, ()) => rt,
+            Rt::System(rt) => rt,
             Rt::Manual(..) => unreachable!("a world made by World::with_driver"),
         }
     }

@@ -14,6 +14,8 @@ use super::stats::Stats;
 use super::time::Timeline;
 use std::sync::OnceLock;
 
+/// Aligned so that a handle keeps it and a shard's index in one word (`rt::ShardRt`).
+#[repr(align(512))]
 pub(crate) struct SystemRuntime {
     core: Core,
     driver: Driver,
@@ -53,6 +55,12 @@ impl SystemRuntime {
             driver: Driver::new(),
             pool: Pool::new(),
         }
+    }
+
+    /// A runtime apart from the process's, never started, for the tests of what keeps one.
+    #[cfg(test)]
+    pub(crate) fn unstarted(shards: usize) -> SystemRuntime {
+        SystemRuntime::on(Timeline::monotonic(), shards)
     }
 
     /// For the loom models of the driver's handshake, which leak one per run: one shard, and this
@@ -194,8 +202,11 @@ pub fn stats() -> Stats {
     SystemRuntime::get().stats()
 }
 
+/// The most shards the system runtime has.
+pub(crate) const MAX_SHARDS: usize = 256;
+
 /// Four shards per core, rounded up to a power of two: enough that threads rarely share one.
 fn shard_count() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores * 4).next_power_of_two().min(256)
+    (cores * 4).next_power_of_two().min(MAX_SHARDS)
 }

@@ -48,7 +48,7 @@ fn notifying(panic: bool) -> (Notifying, Receiver<String>) {
 /// A runtime on the monotonic clock whose driver never runs: what a held receiver sees while
 /// the system clock's driver has not woken yet, held still.
 fn driverless() -> Rt {
-    Rt::Manual(Arc::new(ManualRuntime::on(Timeline::monotonic())), ())
+    Rt::Manual(Arc::new(ManualRuntime::on(Timeline::monotonic())))
 }
 
 /// A receiver kept from an earlier `c()` gets a value only once something sends it: the driver
@@ -123,7 +123,7 @@ fn the_driver_notifies_a_kind_once_and_survives_a_panicking_notification() {
 #[test]
 fn a_manual_step_notifies_on_the_advancing_thread() {
     let manual = Arc::new(ManualRuntime::new());
-    let rt = Rt::Manual(manual.clone(), ());
+    let rt = Rt::Manual(manual.clone());
     let here = std::thread::current().name().unwrap_or("").to_string();
     let (kind, notified) = notifying(false);
     let _h = start(rt.clone(), kind, Duration::from_secs(1));
@@ -138,7 +138,7 @@ fn a_manual_step_notifies_on_the_advancing_thread() {
     assert_eq!(notified.try_recv().as_ref(), Ok(&here));
 
     let (kind, notified) = notifying(true);
-    let _h = start(Rt::Manual(manual.clone(), ()), kind, Duration::from_secs(1));
+    let _h = start(Rt::Manual(manual.clone()), kind, Duration::from_secs(1));
     manual.advance(Duration::from_secs(1));
     assert!(notified.try_recv().is_ok());
     assert_eq!(manual.stats().callback_panics, 1, "the panic was counted");
