@@ -1,8 +1,8 @@
 //! `Handle`: what an API type (`Timer`, `Ticker`) holds to talk to the runtime: its entry, typed by
 //! kind, the shard the entry lives in, and its runtime. Every operation is the same code for every
 //! kind and both runtimes: it takes the shard lock, runs the entry's transitions (`entry/`), and
-//! hands what they leave for after the lock to the runtime (`Rt::after_unlock`). A handle does not
-//! cancel on drop; the API types decide that.
+//! hands what they leave for after the lock to the runtime (`ShardRt::after_unlock`). A handle
+//! does not cancel on drop; the API types decide that.
 
 use super::entry::{AfterUnlock, Delivery, Entry, Held, Share};
 use super::kinds::chan::ChannelKind;

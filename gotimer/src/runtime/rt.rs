@@ -211,7 +211,7 @@ impl Drop for ShardRt {
 mod tests {
     use super::{Rt, ShardRt};
     use crate::runtime::manual::ManualRuntime;
-    use crate::runtime::system::SystemRuntime;
+    use crate::runtime::system::{SystemRuntime, MAX_SHARDS};
     use std::sync::Arc;
 
     /// A manual runtime's `ShardRt` holds one count of its `Arc` per clone, and gives each back:
@@ -249,12 +249,19 @@ mod tests {
     /// the word, with its shard.
     #[test]
     fn any_system_runtime_is_kept_by_its_address() {
-        let leaked: &'static SystemRuntime = Box::leak(Box::new(SystemRuntime::unstarted(4)));
-        for shard in 0..4 {
+        let leaked: &'static SystemRuntime =
+            Box::leak(Box::new(SystemRuntime::unstarted(MAX_SHARDS)));
+        for shard in 0..MAX_SHARDS as u32 {
             let rt = ShardRt::new(Rt::System(leaked), shard);
             assert!(std::ptr::eq(rt.core(), leaked.core()));
             assert_eq!(rt.shard_index(), shard);
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "gotimer: 257 shards, more than 256")]
+    fn a_system_runtime_has_at_most_max_shards() {
+        let _ = SystemRuntime::unstarted(MAX_SHARDS + 1);
     }
 
     #[test]

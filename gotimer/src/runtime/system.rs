@@ -49,7 +49,15 @@ impl SystemRuntime {
     }
 
     /// A system runtime whose driver thread is not started yet.
+    ///
+    /// # Panics
+    /// With more than [`MAX_SHARDS`] shards: a handle keeps a shard's index in the low bits of the
+    /// runtime's address (`rt::ShardRt`), which has room for that many.
     fn on(time: Timeline, shards: usize) -> SystemRuntime {
+        assert!(
+            shards <= MAX_SHARDS,
+            "gotimer: {shards} shards, more than {MAX_SHARDS}"
+        );
         SystemRuntime {
             core: Core::new(time, shards),
             driver: Driver::new(),

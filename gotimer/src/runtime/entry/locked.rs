@@ -17,7 +17,7 @@ use crate::wheel::Wheel;
 use std::sync::Arc;
 
 /// What a transition leaves to do once the shard lock is released; the runtime consumes it
-/// (`Rt::after_unlock`).
+/// (`ShardRt::after_unlock`).
 #[must_use]
 #[derive(Default)]
 pub(crate) struct AfterUnlock {
