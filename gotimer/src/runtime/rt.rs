@@ -53,9 +53,8 @@ impl Rt {
     }
 }
 
-/// A runtime and one of its shards, in one word, as a timer's handle keeps them: a task's `Sleep`
-/// is then 16 bytes (its entry and this), where the runtime's enum with the index beside it made
-/// it 24.
+/// A runtime and one of its shards, in one word, as a timer's handle keeps them, so that a task's
+/// `Sleep` is two words: its entry and this.
 ///
 /// The word is a pointer, tagged in its low bits, which both runtimes' alignments leave clear:
 /// - the system runtime's (aligned to [`SYSTEM_ALIGN`]), with `shard << 1 | 1` in the bits below
