@@ -532,8 +532,9 @@ Tasks (lab/src/bench/tasks.rs): gotimer-async (gotimer::future), tokio-mt, async
   sleep(1ns).await (Go's goroutines), the garbage is 2^15 registered one-hour sleeps per
   benchmark task; the callbacks and ticker goroutines are tasks (sleep_until, an interval per task:
   gotimer::future::interval, Go's ticker; tokio with MissedTickBehavior::Skip; async-io's
-  Timer::interval, which bursts missed ticks; futures-timer has no interval). A task spinning in doWork holds its worker: tasks are not
-  preempted, goroutines are.
+  Timer::interval, which bursts missed ticks; futures-timer has no interval). A task spinning in
+  doWork holds its worker: tasks are not preempted, goroutines are (after 10 ms). So
+  StaggeredTickerLatency's body, a goroutine in Go, is a task that yields after each 10 ms it runs.
 ";
 
 #[cfg(test)]

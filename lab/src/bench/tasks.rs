@@ -11,9 +11,13 @@
 //! - ParallelTimerLatency: each of Go's `AfterFunc` callbacks is a task that `sleep_until`s its
 //!   deadline. Tasks cannot be preempted, so where Go's callbacks spin until all timers fired, the
 //!   tasks yield in the loop instead, or two could hold both workers forever.
-//! - StaggeredTickerLatency: each ticker goroutine is a task with its own interval, made on the
-//!   benchmark thread as Go makes its tickers; a task spinning in `doWork` holds its worker, as a
-//!   goroutine held its P before Go 1.14's preemption. futures-timer has no interval.
+//! - StaggeredTickerLatency: the benchmark's body is a task too, as Go's is a goroutine on one of
+//!   the GOMAXPROCS Ps: it spins in `doWork` between tickers on a worker, not on a third thread
+//!   that the OS would share the two cores with. Go preempts a goroutine that has run 10 ms
+//!   (`forcePreemptNS`), which the body's 30 ms of `doWork` would; a task cannot be preempted, so
+//!   the body yields once it has run that long. Each ticker goroutine is a task with its own
+//!   interval; a ticker task spinning in `doWork` (300 µs) holds its worker, as a goroutine holds
+//!   its P for as long. futures-timer has no interval.
 
 use super::harness::{do_work, launch, summarize, BenchTime, LateSlot, Round, Timed};
 use super::latency::{parallel_rounds, Fired, STAGGERED_DELAY};
@@ -204,34 +208,43 @@ fn staggered_tasks<T: AsyncInterval>(
     let stats: Arc<Vec<LateSlot>> = Arc::new((0..count).map(|_| LateSlot::default()).collect());
     warmup(rt, gmp);
     let start = Instant::now();
-    let tasks: Vec<_> = (0..count)
-        .map(|j| {
-            do_work(STAGGERED_DELAY / gmp as u32);
-            let mut expected = Instant::now() + STAGGERED_DELAY;
-            let stats = stats.clone();
-            // tokio's interval needs its runtime at creation.
-            let _guard = rt.enter();
-            let mut ticker = T::interval(STAGGERED_DELAY);
-            rt.spawn(async move {
-                for _ in 0..n {
-                    T::tick(&mut ticker).await;
-                    stats[j].record(expected);
-                    expected += STAGGERED_DELAY;
-                    do_work(work);
+    let body = {
+        let stats = stats.clone();
+        async move {
+            let mut ran_since = Instant::now();
+            let mut tickers = Vec::with_capacity(count);
+            for j in 0..count {
+                do_work(STAGGERED_DELAY / gmp as u32);
+                let mut expected = Instant::now() + STAGGERED_DELAY;
+                let stats = stats.clone();
+                let mut ticker = T::interval(STAGGERED_DELAY);
+                tickers.push(tokio::spawn(async move {
+                    for _ in 0..n {
+                        T::tick(&mut ticker).await;
+                        stats[j].record(expected);
+                        expected += STAGGERED_DELAY;
+                        do_work(work);
+                    }
+                }));
+                if ran_since.elapsed() >= GO_PREEMPT {
+                    tokio::task::yield_now().await;
+                    ran_since = Instant::now();
                 }
-            })
-        })
-        .collect();
-    rt.block_on(async {
-        for t in tasks {
-            let _ = t.await;
+            }
+            for t in tickers {
+                let _ = t.await;
+            }
         }
-    });
+    };
+    let _ = rt.block_on(rt.spawn(body));
     Round {
         elapsed: start.elapsed(),
         late: Some(summarize(&stats)),
     }
 }
+
+/// How long Go lets a goroutine run before it preempts it (`forcePreemptNS` in `runtime/proc.go`).
+const GO_PREEMPT: Duration = Duration::from_millis(10);
 
 #[cfg(test)]
 mod tests {
