@@ -232,11 +232,13 @@ fn staggered_tasks<T: AsyncInterval>(
                 }
             }
             for t in tickers {
-                let _ = t.await;
+                t.await
+                    .expect("a StaggeredTickerLatency ticker task panicked");
             }
         }
     };
-    let _ = rt.block_on(rt.spawn(body));
+    rt.block_on(rt.spawn(body))
+        .expect("StaggeredTickerLatency's body panicked");
     Round {
         elapsed: start.elapsed(),
         late: Some(summarize(&stats)),
