@@ -176,13 +176,14 @@ impl Ticker {
     }
 
     /// [`recv_async`](Ticker::recv_async) as a poll, for `Interval`: `waiter` is the caller's place
-    /// among the waiters, given back by `forget_waiter`.
+    /// among the waiters, kept from tick to tick (with its waker), and given back by
+    /// `forget_waiter`.
     pub(crate) fn poll_recv(
         &self,
         cx: &mut Context<'_>,
         waiter: &mut Option<u64>,
     ) -> Poll<Instant> {
-        self.handle.poll_recv(&self.rx, cx, waiter)
+        self.handle.poll_recv(&self.rx, cx, waiter, true)
     }
 
     /// Gives back a place taken by `poll_recv`.

@@ -7,7 +7,9 @@ use gotimer::future::{interval, Interval};
 use gotimer::FakeClock;
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -136,4 +138,44 @@ fn a_zero_period_panics_as_gos() {
 fn interval_is_unpin_send_and_static() {
     fn check<T: Unpin + Send + 'static>() {}
     check::<Interval>();
+}
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct Counts(AtomicUsize);
+
+impl Wake for Counts {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn counts() -> (Arc<Counts>, Waker) {
+    let c = Arc::new(Counts::default());
+    (c.clone(), Waker::from(c))
+}
+
+#[test]
+fn the_latest_polls_waker_is_woken_and_a_task_not_waiting_is_not() {
+    let fake = FakeClock::new();
+    let mut i = fake.clock().interval(SEC);
+    let ((a, wa), (b, wb)) = (counts(), counts());
+    let mut poll_with = |w: &Waker| i.poll_tick(&mut Context::from_waker(w));
+    assert!(poll_with(&wa).is_pending());
+    assert!(poll_with(&wb).is_pending(), "the task moved: its new waker");
+    fake.advance(SEC);
+    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
+    assert!(poll_with(&wb).is_ready());
+    // Busy with the tick: the next one waits for the task's next poll, and wakes nobody.
+    fake.advance(SEC);
+    assert_eq!(b.0.load(SeqCst), 1, "a task not waiting is not woken");
+    assert!(poll_with(&wb).is_ready(), "the tick waited");
+    // Waiting again, with the waker it kept, and then with the other.
+    assert!(poll_with(&wb).is_pending());
+    fake.advance(SEC);
+    assert_eq!(b.0.load(SeqCst), 2);
+    assert!(poll_with(&wb).is_ready());
+    assert!(poll_with(&wa).is_pending());
+    fake.advance(SEC);
+    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (1, 2));
 }

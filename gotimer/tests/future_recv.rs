@@ -285,6 +285,85 @@ fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
     assert!(clock.stats().callback_panics >= 2);
 }
 
+/// A waker whose clones after the first panic: the first is the one a task's poll stores, and the
+/// firing thread clones the stored one to wake it outside the slot's lock. Its wakes count in
+/// `counts`.
+fn clones_once(counts: &std::sync::Arc<Counts>) -> Waker {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{RawWaker, RawWakerVTable};
+    struct Data {
+        counts: Arc<Counts>,
+        clones: AtomicUsize,
+    }
+    fn clone(p: *const ()) -> RawWaker {
+        // SAFETY (for every function here): `p` is from `Arc::into_raw` of a `Data` below, and
+        // each `RawWaker` made from it owns one count of that `Arc`, given back once by `drop` or
+        // `wake`.
+        let data = unsafe { &*(p as *const Data) };
+        if data.clones.fetch_add(1, SeqCst) >= 1 {
+            panic!("a waker whose clone panics on purpose");
+        }
+        unsafe { Arc::increment_strong_count(p as *const Data) };
+        RawWaker::new(p, &VTABLE)
+    }
+    fn wake(p: *const ()) {
+        wake_by_ref(p);
+        drop_(p);
+    }
+    fn wake_by_ref(p: *const ()) {
+        // SAFETY: as in `clone`.
+        let data = unsafe { &*(p as *const Data) };
+        data.counts.0.fetch_add(1, SeqCst);
+    }
+    fn drop_(p: *const ()) {
+        // SAFETY: as in `clone`.
+        drop(unsafe { Arc::from_raw(p as *const Data) });
+    }
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_);
+    let data = Arc::new(Data {
+        counts: counts.clone(),
+        clones: AtomicUsize::new(0),
+    });
+    // SAFETY: the functions of `VTABLE` keep `RawWaker`'s contract for this data (see `clone`).
+    unsafe { Waker::from_raw(RawWaker::new(Arc::into_raw(data) as *const (), &VTABLE)) }
+}
+
+#[test]
+fn a_waker_whose_clone_panics_does_not_cost_the_other_waiting_tasks_their_wake() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::Arc;
+    let _serial = serial();
+    let fake = FakeClock::new();
+    let clock = fake.clock();
+    let (bad, good) = (Arc::new(Counts::default()), Arc::new(Counts::default()));
+    let (bad_waker, good_waker) = (clones_once(&bad), Waker::from(good.clone()));
+    let ticker = clock.ticker(SEC);
+    let mut first = pin!(ticker.recv_async());
+    let mut second = pin!(ticker.recv_async());
+    assert!(poll_with(first.as_mut(), &bad_waker).is_pending());
+    assert!(poll_with(second.as_mut(), &good_waker).is_pending());
+    fake.advance(SEC);
+    assert_eq!(clock.stats().callback_panics, 1, "counted");
+    assert_eq!(
+        good.0.load(SeqCst),
+        1,
+        "the other task is woken all the same"
+    );
+    assert_eq!(bad.0.load(SeqCst), 0, "no waker to wake it with");
+    assert_eq!(
+        poll_with(second.as_mut(), &good_waker),
+        Poll::Ready(fake.now())
+    );
+    // Still waiting, the task whose waker could not be cloned is tried again at the next tick.
+    fake.advance(SEC);
+    assert_eq!(clock.stats().callback_panics, 2);
+    assert_eq!(
+        poll_with(first.as_mut(), &bad_waker),
+        Poll::Ready(fake.now())
+    );
+}
+
 #[test]
 fn a_first_c_that_wakes_the_tasks_keeps_their_wakers_panics_off_the_caller() {
     // Two timers due at the same instant fire in one batch of the driver, each awaited by two

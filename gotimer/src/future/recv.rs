@@ -45,7 +45,7 @@ impl<A: ChannelKind> Future for Recv<'_, A> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Instant> {
         let this = self.get_mut();
         match this.source {
-            Some((handle, rx)) => handle.poll_recv(rx, cx, &mut this.waiter),
+            Some((handle, rx)) => handle.poll_recv(rx, cx, &mut this.waiter, false),
             None => Poll::Pending,
         }
     }

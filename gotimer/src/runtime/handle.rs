@@ -350,36 +350,62 @@ impl<A: ChannelKind> Handle<A> {
 
     /// A task's receive (`recv_async`, `Interval::tick`): the value waiting, if any, else the
     /// task's waker recorded under `waiter` (kept by the caller's future, and given back with
-    /// `forget` when it completes or is dropped) and `Pending`. A value is taken only when this
-    /// returns it, so a future dropped before that loses nothing.
+    /// `forget` when it is dropped) and `Pending`. A value is taken only when this returns it, so
+    /// a future dropped before that loses nothing. `keep`: the future receives again (an
+    /// `Interval`), so it stays registered, with its waker, once it has a value, and its next
+    /// poll stores nothing; a future that receives once is forgotten then.
     ///
     /// It receives what a thread's receive through `c()` would: the first poll arms a parked timer
     /// (fired at once if due), later ones fire it if it is due (Go's `maybeRunChan`). With no
-    /// channel made, values wait in the tasks' slot; once a thread made it, in the channel, and
-    /// the tasks receive from it too.
+    /// channel made, values wait in the tasks' slot, which a poll takes from or registers with
+    /// under one lock, the lock a send takes too; once a thread made the channel, in the channel,
+    /// and the tasks receive from it too.
     pub(crate) fn poll_recv(
         &self,
         rx: &OnceLock<Receiver<Instant>>,
         cx: &mut Context<'_>,
         waiter: &mut Option<u64>,
+        keep: bool,
     ) -> Poll<Instant> {
-        if let Some(value) = self.try_recv_task(rx) {
-            self.forget(waiter);
+        let chan = self.entry.action.chan();
+        if !chan.has_channel() {
+            let (tasks, made) = chan.tasks();
+            if made {
+                // Counted as parked still in the profile: a timer only tasks wait on has no
+                // channel.
+                self.arm_locked();
+            } else {
+                self.fire_if_due();
+            }
+            if let Some(value) = tasks.poll(waiter, cx.waker(), keep) {
+                return Poll::Ready(value);
+            }
+            // Registered. A thread's first `c()` moves the slot's value to the channel before it
+            // looks for waiters to wake, so a poll that registered after that look sees the
+            // channel here (the slot's lock orders the two), and receives from it.
+            if !chan.has_channel() {
+                return Poll::Pending;
+            }
+        } else if let Ok(value) = self.channel(rx).try_recv() {
+            self.received(waiter, keep);
             return Poll::Ready(value);
+        } else {
+            chan.tasks().0.register(waiter, cx.waker());
         }
-        self.entry
-            .action
-            .chan()
-            .tasks()
-            .0
-            .register(waiter, cx.waker());
-        // A value sent since the first look may have found no waiter to wake.
-        match self.try_recv_task(rx) {
-            Some(value) => {
-                self.forget(waiter);
+        // A value sent to the channel since the first look may have found no waiter to wake.
+        match self.channel(rx).try_recv() {
+            Ok(value) => {
+                self.received(waiter, keep);
                 Poll::Ready(value)
             }
-            None => Poll::Pending,
+            Err(_) => Poll::Pending,
+        }
+    }
+
+    /// The task under `waiter` received a value from the channel (see `poll_recv`'s `keep`).
+    fn received(&self, waiter: &mut Option<u64>, keep: bool) {
+        if let Some(tasks) = self.entry.action.chan().tasks_if_any() {
+            tasks.received(waiter, keep);
         }
     }
 
@@ -388,23 +414,5 @@ impl<A: ChannelKind> Handle<A> {
         if let (Some(id), Some(tasks)) = (waiter.take(), self.entry.action.chan().tasks_if_any()) {
             tasks.forget(id);
         }
-    }
-
-    /// A task's non-blocking receive: from the channel if a thread made it (waiting, if another
-    /// thread is making it right now, for it to be made), else from the tasks' slot, made and the
-    /// entry armed by the first call.
-    fn try_recv_task(&self, rx: &OnceLock<Receiver<Instant>>) -> Option<Instant> {
-        let chan = self.entry.action.chan();
-        if chan.has_channel() {
-            return self.channel(rx).try_recv().ok();
-        }
-        let (tasks, made) = chan.tasks();
-        if made {
-            // Counted as parked still in the profile: a timer only tasks wait on has no channel.
-            self.arm_locked();
-        } else {
-            self.fire_if_due();
-        }
-        tasks.take()
     }
 }

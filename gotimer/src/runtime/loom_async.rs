@@ -28,7 +28,7 @@ use super::time::Due;
 use crate::future::Sleep;
 use crate::origin::Kind;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
-use crate::Timer;
+use crate::{Ticker, Timer};
 use loom::sync::mpsc;
 use loom::thread;
 use std::future::Future;
@@ -579,6 +579,61 @@ fn loom_recv_async_two_tasks_vs_fire_vs_first_c() {
         w.set_now(NOW);
         let tasks = vec![spawn_task(&w, &timer), spawn_task(&w, &timer)];
         first_c_vs_fire(&w, &timer, tasks);
+    });
+}
+
+/// An `Interval`'s task (`Ticker::poll_recv`, which keeps the task registered, with its waker,
+/// from tick to tick) takes a tick and polls again at once, racing the driver's fire of the next
+/// one. The poll that finds the slot empty marks the kept waiter waiting again, under the slot lock
+/// that the fire's put takes too: so the fire either leaves the tick for that poll or finds the
+/// task waiting and wakes it. Each tick is received once, and the task is never left stuck while
+/// a tick waits.
+#[test]
+fn loom_interval_polls_again_vs_the_next_fire() {
+    model_bounded(Some(5), || {
+        let w = World::new();
+        let ticker =
+            Ticker::start_interval(w.rt.clone(), Location::caller(), Duration::from_nanos(T2));
+        w.set_now(NOW);
+        let task = Task::new();
+        let mut waiter = None;
+        let mut tick = |task: &Task, race: bool| {
+            let mut f = std::future::poll_fn(|cx| ticker.poll_recv(cx, &mut waiter));
+            match race {
+                true => task.race_poll(&w, &mut f),
+                false => task.poll(&mut f),
+            }
+        };
+        assert!(tick(&task, false).is_pending(), "the first tick is T2 away");
+        drive(&w, T2);
+        assert_eq!(
+            task.wakes(),
+            1,
+            "the waiting task is woken by the first tick"
+        );
+        let driver = spawn_drive(&w, 2 * T2);
+        assert_eq!(tick(&task, false), Poll::Ready(w.at(T2)));
+        let woken = task.wakes();
+        let second = tick(&task, true);
+        driver.join().unwrap();
+        match second {
+            Poll::Ready(value) => assert_eq!(value, w.at(2 * T2)),
+            Poll::Pending if task.wakes() > woken => {
+                assert_eq!(tick(&task, false), Poll::Ready(w.at(2 * T2)));
+            }
+            Poll::Pending => assert!(
+                tick(&task, false).is_pending(),
+                "a task never woken, but its tick waited"
+            ),
+        }
+        assert!(
+            tick(&task, false).is_pending(),
+            "each tick is received once"
+        );
+        ticker.forget_waiter(&mut waiter);
+        ticker.stop();
+        assert_eq!(w.len(), 0);
+        w.check_next();
     });
 }
 

@@ -167,18 +167,19 @@ impl Chan {
     /// so that does not happen).
     #[inline(always)]
     pub(super) fn send(&self, held: &Held, value: Instant) -> Sent {
-        let (sender, tasks) = self.outlets.both();
-        let connected = match (sender, tasks) {
-            (Some(tx), _) => !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
-            (None, Some(tasks)) => {
-                tasks.put(held, value);
-                true
-            }
-            (None, None) => false,
-        };
-        Sent {
-            connected,
-            notify: tasks.is_some_and(|t| t.has_waiters()),
+        match self.outlets.both() {
+            (Some(tx), tasks) => Sent {
+                connected: !matches!(tx.try_send(value), Err(TrySendError::Disconnected(_))),
+                notify: tasks.is_some_and(|t| t.has_waiters()),
+            },
+            (None, Some(tasks)) => Sent {
+                connected: true,
+                notify: tasks.put(held, value),
+            },
+            (None, None) => Sent {
+                connected: false,
+                notify: false,
+            },
         }
     }
 }

@@ -9,9 +9,19 @@
 //! value goes to exactly one receiver, and all the waiting tasks are woken for each (those that
 //! find it taken wait again), so that none is left waiting while values come, whichever of them
 //! was dropped meanwhile.
+//!
+//! A task stays registered, with its waker, until its future forgets it; between its polls it is
+//! waiting or not. An `Interval` receives tick after tick through one registration, so a tick costs
+//! its task one lock of the slot per poll (take the value, or mark itself waiting), no waker clone
+//! when the task is the same, and no allocation; the firing thread's side is one lock to put the
+//! value and see who waits, and one to take their wakers. Both sides touch the slot, which is what a
+//! tick moves between the cores: the lab's StaggeredTickerLatency at 10 tickers per P, where each
+//! microsecond a task spends between its ticks' work shows as lateness, measured the difference
+//! (BENCHMARKS.md).
 
 use crate::runtime::entry::Held;
 use crate::sync::{lock, Mutex};
+use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
@@ -26,10 +36,81 @@ pub(crate) struct Tasks {
 struct Slot {
     /// The value waiting, when there is no channel: capacity 1, as the channel's.
     value: Option<Instant>,
-    /// The tasks waiting, by the id their future keeps.
-    waiters: Vec<(u64, Waker)>,
+    /// The first task registered, kept in the slot itself: a ticker that one task awaits (an
+    /// `Interval`) has the value, the lock and the waker on the firing thread's side of one
+    /// allocation, and a tick allocates nothing.
+    first: Option<Waiter>,
+    /// The others, when several tasks wait on one timer.
+    rest: Vec<Waiter>,
     /// The id of the next waiter.
     next_id: u64,
+}
+
+/// A task registered by its future (which keeps the id), with the waker of its latest poll. It
+/// stays registered, with its waker, until the future forgets it; `waiting` says whether a value
+/// would wake it now. Keeping the waker lets the next poll of the same task store nothing.
+struct Waiter {
+    id: u64,
+    waker: Waker,
+    waiting: bool,
+}
+
+impl Slot {
+    fn waiters(&mut self) -> impl Iterator<Item = &mut Waiter> {
+        self.first.iter_mut().chain(self.rest.iter_mut())
+    }
+
+    fn find(&mut self, id: u64) -> Option<&mut Waiter> {
+        self.waiters().find(|w| w.id == id)
+    }
+
+    /// Marks the task under `waiter` (a new one if it has none, or if it was forgotten) waiting,
+    /// with `waker`.
+    fn register(&mut self, waiter: &mut Option<u64>, waker: &Waker) {
+        if let Some(found) = waiter.and_then(|id| self.find(id)) {
+            if !found.waker.will_wake(waker) {
+                found.waker = waker.clone();
+            }
+            found.waiting = true;
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let new = Waiter {
+            id,
+            waker: waker.clone(),
+            waiting: true,
+        };
+        match self.first {
+            None => self.first = Some(new),
+            Some(_) => self.rest.push(new),
+        }
+        *waiter = Some(id);
+    }
+
+    /// The task under `waiter` received a value: it stays registered, not waiting, if `keep` (a
+    /// future that receives again), else it is forgotten.
+    fn received(&mut self, waiter: &mut Option<u64>, keep: bool) {
+        if keep {
+            if let Some(found) = waiter.and_then(|id| self.find(id)) {
+                found.waiting = false;
+            }
+        } else if let Some(id) = waiter.take() {
+            self.remove(id);
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        if self.first.as_ref().is_some_and(|w| w.id == id) {
+            self.first = self.rest.pop();
+        } else {
+            self.rest.retain(|w| w.id != id);
+        }
+    }
+
+    fn has_waiting(&self) -> bool {
+        self.first.iter().chain(&self.rest).any(|w| w.waiting)
+    }
 }
 
 impl Tasks {
@@ -41,18 +122,37 @@ impl Tasks {
 
     /// Puts `value` in the slot if it is empty; a full slot keeps the older value, as a full
     /// channel does (a ticker's later ticks are dropped until it is taken). Under the shard lock.
-    pub(super) fn put(&self, _: &Held, value: Instant) {
-        lock(&self.slot).value.get_or_insert(value);
+    /// True if a task is waiting: the firing thread then wakes them once the lock is released.
+    pub(super) fn put(&self, _: &Held, value: Instant) -> bool {
+        let mut slot = lock(&self.slot);
+        slot.value.get_or_insert(value);
+        slot.has_waiting()
     }
 
     /// True if a task is waiting: the firing thread then wakes them once the lock is released.
     pub(super) fn has_waiters(&self) -> bool {
-        !lock(&self.slot).waiters.is_empty()
+        lock(&self.slot).has_waiting()
     }
 
-    /// Takes the value waiting, if any.
-    pub(crate) fn take(&self) -> Option<Instant> {
-        lock(&self.slot).value.take()
+    /// A task's poll, in one lock: the value waiting, if any (the task under `waiter` then received
+    /// it: see `received`), else `None` with the task registered as waiting, with `waker`.
+    pub(crate) fn poll(
+        &self,
+        waiter: &mut Option<u64>,
+        waker: &Waker,
+        keep: bool,
+    ) -> Option<Instant> {
+        let mut slot = lock(&self.slot);
+        match slot.value.take() {
+            Some(value) => {
+                slot.received(waiter, keep);
+                Some(value)
+            }
+            None => {
+                slot.register(waiter, waker);
+                None
+            }
+        }
     }
 
     /// Empties the slot, under the shard lock (a `stop` or `reset`): true if a value was waiting.
@@ -62,50 +162,66 @@ impl Tasks {
 
     /// Takes the value waiting, under the shard lock (the channel is being made).
     pub(super) fn drain_value(&self, _: &Held) -> Option<Instant> {
-        self.take()
+        lock(&self.slot).value.take()
     }
 
-    /// Records `waker` as waiting, under the id in `waiter` (a new one if it has none, or if a wake
-    /// removed it): the same future polled again replaces its waker.
+    /// Records `waker` as waiting, under the id in `waiter` (a new one if it has none, or if it
+    /// was forgotten): the same future polled again replaces its waker only if it would wake
+    /// another task.
     pub(crate) fn register(&self, waiter: &mut Option<u64>, waker: &Waker) {
-        let mut slot = lock(&self.slot);
-        if let Some(id) = *waiter {
-            if let Some((_, stored)) = slot.waiters.iter_mut().find(|(w, _)| *w == id) {
-                if !stored.will_wake(waker) {
-                    *stored = waker.clone();
-                }
-                return;
-            }
+        lock(&self.slot).register(waiter, waker);
+    }
+
+    /// The task under `waiter` received a value from the channel: see `Slot::received`.
+    pub(crate) fn received(&self, waiter: &mut Option<u64>, keep: bool) {
+        if waiter.is_some() {
+            lock(&self.slot).received(waiter, keep);
         }
-        let id = slot.next_id;
-        slot.next_id += 1;
-        slot.waiters.push((id, waker.clone()));
-        *waiter = Some(id);
     }
 
     /// Removes a waiter (its future completed or was dropped).
     pub(crate) fn forget(&self, waiter: u64) {
-        lock(&self.slot).waiters.retain(|(id, _)| *id != waiter);
+        lock(&self.slot).remove(waiter);
     }
 
-    /// Wakes every waiting task, outside the slot's lock; they register again if they find nothing.
+    /// Wakes every waiting task, outside the slot's lock; they are no longer waiting, and register
+    /// again if they find nothing. One waiting task allocates nothing.
     pub(crate) fn wake_all(&self) {
-        let waiters = std::mem::take(&mut lock(&self.slot).waiters);
-        // A waker that panics must not cost the others their wake, since none of them is
-        // registered any more: all are woken, then the first panic goes on to the caller's guard
-        // (`callback::notify`), which counts and reports it.
+        let mut one = None;
+        let mut more = Vec::new();
+        // A waker that panics, in its clone here or in its wake below, must not cost the others
+        // their wake: all are woken, then the first panic goes on to the caller's guard
+        // (`callback::notify`), which counts and reports it. One whose clone panicked stays
+        // waiting, for the next value.
         let mut first_panic = None;
-        for (_, waker) in waiters {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                match first_panic {
-                    None => first_panic = Some(payload),
-                    // A payload whose drop panics must not stop the others' wakes either.
-                    Some(_) => drop(catch_unwind(AssertUnwindSafe(move || drop(payload)))),
+        for w in lock(&self.slot).waiters().filter(|w| w.waiting) {
+            match catch_unwind(AssertUnwindSafe(|| w.waker.clone())) {
+                Ok(waker) => {
+                    w.waiting = false;
+                    match one {
+                        None => one = Some(waker),
+                        Some(_) => more.push(waker),
+                    }
                 }
+                Err(payload) => keep_first(&mut first_panic, payload),
+            }
+        }
+        for waker in one.into_iter().chain(more) {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                keep_first(&mut first_panic, payload);
             }
         }
         if let Some(payload) = first_panic {
             resume_unwind(payload);
         }
+    }
+}
+
+/// Keeps the first panic's payload; a later one is dropped, and a payload whose drop panics must
+/// not stop the other wakes either.
+fn keep_first(first: &mut Option<Box<dyn Any + Send>>, payload: Box<dyn Any + Send>) {
+    match first {
+        None => *first = Some(payload),
+        Some(_) => drop(catch_unwind(AssertUnwindSafe(move || drop(payload)))),
     }
 }
