@@ -3,13 +3,14 @@
 use crate::context::current_rt;
 use crate::future::recv::Recv;
 use crate::origin::Kind;
+use crate::runtime::kinds::tasks::Tasks;
 use crate::runtime::kinds::tick::Tick;
 use crate::runtime::{Due, Handle, Held, Rt};
 use crossbeam_channel::{bounded, never, Receiver};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -184,6 +185,33 @@ impl Ticker {
         waiter: &mut Option<u64>,
     ) -> Poll<Instant> {
         self.handle.poll_recv(&self.rx, cx, waiter, true)
+    }
+
+    /// `poll_recv` once the slot is kept (`Handle::poll_kept`), for `Interval`.
+    pub(crate) fn poll_kept(
+        &self,
+        tasks: &Tasks,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<u64>,
+        next_at_least: u64,
+    ) -> Poll<Instant> {
+        self.handle.poll_kept(tasks, cx, waiter, next_at_least)
+    }
+
+    /// A count of the tasks' slot, once a `poll_recv` made it, for `Interval` to keep; `None` if
+    /// the ticker has a channel (made at its start on a clock that parks nothing, a fake one), whose
+    /// ticks `poll_kept` would not see.
+    pub(crate) fn tasks(&self) -> Option<Arc<Tasks>> {
+        let chan = &self.handle.action().chan;
+        match chan.has_channel() {
+            true => None,
+            false => chan.tasks_shared(),
+        }
+    }
+
+    /// Nanoseconds on the ticker's clock's time line at `t`, the unit of `poll_kept`'s bound.
+    pub(crate) fn ns_at(&self, t: Instant) -> u64 {
+        self.handle.time().ns_at(t)
     }
 
     /// Gives back a place taken by `poll_recv`.

@@ -179,3 +179,44 @@ fn the_latest_polls_waker_is_woken_and_a_task_not_waiting_is_not() {
     fake.advance(SEC);
     assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (1, 2));
 }
+
+/// The same semantics on the system clock, where a tick's poll after the first reaches the
+/// ticker's slot without its entry, and looks for a due tick to fire only once one may be due
+/// (the last tick plus the period): ticks stay aligned, a late consumer gets the first tick it
+/// missed and then the next aligned one, and a reset starts again from now.
+#[test]
+fn on_the_system_clock_ticks_are_aligned_with_no_burst_and_reset_starts_again() {
+    const P: Duration = Duration::from_millis(20);
+    let t0 = Instant::now();
+    let mut i = interval(P);
+    let first = pollster::block_on(i.tick());
+    assert!(
+        first >= t0 + P && first <= Instant::now(),
+        "one period out, and due"
+    );
+    let second = pollster::block_on(i.tick());
+    assert_eq!(second, first + P, "aligned");
+    // Late by more than two periods: the first missed tick, then the next aligned one.
+    std::thread::sleep(P * 2 + P / 2);
+    let missed = pollster::block_on(i.tick());
+    assert_eq!(missed, second + P, "the first tick missed");
+    let next = pollster::block_on(i.tick());
+    assert!(
+        next > missed + P,
+        "the ticks between were dropped, not burst"
+    );
+    assert_eq!((next - first).as_nanos() % P.as_nanos(), 0, "still aligned");
+    // A reset restarts the period from now, with another period.
+    let at = Instant::now();
+    i.reset(P / 2);
+    let after = pollster::block_on(i.tick());
+    assert!(after >= at + P / 2, "a period from the reset");
+    assert_eq!(pollster::block_on(i.tick()), after + P / 2);
+    // Polled while its tick is not due, it waits, and its waker is woken by the fire.
+    let (woken, waker) = counts();
+    assert!(i.poll_tick(&mut Context::from_waker(&waker)).is_pending());
+    while woken.0.load(SeqCst) == 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(i.poll_tick(&mut Context::from_waker(&waker)).is_ready());
+}

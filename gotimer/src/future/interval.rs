@@ -6,11 +6,13 @@
 //! phase-aligned, and a consumer that falls behind finds one tick waiting, the first it missed,
 //! with the others dropped (tokio bursts them by default).
 
+use crate::runtime::kinds::tasks::Tasks;
 use crate::ticker::Ticker;
 use futures_core::Stream;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -38,13 +40,29 @@ pub struct Interval {
     ticker: Ticker,
     /// This interval's place among the ticker's waiters, kept between polls of `poll_tick`.
     waiter: Option<u64>,
+    /// The ticker's tasks' slot, kept once the first poll made it: a poll reaches it without
+    /// reading the ticker's entry, which the firing thread writes at every tick (`poll_kept`).
+    /// `None` while not polled, and on a clock whose tickers have a channel from the start (a fake
+    /// one), where every poll takes `poll_recv`. Nothing makes an interval's channel later: its
+    /// ticker's `c()` is not reachable.
+    tasks: Option<Arc<Tasks>>,
+    /// No tick is due before this, on the clock's time line: the last tick received plus the
+    /// period (ticks are phase-aligned), or 0 when not known (before the first tick, after a
+    /// reset). A poll before it does not look for a tick to fire.
+    next_at_least: u64,
+    /// The period in nanoseconds, kept here for the same reason.
+    period_ns: u64,
 }
 
 impl Interval {
     pub(crate) fn new(ticker: Ticker) -> Interval {
+        let period_ns = duration_ns(ticker.period());
         Interval {
             ticker,
             waiter: None,
+            tasks: None,
+            next_at_least: 0,
+            period_ns,
         }
     }
 
@@ -72,7 +90,20 @@ impl Interval {
     /// assert!(i.poll_tick(&mut Context::from_waker(Waker::noop())).is_pending());
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        self.ticker.poll_recv(cx, &mut self.waiter)
+        let polled = match &self.tasks {
+            Some(tasks) => self
+                .ticker
+                .poll_kept(tasks, cx, &mut self.waiter, self.next_at_least),
+            None => {
+                let polled = self.ticker.poll_recv(cx, &mut self.waiter);
+                self.tasks = self.ticker.tasks();
+                polled
+            }
+        };
+        if let Poll::Ready(tick) = polled {
+            self.next_at_least = self.ticker.ns_at(tick).saturating_add(self.period_ns);
+        }
+        polled
     }
 
     /// Restarts the ticks with period `period`, the next one `period` from now; a tick from before
@@ -92,7 +123,9 @@ impl Interval {
     /// assert_eq!(pollster::block_on(i.tick()), fake.now(), "1 s after the reset");
     /// ```
     pub fn reset(&mut self, period: Duration) {
-        self.ticker.reset(period)
+        self.ticker.reset(period);
+        self.period_ns = duration_ns(period);
+        self.next_at_least = 0;
     }
 
     /// Stops the ticks (a tick waiting is dropped) until a [`reset`](Interval::reset). Go's
@@ -122,6 +155,11 @@ impl Interval {
     pub fn period(&self) -> Duration {
         self.ticker.period()
     }
+}
+
+/// `d` in nanoseconds, saturating: a period too long to count is never due anyway.
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Stream for Interval {

@@ -6,6 +6,7 @@
 
 use super::entry::{AfterUnlock, Delivery, Entry, Held, Share};
 use super::kinds::chan::ChannelKind;
+use super::kinds::tasks::Tasks;
 use super::rt::{Rt, ShardRt};
 use super::shard::Shard;
 use super::spare;
@@ -176,6 +177,12 @@ impl<A: Delivery> Handle<A> {
 }
 
 impl<A: Share + ?Sized> Handle<A> {
+    /// The time line of the timer's clock.
+    #[inline]
+    pub(crate) fn time(&self) -> &Timeline {
+        &self.rt.core().time
+    }
+
     /// The kind's own state, for the API type that made it.
     #[inline]
     pub(crate) fn action(&self) -> &A {
@@ -399,6 +406,32 @@ impl<A: ChannelKind> Handle<A> {
                 Poll::Ready(value)
             }
             Err(_) => Poll::Pending,
+        }
+    }
+
+    /// `poll_recv` for a receiver that keeps the tasks' slot (made and armed by its first
+    /// `poll_recv`) and a time before which nothing can be due, `next_at_least` (its last tick's
+    /// deadline plus the period, or 0): an `Interval`, whose ticker's channel is never made. It
+    /// does not read the entry, which the firing thread writes at each fire, unless a tick may be
+    /// due and none waits in the slot, and then it fires it if it is (`fire_if_due`).
+    pub(crate) fn poll_kept(
+        &self,
+        tasks: &Tasks,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<u64>,
+        next_at_least: u64,
+    ) -> Poll<Instant> {
+        let time = &self.rt.core().time;
+        // On a manual clock nothing is fired lazily: `advance` fires what comes due.
+        if time.unlocked_now().is_some_and(|now| now >= next_at_least) {
+            if let Some(value) = tasks.take_kept(waiter) {
+                return Poll::Ready(value);
+            }
+            self.fire_if_due();
+        }
+        match tasks.poll(waiter, cx.waker(), true) {
+            Some(value) => Poll::Ready(value),
+            None => Poll::Pending,
         }
     }
 

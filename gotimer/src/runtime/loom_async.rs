@@ -582,12 +582,12 @@ fn loom_recv_async_two_tasks_vs_fire_vs_first_c() {
     });
 }
 
-/// An `Interval`'s task (`Ticker::poll_recv`, which keeps the task registered, with its waker,
-/// from tick to tick) takes a tick and polls again at once, racing the driver's fire of the next
-/// one. The poll that finds the slot empty marks the kept waiter waiting again, under the slot lock
-/// that the fire's put takes too: so the fire either leaves the tick for that poll or finds the
-/// task waiting and wakes it. Each tick is received once, and the task is never left stuck while
-/// a tick waits.
+/// An `Interval`'s task takes a tick and polls again at once, racing the driver's fire of the next
+/// one. Its polls after the first go to the ticker's slot, which the interval keeps, without the
+/// entry (`Handle::poll_kept`): the racing poll is before the next tick can be due, so it goes
+/// straight to marking the kept waiter waiting again, under the slot lock that the fire's put takes
+/// too. So the fire either leaves the tick for that poll or finds the task waiting and wakes it.
+/// Each tick is received once, and the task is never left stuck while a tick waits.
 #[test]
 fn loom_interval_polls_again_vs_the_next_fire() {
     model_bounded(Some(5), || {
@@ -597,14 +597,24 @@ fn loom_interval_polls_again_vs_the_next_fire() {
         w.set_now(NOW);
         let task = Task::new();
         let mut waiter = None;
-        let mut tick = |task: &Task, race: bool| {
-            let mut f = std::future::poll_fn(|cx| ticker.poll_recv(cx, &mut waiter));
+        {
+            let mut first = std::future::poll_fn(|cx| ticker.poll_recv(cx, &mut waiter));
+            assert!(
+                task.poll(&mut first).is_pending(),
+                "the first tick is T2 away"
+            );
+        }
+        let tasks = ticker
+            .tasks()
+            .expect("made by the first poll, with no channel");
+        let mut tick = |task: &Task, race: bool, next_at_least: u64| {
+            let mut f =
+                std::future::poll_fn(|cx| ticker.poll_kept(&tasks, cx, &mut waiter, next_at_least));
             match race {
                 true => task.race_poll(&w, &mut f),
                 false => task.poll(&mut f),
             }
         };
-        assert!(tick(&task, false).is_pending(), "the first tick is T2 away");
         drive(&w, T2);
         assert_eq!(
             task.wakes(),
@@ -612,24 +622,26 @@ fn loom_interval_polls_again_vs_the_next_fire() {
             "the waiting task is woken by the first tick"
         );
         let driver = spawn_drive(&w, 2 * T2);
-        assert_eq!(tick(&task, false), Poll::Ready(w.at(T2)));
+        assert_eq!(tick(&task, false, 0), Poll::Ready(w.at(T2)));
         let woken = task.wakes();
-        let second = tick(&task, true);
+        // The interval's bound after the tick at T2: nothing is due before 2 * T2.
+        let second = tick(&task, true, 2 * T2);
         driver.join().unwrap();
         match second {
             Poll::Ready(value) => assert_eq!(value, w.at(2 * T2)),
             Poll::Pending if task.wakes() > woken => {
-                assert_eq!(tick(&task, false), Poll::Ready(w.at(2 * T2)));
+                assert_eq!(tick(&task, false, 2 * T2), Poll::Ready(w.at(2 * T2)));
             }
             Poll::Pending => assert!(
-                tick(&task, false).is_pending(),
+                tick(&task, false, 2 * T2).is_pending(),
                 "a task never woken, but its tick waited"
             ),
         }
         assert!(
-            tick(&task, false).is_pending(),
+            tick(&task, false, 3 * T2).is_pending(),
             "each tick is received once"
         );
+        drop(tasks);
         ticker.forget_waiter(&mut waiter);
         ticker.stop();
         assert_eq!(w.len(), 0);

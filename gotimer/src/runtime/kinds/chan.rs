@@ -132,6 +132,11 @@ impl Chan {
         self.outlets.tasks()
     }
 
+    /// A count of the tasks' slot, if a task ever waited (`Outlets::tasks_shared`).
+    pub(crate) fn tasks_shared(&self) -> Option<std::sync::Arc<Tasks>> {
+        self.outlets.tasks_shared()
+    }
+
     /// Empties the tasks' slot under the shard lock (`stop`, `reset`): true if a value waited.
     pub(crate) fn drain_tasks(&self, held: &Held) -> bool {
         self.outlets.tasks().is_some_and(|t| t.drain(held))

@@ -15,6 +15,7 @@ use crate::sync::{
 use crossbeam_channel::Sender;
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// In `Outlets::word`: the sender is set.
@@ -27,12 +28,12 @@ pub(crate) struct Outlets {
     /// Written once, by `set_sender`, before `HAS_SENDER` is set in `word` (Release); read only
     /// after `HAS_SENDER` is seen (Acquire); dropped only by `drop`.
     sender: UnsafeCell<MaybeUninit<Sender<Instant>>>,
-    /// The address of the tasks' slot (from `Box::into_raw`; 0 until made, then never changed), or'd
+    /// The address of the tasks' slot (from `Arc::into_raw`; 0 until made, then never changed), or'd
     /// with `HAS_SENDER`.
     word: AtomicUsize,
 }
 
-// SAFETY: `Outlets` owns a `Sender<Instant>` and a `Box<Tasks>`, both `Send + Sync`. Shared, the
+// SAFETY: `Outlets` owns a `Sender<Instant>` and one count of an `Arc<Tasks>`, both `Send + Sync`. Shared, the
 // sender's cell is written once before it is published and only read after (`set_sender`), and the
 // slot is reached only through `&Tasks`. So `&Outlets` on several threads gives them shared
 // references to `Sync` values only.
@@ -100,9 +101,23 @@ impl Outlets {
             return None;
         }
         // SAFETY: a non-zero address was published (Release, in `tasks_or_make`) from
-        // `Box::into_raw`, with its provenance exposed, and is never replaced; the box is freed only
+        // `Arc::into_raw`, with its provenance exposed, and is never replaced; the count it holds is given back only
         // by `drop`, with `&mut self`, so it outlives `&self`.
         Some(unsafe { &*std::ptr::with_exposed_provenance::<Tasks>(addr) })
+    }
+
+    /// A count of the tasks' slot, if it was made: for a receiver that keeps it (`Interval`), so
+    /// that its polls reach the slot without reading this word, on a cache line the firing thread
+    /// writes at each fire.
+    pub(crate) fn tasks_shared(&self) -> Option<Arc<Tasks>> {
+        let tasks: *const Tasks = self.tasks()?;
+        // SAFETY: the slot was published from `Arc::into_raw` and its count is held until `drop`,
+        // which `&self` excludes: so the allocation is live, and taking one more count for the
+        // `Arc` made here keeps the published one.
+        unsafe {
+            Arc::increment_strong_count(tasks);
+            Some(Arc::from_raw(tasks))
+        }
     }
 
     /// The tasks' slot, made by the first call, and whether this call made it.
@@ -110,13 +125,13 @@ impl Outlets {
         if let Some(tasks) = self.tasks() {
             return (tasks, false);
         }
-        let made = Box::into_raw(Box::new(Tasks::new()));
+        let made = Arc::into_raw(Arc::new(Tasks::new())).cast_mut();
         let addr = made.expose_provenance();
         let mut word = self.word.load(Acquire);
         loop {
             if word & !HAS_SENDER != 0 {
-                // SAFETY: `made` is from `Box::into_raw` above and was never published.
-                drop(unsafe { Box::from_raw(made) });
+                // SAFETY: `made` is from `Arc::into_raw` above and was never published.
+                drop(unsafe { Arc::from_raw(made) });
                 let tasks = self
                     .tasks()
                     .expect("gotimer: a published slot is never removed");
@@ -145,9 +160,9 @@ impl Drop for Outlets {
         }
         let addr = word & !HAS_SENDER;
         if addr != 0 {
-            // SAFETY: the address came from `Box::into_raw` (provenance exposed) in
-            // `tasks_or_make`, was published once, and is freed only here.
-            drop(unsafe { Box::from_raw(std::ptr::with_exposed_provenance_mut::<Tasks>(addr)) });
+            // SAFETY: the address came from `Arc::into_raw` (provenance exposed) in
+            // `tasks_or_make`, was published once, and its count is given back only here.
+            drop(unsafe { Arc::from_raw(std::ptr::with_exposed_provenance::<Tasks>(addr)) });
         }
     }
 }

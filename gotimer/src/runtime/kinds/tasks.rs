@@ -155,6 +155,15 @@ impl Tasks {
         }
     }
 
+    /// The value waiting, if any, for the task under `waiter`, which stays registered, not
+    /// waiting (`received` with `keep`); `None`, and nothing changed, if the slot is empty.
+    pub(crate) fn take_kept(&self, waiter: &mut Option<u64>) -> Option<Instant> {
+        let mut slot = lock(&self.slot);
+        let value = slot.value.take()?;
+        slot.received(waiter, true);
+        Some(value)
+    }
+
     /// Empties the slot, under the shard lock (a `stop` or `reset`): true if a value was waiting.
     pub(super) fn drain(&self, held: &Held) -> bool {
         self.drain_value(held).is_some()
