@@ -411,9 +411,10 @@ impl<A: ChannelKind> Handle<A> {
 
     /// `poll_recv` for a receiver that keeps the tasks' slot (made and armed by its first
     /// `poll_recv`) and a time before which nothing can be due, `next_at_least` (its last tick's
-    /// deadline plus the period, or 0): an `Interval`, whose ticker's channel is never made. It
-    /// does not read the entry, which the firing thread writes at each fire, unless a tick may be
-    /// due and none waits in the slot, and then it fires it if it is (`fire_if_due`).
+    /// deadline plus the period, or 0): an `Interval` whose ticker has no channel, as on the system
+    /// clock (nothing can make it later: the interval's `c()` is not reachable). It does not read
+    /// the entry, which the firing thread writes at each fire, unless a tick may be due and none
+    /// waits in the slot, and then it fires it if it is (`fire_if_due`).
     pub(crate) fn poll_kept(
         &self,
         tasks: &Tasks,
