@@ -199,8 +199,8 @@ impl Ticker {
     }
 
     /// A count of the tasks' slot, once a `poll_recv` made it, for `Interval` to keep; `None` if
-    /// the ticker has a channel (made at its start on a clock that parks nothing, a fake one), whose
-    /// ticks `poll_kept` would not see.
+    /// the ticker has a channel (made at its start on a clock that parks nothing, a fake one),
+    /// whose ticks `poll_kept` would not see.
     pub(crate) fn tasks(&self) -> Option<Arc<Tasks>> {
         let chan = &self.handle.action().chan;
         match chan.has_channel() {

@@ -28,15 +28,15 @@ pub(crate) struct Outlets {
     /// Written once, by `set_sender`, before `HAS_SENDER` is set in `word` (Release); read only
     /// after `HAS_SENDER` is seen (Acquire); dropped only by `drop`.
     sender: UnsafeCell<MaybeUninit<Sender<Instant>>>,
-    /// The address of the tasks' slot (from `Arc::into_raw`; 0 until made, then never changed), or'd
-    /// with `HAS_SENDER`.
+    /// The address of the tasks' slot (from `Arc::into_raw`; 0 until made, then never changed),
+    /// or'd with `HAS_SENDER`.
     word: AtomicUsize,
 }
 
-// SAFETY: `Outlets` owns a `Sender<Instant>` and one count of an `Arc<Tasks>`, both `Send + Sync`. Shared, the
-// sender's cell is written once before it is published and only read after (`set_sender`), and the
-// slot is reached only through `&Tasks`. So `&Outlets` on several threads gives them shared
-// references to `Sync` values only.
+// SAFETY: `Outlets` owns a `Sender<Instant>` and one count of an `Arc<Tasks>`, both
+// `Send + Sync`. Shared, the sender's cell is written once before it is published and only read
+// after (`set_sender`), and the slot is reached only through `&Tasks` or an `Arc<Tasks>`. So
+// `&Outlets` on several threads gives them shared references to `Sync` values only.
 unsafe impl Sync for Outlets {}
 // SAFETY: as above; moving `Outlets` moves the sender and the slot's ownership, both `Send`.
 unsafe impl Send for Outlets {}
@@ -101,8 +101,8 @@ impl Outlets {
             return None;
         }
         // SAFETY: a non-zero address was published (Release, in `tasks_or_make`) from
-        // `Arc::into_raw`, with its provenance exposed, and is never replaced; the count it holds is given back only
-        // by `drop`, with `&mut self`, so it outlives `&self`.
+        // `Arc::into_raw`, with its provenance exposed, and is never replaced; the count it holds
+        // is given back only by `drop`, with `&mut self`, so it outlives `&self`.
         Some(unsafe { &*std::ptr::with_exposed_provenance::<Tasks>(addr) })
     }
 
@@ -110,10 +110,17 @@ impl Outlets {
     /// that its polls reach the slot without reading this word, on a cache line the firing thread
     /// writes at each fire.
     pub(crate) fn tasks_shared(&self) -> Option<Arc<Tasks>> {
-        let tasks: *const Tasks = self.tasks()?;
-        // SAFETY: the slot was published from `Arc::into_raw` and its count is held until `drop`,
-        // which `&self` excludes: so the allocation is live, and taking one more count for the
-        // `Arc` made here keeps the published one.
+        let addr = self.word.load(Acquire) & !HAS_SENDER;
+        if addr == 0 {
+            return None;
+        }
+        // From the address, not from `tasks()`'s reference: `Arc::from_raw` reaches back to the
+        // counts, outside the `Tasks` a reference covers.
+        let tasks = std::ptr::with_exposed_provenance::<Tasks>(addr);
+        // SAFETY: the address was published (Release, read here with Acquire) from
+        // `Arc::into_raw`, with its provenance exposed, and the count it holds is given back only
+        // by `drop`, which `&self` excludes: so the allocation is live, and the count taken here
+        // is the one the `Arc` made here gives back.
         unsafe {
             Arc::increment_strong_count(tasks);
             Some(Arc::from_raw(tasks))
@@ -142,7 +149,7 @@ impl Outlets {
                 .word
                 .compare_exchange_weak(word, word | addr, AcqRel, Acquire)
             {
-                // SAFETY: published just now from a live box, freed only by `drop`.
+                // SAFETY: published just now from a live `Arc`, its count given back only by `drop`.
                 Ok(_) => return (unsafe { &*made }, true),
                 Err(now) => word = now,
             }
