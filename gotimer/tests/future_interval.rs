@@ -2,14 +2,16 @@
 //! phase-aligned, missed ticks dropped with the first missed instant delivered, `reset` from now,
 //! a cancel-safe `tick()`, a `Stream`, and nothing pending once dropped.
 
+mod common;
+
+use common::wakers::counter;
 use futures::StreamExt;
 use gotimer::future::{interval, Interval};
 use gotimer::FakeClock;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -140,26 +142,11 @@ fn interval_is_unpin_send_and_static() {
     check::<Interval>();
 }
 
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Counts(AtomicUsize);
-
-impl Wake for Counts {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counts() -> (Arc<Counts>, Waker) {
-    let c = Arc::new(Counts::default());
-    (c.clone(), Waker::from(c))
-}
-
 #[test]
 fn the_latest_polls_waker_is_woken_and_a_task_not_waiting_is_not() {
     let fake = FakeClock::new();
     let mut i = fake.clock().interval(SEC);
-    let ((a, wa), (b, wb)) = (counts(), counts());
+    let ((a, wa), (b, wb)) = (counter(), counter());
     let mut poll_with = |w: &Waker| i.poll_tick(&mut Context::from_waker(w));
     assert!(poll_with(&wa).is_pending());
     assert!(poll_with(&wb).is_pending(), "the task moved: its new waker");
@@ -213,7 +200,7 @@ fn on_the_system_clock_ticks_are_aligned_with_no_burst_and_reset_starts_again() 
     assert!(after >= at + P / 2, "a period from the reset");
     assert_eq!(pollster::block_on(i.tick()), after + P / 2);
     // Polled while its tick is not due, it waits, and its waker is woken by the fire.
-    let (woken, waker) = counts();
+    let (woken, waker) = counter();
     assert!(i.poll_tick(&mut Context::from_waker(&waker)).is_pending());
     while woken.0.load(SeqCst) == 0 {
         std::thread::sleep(Duration::from_millis(1));

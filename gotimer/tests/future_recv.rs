@@ -5,6 +5,7 @@
 mod common;
 
 use common::counting::{live, Counting};
+use common::wakers::Counter;
 use gotimer::{FakeClock, Ticker, Timer};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -234,19 +235,6 @@ impl std::task::Wake for Panics {
     }
 }
 
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Counts(std::sync::atomic::AtomicUsize);
-
-impl std::task::Wake for Counts {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
     use std::sync::Arc;
@@ -254,7 +242,7 @@ fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
     let fake = FakeClock::new();
     let clock = fake.clock();
     let panics = Waker::from(Arc::new(Panics));
-    let counts = Arc::new(Counts::default());
+    let counts = Arc::new(Counter::default());
     let good = Waker::from(counts.clone());
     let t = clock.timer(SEC);
     let mut first = pin!(t.recv_async());
@@ -288,12 +276,12 @@ fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
 /// A waker whose clones after the first panic: the first is the one a task's poll stores, and the
 /// firing thread clones the stored one to wake it outside the slot's lock. Its wakes count in
 /// `counts`.
-fn clones_once(counts: &std::sync::Arc<Counts>) -> Waker {
+fn clones_once(counts: &std::sync::Arc<Counter>) -> Waker {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
     use std::task::{RawWaker, RawWakerVTable};
     struct Data {
-        counts: Arc<Counts>,
+        counts: Arc<Counter>,
         clones: AtomicUsize,
     }
     fn clone(p: *const ()) -> RawWaker {
@@ -336,7 +324,7 @@ fn a_waker_whose_clone_panics_does_not_cost_the_other_waiting_tasks_their_wake()
     let _serial = serial();
     let fake = FakeClock::new();
     let clock = fake.clock();
-    let (bad, good) = (Arc::new(Counts::default()), Arc::new(Counts::default()));
+    let (bad, good) = (Arc::new(Counter::default()), Arc::new(Counter::default()));
     let (bad_waker, good_waker) = (clones_once(&bad), Waker::from(good.clone()));
     let ticker = clock.ticker(SEC);
     let mut first = pin!(ticker.recv_async());

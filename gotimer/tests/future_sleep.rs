@@ -1,11 +1,14 @@
 //! `future::sleep`, `sleep_until` and `Sleep` (issue 19): on every executor or none, Go's values and
 //! reset results, which waker is woken, what a drop leaves, and a waker that panics.
 
+mod common;
+
+use common::wakers::counter;
 use gotimer::future::{sleep, sleep_until, Sleep};
 use gotimer::{stats, Clock, FakeClock};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -19,21 +22,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counter() -> (Arc<Counter>, Waker) {
-    let c = Arc::new(Counter::default());
-    (c.clone(), Waker::from(c))
 }
 
 fn poll_with(s: &mut Sleep, waker: &Waker) -> Poll<Instant> {

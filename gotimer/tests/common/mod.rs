@@ -4,6 +4,7 @@
 pub mod clocks;
 pub mod counting;
 pub mod model;
+pub mod wakers;
 
 /// utime + stime of this process's thread named `name` (its `comm`), in seconds, from
 /// /proc/self/task; `None` if there is no such thread.
