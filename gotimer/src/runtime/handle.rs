@@ -422,9 +422,12 @@ impl<A: ChannelKind> Handle<A> {
         waiter: &mut Option<u64>,
         next_at_least: u64,
     ) -> Poll<Instant> {
-        let time = &self.rt.core().time;
         // On a manual clock nothing is fired lazily: `advance` fires what comes due.
-        if time.unlocked_now().is_some_and(|now| now >= next_at_least) {
+        if self
+            .time()
+            .unlocked_now()
+            .is_some_and(|now| now >= next_at_least)
+        {
             if let Some(value) = tasks.take_kept(waiter) {
                 return Poll::Ready(value);
             }

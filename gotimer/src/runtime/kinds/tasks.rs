@@ -100,6 +100,13 @@ impl Slot {
         }
     }
 
+    /// The value waiting, if any, which the task under `waiter` then received (`received`).
+    fn take(&mut self, waiter: &mut Option<u64>, keep: bool) -> Option<Instant> {
+        let value = self.value.take()?;
+        self.received(waiter, keep);
+        Some(value)
+    }
+
     fn remove(&mut self, id: u64) {
         if self.first.as_ref().is_some_and(|w| w.id == id) {
             self.first = self.rest.pop();
@@ -143,25 +150,17 @@ impl Tasks {
         keep: bool,
     ) -> Option<Instant> {
         let mut slot = lock(&self.slot);
-        match slot.value.take() {
-            Some(value) => {
-                slot.received(waiter, keep);
-                Some(value)
-            }
-            None => {
-                slot.register(waiter, waker);
-                None
-            }
+        let taken = slot.take(waiter, keep);
+        if taken.is_none() {
+            slot.register(waiter, waker);
         }
+        taken
     }
 
     /// The value waiting, if any, for the task under `waiter`, which stays registered, not
     /// waiting (`received` with `keep`); `None`, and nothing changed, if the slot is empty.
     pub(crate) fn take_kept(&self, waiter: &mut Option<u64>) -> Option<Instant> {
-        let mut slot = lock(&self.slot);
-        let value = slot.value.take()?;
-        slot.received(waiter, true);
-        Some(value)
+        lock(&self.slot).take(waiter, true)
     }
 
     /// Empties the slot, under the shard lock (a `stop` or `reset`): true if a value was waiting.
