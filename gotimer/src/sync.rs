@@ -61,11 +61,12 @@ impl<T> Lock for loom::sync::Mutex<T> {
 }
 
 /// Locks `m`, ignoring poisoning: the crate's one way to take a lock. A mutex is poisoned only by a
-/// panic that starts while it is held. No user code runs under a lock of the runtime; a panic of
-/// the runtime's own under a shard lock is fatal (`runtime/fatal.rs`: the process aborts before the
-/// lock is released); and the other locks guard state that every step leaves consistent (a queue, a
-/// table, a slot), so a poisoned one is as good as any. Ignoring it avoids a second, less clear,
-/// panic.
+/// panic that starts while it is held. No user code runs under a lock of the runtime but a waker's
+/// `clone`, under a timer's leaf lock of its wakers (`kinds/wake.rs`, `kinds/tasks.rs`), taken
+/// before anything under that lock changes; a panic of the runtime's own under a shard lock is
+/// fatal (`runtime/fatal.rs`: the process aborts before the lock is released); and the other locks
+/// guard state that every step leaves consistent (a queue, a table, a slot), so a poisoned one is
+/// as good as any. Ignoring it avoids a second, less clear, panic.
 #[inline]
 pub(crate) fn lock<M: Lock + ?Sized>(m: &M) -> M::Guard<'_> {
     m.take()

@@ -348,6 +348,7 @@ fn first_tick_from(start: Instant, period: Duration, now: Instant) -> Due {
         .map_or(Due::In(Duration::MAX), Due::At)
 }
 
-fn period_ns(d: Duration) -> u64 {
+/// A period in nanoseconds, saturating: a period too long to count is never due anyway.
+pub(crate) fn period_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

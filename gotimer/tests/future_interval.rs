@@ -137,6 +137,13 @@ fn a_zero_period_panics_as_gos() {
 }
 
 #[test]
+#[should_panic(expected = "non-positive interval for Interval::reset")]
+fn a_reset_to_a_zero_period_panics_naming_the_interval() {
+    let mut i = interval(SEC);
+    i.reset(Duration::ZERO);
+}
+
+#[test]
 fn interval_is_unpin_send_and_static() {
     fn check<T: Unpin + Send + 'static>() {}
     check::<Interval>();

@@ -3,6 +3,7 @@
 //! on one timer, and a thread and a task on the same one.
 
 mod common;
+mod expected_panics;
 
 use common::counting::{live, Counting};
 use common::wakers::Counter;
@@ -271,6 +272,52 @@ fn a_panicking_waker_does_not_cost_the_other_waiting_tasks_their_wake() {
     fake.advance(SEC);
     assert_eq!(counts.0.load(std::sync::atomic::Ordering::SeqCst), 3);
     assert!(clock.stats().callback_panics >= 2);
+}
+
+/// A waker that panics when woken, with its name and `EXPECTED` in the message.
+struct PanicsNamed(&'static str);
+
+impl std::task::Wake for PanicsNamed {
+    fn wake(self: std::sync::Arc<Self>) {
+        panic!("{} panics on purpose {}", self.0, expected_panics::EXPECTED);
+    }
+}
+
+#[test]
+fn each_of_several_panicking_wakers_of_one_fire_is_counted_and_reported() {
+    use std::sync::Arc;
+    let _serial = serial();
+    expected_panics::quiet();
+    let fake = FakeClock::new();
+    let clock = fake.clock();
+    let counts = Arc::new(Counter::default());
+    let good = Waker::from(counts.clone());
+    let t = clock.timer(SEC);
+    let mut a = pin!(t.recv_async());
+    let mut b = pin!(t.recv_async());
+    let mut c = pin!(t.recv_async());
+    assert!(poll_with(a.as_mut(), &Waker::from(Arc::new(PanicsNamed("waker a")))).is_pending());
+    assert!(poll_with(b.as_mut(), &Waker::from(Arc::new(PanicsNamed("waker b")))).is_pending());
+    assert!(poll_with(c.as_mut(), &good).is_pending());
+    fake.advance(SEC);
+    assert_eq!(clock.stats().callback_panics, 2, "each counted");
+    assert_eq!(
+        counts.0.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the good one woken all the same"
+    );
+    let mut reported: Vec<String> = expected_panics::reports()
+        .into_iter()
+        .map(|r| r.message)
+        .filter(|m| m.starts_with("waker a") || m.starts_with("waker b"))
+        .collect();
+    // None when `GOTIMER_TEST_SHOW_EXPECTED_PANICS=1` sends them to stderr instead.
+    if std::env::var_os("GOTIMER_TEST_SHOW_EXPECTED_PANICS").is_none_or(|v| v != "1") {
+        reported.sort();
+        assert_eq!(reported.len(), 2, "each reported: {reported:?}");
+        assert!(reported[0].starts_with("waker a") && reported[1].starts_with("waker b"));
+    }
+    assert_eq!(poll_with(c.as_mut(), &good), Poll::Ready(fake.now()));
 }
 
 /// A waker whose clones after the first panic: the first is the one a task's poll stores, and the

@@ -7,7 +7,7 @@
 //! with the others dropped (tokio bursts them by default).
 
 use crate::runtime::kinds::tasks::Tasks;
-use crate::ticker::Ticker;
+use crate::ticker::{period_ns, Ticker};
 use futures_core::Stream;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -56,7 +56,7 @@ pub struct Interval {
 
 impl Interval {
     pub(crate) fn new(ticker: Ticker) -> Interval {
-        let period_ns = duration_ns(ticker.period());
+        let period_ns = period_ns(ticker.period());
         Interval {
             ticker,
             waiter: None,
@@ -67,7 +67,8 @@ impl Interval {
     }
 
     /// The next tick: the instant it was due. Cancel-safe: dropping the future before it completes
-    /// loses no tick.
+    /// loses no tick. The interval stays registered with the waker of its latest poll, so a tick
+    /// that comes after such a drop wakes that task once, whether it still waits or not.
     ///
     /// ```
     /// use std::time::Duration;
@@ -110,7 +111,7 @@ impl Interval {
     /// is never received after it returns. Go's `Ticker.Reset`.
     ///
     /// # Panics
-    /// If `period` is zero, with "non-positive interval for Ticker::reset".
+    /// If `period` is zero, with "non-positive interval for Interval::reset".
     ///
     /// ```
     /// use gotimer::FakeClock;
@@ -123,8 +124,12 @@ impl Interval {
     /// assert_eq!(pollster::block_on(i.tick()), fake.now(), "1 s after the reset");
     /// ```
     pub fn reset(&mut self, period: Duration) {
+        assert!(
+            !period.is_zero(),
+            "non-positive interval for Interval::reset"
+        );
         self.ticker.reset(period);
-        self.period_ns = duration_ns(period);
+        self.period_ns = period_ns(period);
         self.next_at_least = 0;
     }
 
@@ -155,11 +160,6 @@ impl Interval {
     pub fn period(&self) -> Duration {
         self.ticker.period()
     }
-}
-
-/// `d` in nanoseconds, saturating: a period too long to count is never due anyway.
-fn duration_ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Stream for Interval {

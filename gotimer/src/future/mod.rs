@@ -22,10 +22,14 @@
 //! hand-written poll loop alike, and they keep the wheel's microsecond resolution: a 100 µs sleep
 //! takes about 100 µs, not a millisecond.
 //!
-//! A waker is the one piece of foreign code the driver thread runs. Executors' wakers push the
-//! task on a queue and return; one that blocks holds up every timer of the process until it
-//! returns, and one that panics is caught, counted in [`stats`](crate::stats) as a callback's
-//! panic, and reported.
+//! A waker is the one piece of foreign code the driver thread runs: its `wake`, after every lock,
+//! and its `clone`, under the timer's own lock of its wakers (the firing thread keeps a sleep's
+//! waker, so that a reset without a new poll wakes the same task). Executors' wakers push the task
+//! on a queue and return, and their clones count a reference. A `wake` that blocks holds up every
+//! timer of the process until it returns; a `clone` that blocks holds up that timer, and for a
+//! `Timer` or `Ticker` that tasks wait on through `recv_async`, the timers of its shard. A waker
+//! that panics is caught, counted in [`stats`](crate::stats) as a callback's panic, and reported;
+//! the others of the batch are woken all the same.
 //!
 //! Every sleep counts in [`stats`](crate::stats) while it is pending, and in the per-call-site
 //! profile under the line that called `sleep`, `sleep_until`, `timeout` or `timeout_at` (kinds

@@ -48,14 +48,28 @@ fn guarded(entry: EntryRef, panics: &AtomicUsize, waker: bool, f: impl FnOnce(&E
         drop(entry);
     }));
     if let Err(payload) = outcome {
-        let msg = super::fatal::panic_message(payload.as_ref());
-        // To the reporter set by `gotimer::set_callback_panic_reporter`, or stderr.
+        let payloads = match payload.downcast::<Panics>() {
+            Ok(several) => {
+                // The unwinding counted one of them.
+                panics.fetch_add(several.0.len().saturating_sub(1), SeqCst);
+                several.0
+            }
+            Err(one) => vec![one],
+        };
         let site = crate::origin::Origin::location_of(origin);
-        crate::report::deliver(&crate::report::CallbackPanic::new(site, msg, waker));
-        // A payload whose own drop panics must not take the thread down either.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        for payload in payloads {
+            let msg = super::fatal::panic_message(payload.as_ref());
+            // To the reporter set by `gotimer::set_callback_panic_reporter`, or stderr.
+            crate::report::deliver(&crate::report::CallbackPanic::new(site, msg, waker));
+            // A payload whose own drop panics must not take the thread down either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        }
     }
 }
+
+/// The panics of several wakers woken in one notification (`Tasks::wake_all`), raised as one so
+/// that the others are woken first; `guarded` counts and reports each.
+pub(crate) struct Panics(pub(crate) Vec<Box<dyn std::any::Any + Send>>);
 
 /// Counts a panic when it is dropped by the unwinding of a panic that started after it was made.
 struct CountIfUnwinding<'a> {

@@ -284,9 +284,9 @@ impl<A: ChannelKind> Handle<A> {
     ) -> (Self, OnceLock<Receiver<Instant>>) {
         match Handle::start_parked(rt, site, kind, action, due) {
             Ok(handle) => (handle, OnceLock::new()),
-            Err((rt, action)) => {
+            Err((rt, mut action)) => {
                 let (tx, rx) = bounded(1);
-                action.chan().arm(tx);
+                action.chan_mut().arm_unshared(tx);
                 (
                     Handle::start(rt, site, kind, action, due),
                     OnceLock::from(rx),
@@ -422,7 +422,12 @@ impl<A: ChannelKind> Handle<A> {
         waiter: &mut Option<u64>,
         next_at_least: u64,
     ) -> Poll<Instant> {
-        // On a manual clock nothing is fired lazily: `advance` fires what comes due.
+        debug_assert!(
+            !self.entry.action.chan().has_channel(),
+            "gotimer: a kept slot of a ticker with a channel, whose ticks go to the channel"
+        );
+        // `unlocked_now` is `Some`: only a ticker with no channel keeps its slot, and only a clock
+        // read without the lock makes one (`Ticker::tasks`).
         if self
             .time()
             .unlocked_now()

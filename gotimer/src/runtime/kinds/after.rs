@@ -54,4 +54,8 @@ impl ChannelKind for After {
     fn chan(&self) -> &Chan {
         &self.channel.chan
     }
+
+    fn chan_mut(&mut self) -> &mut Chan {
+        &mut self.channel.chan
+    }
 }

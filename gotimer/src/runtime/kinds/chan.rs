@@ -22,6 +22,8 @@ pub(super) const NOT_IN_WHEEL: u64 = u64::MAX;
 /// A kind that delivers on a channel, made when the timer is armed: what a handle's `c()` needs.
 pub(crate) trait ChannelKind: Delivery {
     fn chan(&self) -> &Chan;
+    /// For arming a timer that is not shared yet (`Chan::arm_unshared`).
+    fn chan_mut(&mut self) -> &mut Chan;
 }
 
 /// The `Delivery` methods every channel kind answers from its `Chan` (`ChannelKind::chan`): its
@@ -84,14 +86,15 @@ impl Chan {
     }
 
     pub(super) fn armed(tx: Sender<Instant>) -> Self {
-        let chan = Chan::unarmed();
-        chan.arm(tx);
+        let mut chan = Chan::unarmed();
+        chan.arm_unshared(tx);
         chan
     }
 
-    /// Gives a timer that nothing else can reach yet its channel.
-    pub(crate) fn arm(&self, tx: Sender<Instant>) {
-        self.outlets.set_sender(tx);
+    /// Gives a timer that nothing else can reach yet its channel: `&mut` says so.
+    pub(crate) fn arm_unshared(&mut self, tx: Sender<Instant>) {
+        // SAFETY: `&mut self` excludes every other access to the outlets.
+        unsafe { self.outlets.set_sender(tx) };
     }
 
     /// Gives the timer its channel, under the shard lock, and moves into it the value waiting in the
@@ -104,7 +107,9 @@ impl Chan {
         if let Some(value) = moved {
             let _ = tx.try_send(value);
         }
-        self.arm(tx);
+        // SAFETY: `held` is the shard lock of this entry, under which every shared arming is done
+        // (the others take `&mut`), so no other `set_sender` runs now.
+        unsafe { self.outlets.set_sender(tx) };
         moved.is_some() && tasks.is_some_and(|t| t.has_waiters())
     }
 

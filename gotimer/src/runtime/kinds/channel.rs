@@ -106,4 +106,8 @@ impl ChannelKind for Channel {
     fn chan(&self) -> &Chan {
         &self.chan
     }
+
+    fn chan_mut(&mut self) -> &mut Chan {
+        &mut self.chan
+    }
 }

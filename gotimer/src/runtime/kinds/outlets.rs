@@ -2,10 +2,9 @@
 //! sender (a thread's first `c()`) and the tasks' slot (the first `recv_async` poll, `tasks.rs`).
 //!
 //! It is two `OnceLock`s packed into 24 bytes: the sender in place, and the slot's pointer in one
-//! word whose lowest bit says whether the sender is set. As two `OnceLock`s (40 bytes, each with a
-//! 4-byte state padded to 8) a channel timer's entry was 56 bytes, and its `Arc` took glibc's 80-byte
-//! class. At 40 bytes it is in the 64-byte class, and that difference measured 17 instructions per
-//! `Timer::new` + stop and 215 per armed timer (BENCHMARKS.md, issue 19's table).
+//! word whose lowest bit says whether the sender is set. Two `OnceLock`s (each with a 4-byte state
+//! padded to 8) would take 40 bytes, and push a channel timer's entry out of glibc's 64-byte size
+//! class, which every `Timer::new` pays for (BENCHMARKS.md, issue 19's table).
 
 use super::tasks::Tasks;
 use crate::sync::{
@@ -74,15 +73,18 @@ impl Outlets {
         (sender, self.tasks_at(word & !HAS_SENDER))
     }
 
-    /// Sets the sender, once. Its callers do not race each other: they hold the shard lock, or the
-    /// entry is not shared yet. Panics if it is set.
-    pub(crate) fn set_sender(&self, tx: Sender<Instant>) {
+    /// Sets the sender, once. Panics if it is set.
+    ///
+    /// # Safety
+    /// No other `set_sender` on these outlets may run at the same time: the caller holds the shard
+    /// lock of the entry they belong to, or no other thread can reach them yet.
+    pub(crate) unsafe fn set_sender(&self, tx: Sender<Instant>) {
         assert!(
             self.word.load(Acquire) & HAS_SENDER == 0,
             "gotimer: a timer armed twice"
         );
         // SAFETY: nothing reads the cell before `HAS_SENDER` is set below, and no other
-        // `set_sender` runs at the same time (the callers' rule above), so this write is the only
+        // `set_sender` runs at the same time (this function's contract), so this write is the only
         // access.
         unsafe { (*self.sender.get()).write(tx) };
         self.word.fetch_or(HAS_SENDER, Release);
@@ -195,7 +197,8 @@ mod tests {
                 })
             })
             .collect();
-        outlets.set_sender(tx);
+        // SAFETY: the only `set_sender` on these outlets; the racing threads only make the slot.
+        unsafe { outlets.set_sender(tx) };
         let made: Vec<_> = racers.into_iter().map(|h| h.join().unwrap()).collect();
         assert_eq!(made.iter().filter(|(_, m)| *m).count(), 1, "{made:?}");
         let slot = outlets.tasks().unwrap() as *const Tasks as usize;
@@ -206,7 +209,8 @@ mod tests {
         assert!(
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let (tx2, _rx2) = crossbeam_channel::bounded(1);
-                outlets.set_sender(tx2)
+                // SAFETY: the racers are joined: no other `set_sender` runs.
+                unsafe { outlets.set_sender(tx2) }
             }))
             .is_err(),
             "armed twice"

@@ -14,21 +14,24 @@
 //! waiting or not. An `Interval` receives tick after tick through one registration, so a tick costs
 //! its task one lock of the slot per poll (take the value, or mark itself waiting), no waker clone
 //! when the task is the same, and no allocation; the firing thread's side is one lock to put the
-//! value and see who waits, and one to take their wakers. Both sides touch the slot, which is what a
-//! tick moves between the cores: the lab's StaggeredTickerLatency at 10 tickers per P, where each
-//! microsecond a task spends between its ticks' work shows as lateness, measured the difference
-//! (BENCHMARKS.md).
+//! value and see who waits, and one to clone their wakers, which it wakes after that lock. The slot
+//! is what a tick moves between the cores, so it is kept to that.
+//!
+//! A waker's `clone` is foreign code that runs under the slot's lock (the poll's, and the firing
+//! thread's in `wake_all`), and the firing thread takes that lock under the shard lock to put a
+//! value: a clone that blocks would hold up that shard's timers until it returns. Executors' clones
+//! count a reference; `wake`, the call that schedules, runs after every lock.
 
+use crate::runtime::callback::Panics;
 use crate::runtime::entry::Held;
 use crate::sync::{lock, Mutex};
-use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
 
 pub(crate) struct Tasks {
     /// A leaf lock: taken under the shard lock by the firing thread, and alone by the tasks. No
-    /// waker runs under it.
+    /// waker is woken under it; wakers are cloned under it (see the module's doc).
     slot: Mutex<Slot>,
 }
 
@@ -198,10 +201,10 @@ impl Tasks {
         let mut one = None;
         let mut more = Vec::new();
         // A waker that panics, in its clone here or in its wake below, must not cost the others
-        // their wake: all are woken, then the first panic goes on to the caller's guard
-        // (`callback::notify`), which counts and reports it. One whose clone panicked stays
+        // their wake: all are woken, then the panics go on to the caller's guard
+        // (`callback::notify`), which counts and reports each. One whose clone panicked stays
         // waiting, for the next value.
-        let mut first_panic = None;
+        let mut panics = Vec::new();
         for w in lock(&self.slot).waiters().filter(|w| w.waiting) {
             match catch_unwind(AssertUnwindSafe(|| w.waker.clone())) {
                 Ok(waker) => {
@@ -211,25 +214,18 @@ impl Tasks {
                         Some(_) => more.push(waker),
                     }
                 }
-                Err(payload) => keep_first(&mut first_panic, payload),
+                Err(payload) => panics.push(payload),
             }
         }
         for waker in one.into_iter().chain(more) {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                keep_first(&mut first_panic, payload);
+                panics.push(payload);
             }
         }
-        if let Some(payload) = first_panic {
-            resume_unwind(payload);
+        match panics.len() {
+            0 => {}
+            1 => resume_unwind(panics.remove(0)),
+            _ => resume_unwind(Box::new(Panics(panics))),
         }
-    }
-}
-
-/// Keeps the first panic's payload; a later one is dropped, and a payload whose drop panics must
-/// not stop the other wakes either.
-fn keep_first(first: &mut Option<Box<dyn Any + Send>>, payload: Box<dyn Any + Send>) {
-    match first {
-        None => *first = Some(payload),
-        Some(_) => drop(catch_unwind(AssertUnwindSafe(move || drop(payload)))),
     }
 }

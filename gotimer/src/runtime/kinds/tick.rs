@@ -107,4 +107,8 @@ impl ChannelKind for Tick {
     fn chan(&self) -> &Chan {
         &self.chan
     }
+
+    fn chan_mut(&mut self) -> &mut Chan {
+        &mut self.chan
+    }
 }
