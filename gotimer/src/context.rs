@@ -50,8 +50,23 @@ pub(crate) fn try_enter(rt: Rt) -> Option<ClockGuard> {
     })
 }
 
-/// Returned by [`Clock::enter`](crate::Clock::enter): while it lives, the free functions on this thread use that clock.
-/// Not `Send`: it must be dropped on the thread that made it.
+/// Returned by [`Clock::enter`](crate::Clock::enter): while it lives, the free functions on this
+/// thread use that clock. Not `Send`: it must be dropped on the thread that made it.
+///
+/// ```
+/// use gotimer::{Clock, FakeClock};
+/// use std::time::Duration;
+///
+/// let fake = FakeClock::new();
+/// {
+///     let _guard = fake.clock().enter();
+///     assert!(Clock::current().is_fake());
+///     let t = gotimer::Timer::new(Duration::from_secs(5)); // on the fake clock
+///     fake.advance(Duration::from_secs(5));
+///     assert_eq!(t.c().try_recv(), Ok(fake.now()));
+/// } // dropped: the thread's free functions use the system clock again
+/// assert!(!Clock::current().is_fake());
+/// ```
 #[must_use = "the clock is current only while the guard lives"]
 pub struct ClockGuard {
     /// The length of the thread's stack of entered clocks with this one on top.

@@ -26,6 +26,19 @@ fn serial() -> MutexGuard<'static, ()> {
 
 const SEC: Duration = Duration::from_secs(1);
 
+/// A timer on the system clock, due 1 ms after it was made, whose first `recv_async` poll found it
+/// pending (and so armed it for tasks, with no channel), the future then dropped. A thread
+/// descheduled past that millisecond, as on a loaded machine, makes another.
+fn waited_on_by_a_task_1ms_early() -> Timer {
+    (0..1000)
+        .find_map(|_| {
+            let t = Timer::new(Duration::from_millis(1));
+            let pending = poll(pin!(t.recv_async())).is_pending();
+            pending.then_some(t)
+        })
+        .expect("no first poll within 1 ms of making the timer, in 1000 tries")
+}
+
 fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
     poll_with(f, Waker::noop())
 }
@@ -89,11 +102,7 @@ fn a_dropped_receive_loses_nothing() {
     fake.advance(SEC);
     assert_eq!(poll(pin!(t.recv_async())), Poll::Ready(fake.now()));
     // On the system clock too, with no channel made.
-    let t = Timer::new(Duration::from_millis(1));
-    {
-        let r = pin!(t.recv_async());
-        assert!(poll(r).is_pending());
-    }
+    let t = waited_on_by_a_task_1ms_early();
     std::thread::sleep(Duration::from_millis(3));
     assert!(pollster::block_on(t.recv_async()) <= Instant::now());
 }
@@ -171,11 +180,8 @@ fn a_thread_and_a_task_on_one_timer_each_get_one_value() {
 #[test]
 fn a_value_waiting_for_tasks_moves_to_the_channel_when_a_thread_asks_for_it() {
     let _serial = serial();
-    let t = Timer::new(Duration::from_millis(1));
-    assert!(
-        poll(pin!(t.recv_async())).is_pending(),
-        "armed by the task, no channel"
-    );
+    // Armed by the task, with no channel.
+    let t = waited_on_by_a_task_1ms_early();
     std::thread::sleep(Duration::from_millis(3));
     // Fired by the driver into the tasks' slot (or by c() itself): c() finds it either way.
     let due = t

@@ -5,6 +5,7 @@
 
 use gotimer::future::{sleep, timeout};
 use gotimer::{Clock, FakeClock};
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -400,6 +401,51 @@ fn advance_async_counts_from_its_first_poll_and_adds_to_other_advances() {
         for _ in 0..2 {
             s.spawn(|| fake.advance(SEC));
         }
+    });
+    assert_eq!(fake.now() - start, 2 * SEC);
+}
+
+#[test]
+fn an_async_advance_in_a_scope_waits_for_a_busy_task_without_being_polled_again_and_again() {
+    // A scoped task's `advance_async` is not woken by its own task's poll returning: it would be
+    // polled again at once, for as long as the other task is busy.
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let (fake, start) = fake_clock(Duration::from_secs(10));
+    let clock = fake.clock();
+    let (started, is_started) = std::sync::mpsc::channel();
+    let busy = clock.scope(async move {
+        started.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let busy = std::thread::spawn(move || pollster::block_on(busy));
+    is_started.recv().unwrap();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let f2 = fake.clone();
+    let mut advance = Box::pin(clock.scope(async move { f2.advance_async(SEC).await }));
+    let counted = {
+        let polls = polls.clone();
+        std::future::poll_fn(move |cx| {
+            polls.fetch_add(1, SeqCst);
+            advance.as_mut().poll(cx)
+        })
+    };
+    pollster::block_on(counted);
+    busy.join().unwrap();
+    assert_eq!(fake.now() - start, SEC);
+    // Polled once to wait, once when the busy task went idle, and for spurious wakes at most.
+    let polls = polls.load(SeqCst);
+    assert!(polls < 20, "polled {polls} times while it waited 200 ms");
+
+    // Two scoped tasks that each advance, joined on one thread, take turns: the first waits for
+    // the second, which has not run yet, and is not woken until that one is done.
+    let (fake, start) = fake_clock(Duration::from_secs(10));
+    let clock = fake.clock();
+    let (f1, f2) = (fake.clone(), fake.clone());
+    pollster::block_on(async {
+        futures::join!(
+            clock.scope(async move { f1.advance_async(SEC).await }),
+            clock.scope(async move { f2.advance_async(SEC).await }),
+        )
     });
     assert_eq!(fake.now() - start, 2 * SEC);
 }

@@ -72,8 +72,8 @@ struct State {
     tasks: HashMap<u64, Task>,
     runnable: usize,
     next_id: u64,
-    /// `advance_async`s waiting for the count to drop.
-    waiting: Vec<Waker>,
+    /// `advance_async`s waiting for the count to drop, each with the tasks its wait leaves out.
+    waiting: Vec<(Waker, Vec<u64>)>,
     /// The real-time limit of a wait.
     limit: Option<Duration>,
 }
@@ -241,12 +241,19 @@ impl Settle {
         self.dropped(state);
     }
 
-    /// The count may have dropped: the waits look again. Wakes outside the lock.
+    /// The count may have dropped: the waits look again. An `advance_async` is woken only once no
+    /// task it waits for is runnable: woken by its own task's poll returning (it runs inside a
+    /// scope of the clock), it would be polled again at once, and again, for as long as another
+    /// task is busy. Wakes outside the lock.
     fn dropped(&self, mut state: std::sync::MutexGuard<'_, State>) {
         let waiting = std::mem::take(&mut state.waiting);
+        let (ready, still): (Vec<_>, Vec<_>) = waiting
+            .into_iter()
+            .partition(|(_, own)| state.busy(own) == 0);
+        state.waiting = still;
         drop(state);
         self.idle_cv.notify_all();
-        for w in waiting {
+        for (w, _) in ready {
             w.wake();
         }
     }
@@ -272,14 +279,18 @@ impl Settle {
     }
 
     /// `wait_idle` as a poll, for `advance_async`: `Ready` once no scoped task but `own` is
-    /// runnable; else the waker is kept for the next drop of the count. The caller keeps the time
-    /// limit (`limit`, `stuck`).
+    /// runnable; else the waker is kept (in place of the one of an earlier poll of the same task)
+    /// until that is so. The caller keeps the time limit (`limit`, `stuck`).
     pub(crate) fn poll_idle(&self, own: &[u64], cx: &mut Context<'_>) -> Poll<()> {
         let mut state = lock(&self.state);
         if state.busy(own) == 0 {
             return Poll::Ready(());
         }
-        state.waiting.push(cx.waker().clone());
+        let waker = cx.waker();
+        match state.waiting.iter_mut().find(|(w, _)| w.will_wake(waker)) {
+            Some(kept) => kept.1 = own.to_vec(),
+            None => state.waiting.push((waker.clone(), own.to_vec())),
+        }
         Poll::Pending
     }
 
