@@ -547,11 +547,11 @@ impl Clock {
     ///   worker is another: the task it woke last sits in a slot that no other worker takes. Use
     ///   `advance_async` there, or on tokio's multi-thread runtime wrap the `advance` in
     ///   `tokio::task::block_in_place`.
-    /// - A scoped task that blocks its thread on the clock inside a poll (a blocking `sleep`, a
-    ///   `recv()` on a timer's channel, or a blocking `advance` while another thread's advance
-    ///   holds the clock) is still inside that poll: the advance it waits for waits for it, until
-    ///   the limit names it. Inside a scope, await the clock instead (`future::sleep`,
-    ///   `recv_async`, `advance_async`).
+    /// - A scoped task that blocks its thread on a timer of the clock inside a poll (a blocking
+    ///   `sleep`, a `recv()` on a timer's channel) is still inside that poll: the advance it waits
+    ///   for waits for it, until the limit names it. Inside a scope, await the clock instead
+    ///   (`future::sleep`, `recv_async`). A blocking `advance` from a scoped task that finds
+    ///   another advance under way counts as idle to it while it waits its turn.
     /// - A scoped future counts from its creation: made well before it is first polled (a helper
     ///   scoped, then awaited after a sleep), it holds every advance until then. Scope a future
     ///   where it is spawned or awaited.

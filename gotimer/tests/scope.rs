@@ -451,6 +451,25 @@ fn an_async_advance_in_a_scope_waits_for_a_busy_task_without_being_polled_again_
 }
 
 #[test]
+fn blocking_advances_from_scoped_tasks_on_two_threads_take_turns() {
+    // Each advance waits for the other's task to go idle; the one that waits for the clock counts
+    // as idle to the one that has it. Without that, both would wait until the limit.
+    let (fake, start) = fake_clock(Duration::from_secs(5));
+    let clock = fake.clock();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let f = fake.clone();
+            let task = clock.scope(async move { f.advance(SEC) });
+            std::thread::spawn(move || pollster::block_on(task))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(fake.now() - start, 2 * SEC);
+}
+
+#[test]
 fn an_async_advance_waits_for_the_clock_without_blocking_its_executor() {
     // A current-thread runtime runs a scoped task that sleeps 1 ms at a time and an async advance
     // of 500 ms, while another thread makes fifty blocking advances of 10 ms, each waiting for

@@ -136,7 +136,20 @@ impl ManualRuntime {
 
     fn begin(&self, what: &str) -> Advancing<'_> {
         self.check_not_own_callback(what);
-        self.advancing_with(lock(&self.advancing))
+        let serial = match self.advancing.try_lock() {
+            Ok(serial) => serial,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                // Another advance has the clock and waits for the scoped tasks to go idle: the
+                // caller's own, blocked here until it is done, are idle to it.
+                let own = self.settle.own_tasks();
+                self.settle.block(&own);
+                let serial = lock(&self.advancing);
+                self.settle.unblock(&own);
+                serial
+            }
+        };
+        self.advancing_with(serial)
     }
 
     /// `begin` without blocking, for a step of an async advance, which must not block the thread

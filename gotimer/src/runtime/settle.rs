@@ -11,7 +11,9 @@
 //! clock (or something outside every scope, which it cannot see).
 //!
 //! An advance waits for the count to reach zero, its own tasks left out when it runs inside scopes
-//! of the same clock (`advance_async` from a test's task, perhaps through a scoped helper). A task
+//! of the same clock (`advance_async` from a test's task, perhaps through a scoped helper). The
+//! tasks of a blocking advance that waits for another to finish are idle to that one (`block`):
+//! each would otherwise wait for the other. A task
 //! that never returns from a poll, or is woken and never polled again, would keep it waiting
 //! forever: after a limit of real time the wait panics with the creation site of each task still
 //! runnable.
@@ -40,16 +42,26 @@ enum Run {
     Polling,
     /// Being polled, and woken meanwhile: runnable again when the poll returns.
     PollingWoken,
+    /// Being polled, and blocked there in an advance of the clock until another advance is done:
+    /// idle to that advance, which it waits for. `Polling` again once it has the clock.
+    Blocked,
+    /// `Blocked`, and woken meanwhile: `PollingWoken` once it has the clock.
+    BlockedWoken,
     /// Its last poll returned `Pending`, and nothing woke it since.
     Idle,
 }
 
 impl Run {
+    fn runnable(self) -> bool {
+        !matches!(self, Run::Idle | Run::Blocked | Run::BlockedWoken)
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Run::New => "made and never polled",
             Run::Woken => "woken and not polled again",
             Run::Polling | Run::PollingWoken => "inside a poll that has not returned",
+            Run::Blocked | Run::BlockedWoken => "waiting inside a poll for another advance",
             Run::Idle => "idle",
         }
     }
@@ -84,7 +96,7 @@ impl State {
         let own_count = own
             .iter()
             .filter_map(|id| self.tasks.get(id))
-            .filter(|t| t.run != Run::Idle)
+            .filter(|t| t.run.runnable())
             .count();
         self.runnable - own_count
     }
@@ -93,8 +105,8 @@ impl State {
         let Some(task) = self.tasks.get_mut(&id) else {
             return;
         };
-        let was = task.run != Run::Idle;
-        let is = run != Run::Idle;
+        let was = task.run.runnable();
+        let is = run.runnable();
         task.run = run;
         match (was, is) {
             (false, true) => self.runnable += 1,
@@ -112,7 +124,7 @@ impl State {
         let mut stuck: Vec<_> = self
             .tasks
             .iter()
-            .filter(|(id, t)| t.run != Run::Idle && !own.contains(id))
+            .filter(|(id, t)| t.run.runnable() && !own.contains(id))
             .collect();
         stuck.sort_by_key(|(id, _)| **id);
         for (_, t) in stuck {
@@ -226,11 +238,39 @@ impl Settle {
         let mut state = lock(&self.state);
         let run = match state.tasks.get(&id).map(|t| t.run) {
             Some(Run::Polling | Run::PollingWoken) => Run::PollingWoken,
+            Some(Run::Blocked | Run::BlockedWoken) => Run::BlockedWoken,
             Some(Run::New) => Run::New,
             Some(_) => Run::Woken,
             None => return,
         };
         state.set(id, run);
+    }
+
+    /// The tasks `own`, which the calling thread is polling, block in an advance of the clock until
+    /// another advance is done: idle to that one, which would otherwise wait for them while they
+    /// wait for it. Undone by `unblock` once the caller has the clock.
+    pub(crate) fn block(&self, own: &[u64]) {
+        let mut state = lock(&self.state);
+        for &id in own {
+            match state.tasks.get(&id).map(|t| t.run) {
+                Some(Run::Polling) => state.set(id, Run::Blocked),
+                Some(Run::PollingWoken) => state.set(id, Run::BlockedWoken),
+                _ => {}
+            }
+        }
+        self.dropped(state);
+    }
+
+    /// The tasks `own` have the clock: inside their polls again (`block`).
+    pub(crate) fn unblock(&self, own: &[u64]) {
+        let mut state = lock(&self.state);
+        for &id in own {
+            match state.tasks.get(&id).map(|t| t.run) {
+                Some(Run::Blocked) => state.set(id, Run::Polling),
+                Some(Run::BlockedWoken) => state.set(id, Run::PollingWoken),
+                _ => {}
+            }
+        }
     }
 
     /// The task is gone (done, or its scope dropped).
