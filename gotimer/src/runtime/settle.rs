@@ -101,6 +101,15 @@ impl State {
         self.runnable - own_count
     }
 
+    /// Moves each task of `own` to `to(its state)`, where that is `Some`.
+    fn move_each(&mut self, own: &[u64], to: impl Fn(Run) -> Option<Run>) {
+        for &id in own {
+            if let Some(run) = self.tasks.get(&id).and_then(|t| to(t.run)) {
+                self.set(id, run);
+            }
+        }
+    }
+
     fn set(&mut self, id: u64, run: Run) {
         let Some(task) = self.tasks.get_mut(&id) else {
             return;
@@ -251,26 +260,21 @@ impl Settle {
     /// wait for it. Undone by `unblock` once the caller has the clock.
     pub(crate) fn block(&self, own: &[u64]) {
         let mut state = lock(&self.state);
-        for &id in own {
-            match state.tasks.get(&id).map(|t| t.run) {
-                Some(Run::Polling) => state.set(id, Run::Blocked),
-                Some(Run::PollingWoken) => state.set(id, Run::BlockedWoken),
-                _ => {}
-            }
-        }
+        state.move_each(own, |run| match run {
+            Run::Polling => Some(Run::Blocked),
+            Run::PollingWoken => Some(Run::BlockedWoken),
+            _ => None,
+        });
         self.dropped(state);
     }
 
     /// The tasks `own` have the clock: inside their polls again (`block`).
     pub(crate) fn unblock(&self, own: &[u64]) {
-        let mut state = lock(&self.state);
-        for &id in own {
-            match state.tasks.get(&id).map(|t| t.run) {
-                Some(Run::Blocked) => state.set(id, Run::Polling),
-                Some(Run::BlockedWoken) => state.set(id, Run::PollingWoken),
-                _ => {}
-            }
-        }
+        lock(&self.state).move_each(own, |run| match run {
+            Run::Blocked => Some(Run::Polling),
+            Run::BlockedWoken => Some(Run::PollingWoken),
+            _ => None,
+        });
     }
 
     /// The task is gone (done, or its scope dropped).
