@@ -134,7 +134,9 @@ impl ManualRuntime {
         ADVANCING.with(|a| a.borrow().contains(&self.id()))
     }
 
-    fn begin(&self, what: &str) -> Advancing<'_> {
+    /// Takes the clock for an advance from tasks `own` (`Settle::own_tasks`), waiting for another
+    /// advance to be done.
+    fn begin(&self, what: &str, own: &[u64]) -> Advancing<'_> {
         self.check_not_own_callback(what);
         let serial = match self.advancing.try_lock() {
             Ok(serial) => serial,
@@ -142,10 +144,9 @@ impl ManualRuntime {
             Err(TryLockError::WouldBlock) => {
                 // Another advance has the clock and waits for the scoped tasks to go idle: the
                 // caller's own, blocked here until it is done, are idle to it.
-                let own = self.settle.own_tasks();
-                self.settle.block(&own);
+                self.settle.block(own);
                 let serial = lock(&self.advancing);
-                self.settle.unblock(&own);
+                self.settle.unblock(own);
                 serial
             }
         };
@@ -210,7 +211,7 @@ impl ManualRuntime {
     /// A fake clock's `advance(d)`.
     pub(crate) fn advance(&self, d: Duration) {
         let own = self.settle.own_tasks();
-        let _advancing = self.begin("advance");
+        let _advancing = self.begin("advance", &own);
         // From the time the lock was taken: an advance that waited for another moves the clock
         // `d` past where that one left it.
         let target = self.target(d);
@@ -343,7 +344,7 @@ impl ManualRuntime {
     /// from, or `None` (moving nothing) if no timer is pending.
     fn step_to_next(&self) -> Option<u64> {
         let own = self.settle.own_tasks();
-        let _advancing = self.begin("advance_to_next");
+        let _advancing = self.begin("advance_to_next", &own);
         self.run_queued();
         self.settle.wait_idle(&own);
         let time = &self.core.time;

@@ -259,6 +259,9 @@ impl Settle {
     /// another advance is done: idle to that one, which would otherwise wait for them while they
     /// wait for it. Undone by `unblock` once the caller has the clock.
     pub(crate) fn block(&self, own: &[u64]) {
+        if own.is_empty() {
+            return;
+        }
         let mut state = lock(&self.state);
         state.move_each(own, |run| match run {
             Run::Polling => Some(Run::Blocked),
@@ -270,6 +273,9 @@ impl Settle {
 
     /// The tasks `own` have the clock: inside their polls again (`block`).
     pub(crate) fn unblock(&self, own: &[u64]) {
+        if own.is_empty() {
+            return;
+        }
         lock(&self.state).move_each(own, |run| match run {
             Run::Blocked => Some(Run::Polling),
             Run::BlockedWoken => Some(Run::PollingWoken),
